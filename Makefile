@@ -1,0 +1,57 @@
+# Kompass: two commands. `make run` starts everything with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export KOMPASS_PORT ?= 8000
+export SNOWSIM_PORT ?= 8001
+
+.PHONY: run test install lint format assets messages clean-db help
+
+help:
+	@echo "make run    - set up (venv, install, migrate, demo data) and start Kompass, worker, scheduler, simulator"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make assets - refresh vendored front-end assets from package.json (needs npm)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Kompass needs Python 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kompass migrate --no-input -v 0
+	$(BIN)/kompass demo-data --quiet
+	@echo ""
+	@echo "Kompass:           http://127.0.0.1:$(KOMPASS_PORT)"
+	@echo "ServiceNow (sim):  https://127.0.0.1:$(SNOWSIM_PORT)   (user admin / admin; CA: var/snowsim/tls/ca.pem)"
+	@echo "Health:            http://127.0.0.1:$(KOMPASS_PORT)/healthz"
+	@echo "Stop with Ctrl-C."
+	@echo ""
+	$(BIN)/honcho start -f Procfile
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+assets:
+	scripts/refresh-assets.sh
+
+messages: $(STAMP)
+	cd kompass && ../$(BIN)/kompass makemessages -l nb -l en --no-obsolete --no-location
+	cd kompass && ../$(BIN)/kompass compilemessages
+
+clean-db:
+	rm -f var/kompass.sqlite3 var/kompass.sqlite3-wal var/kompass.sqlite3-shm

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from kompass.core.models import Agency, ApiToken, Organisation, RoleAssignment, Service, System, User
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["agency"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff"]
+    search_fields = ["email", "full_name"]
+    inlines = [RoleAssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["full_name", "title", "phone", "external_id"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_code", "kind", "active"]
+    search_fields = ["name", "short_code"]
+    list_filter = ["kind", "active"]
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "agency", "criticality"]
+    search_fields = ["name"]
+    list_filter = ["criticality"]
+
+
+admin.site.register(Organisation)
+admin.site.register(Service)
+admin.site.register(ApiToken, list_display=["name", "user", "prefix", "created", "expires", "last_used"])

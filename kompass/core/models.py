@@ -1,0 +1,360 @@
+"""Core domain: the organisation, its agencies, people and their roles, services and systems."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kompass.core.querysets import RestrictedQuerySet
+from kompass.core.roles import AGENCY_SCOPED_ROLES, GLOBAL_ROLES, Role
+
+__all__ = [
+    "Agency",
+    "ApiToken",
+    "Heartbeat",
+    "Organisation",
+    "RoleAssignment",
+    "Service",
+    "System",
+    "User",
+]
+
+
+class Organisation(models.Model):
+    """The municipality or public body running Kompass (a single row)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    it_agency_name = models.CharField(
+        _("IT agency"), max_length=200, blank=True, help_text=_("The agency that runs the operations contract.")
+    )
+    primary_colour = models.CharField(
+        _("primary colour"),
+        max_length=7,
+        default="#2a2859",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #2a2859."))],
+    )
+    support_email = models.EmailField(_("support e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Organisation":
+        """Return the organisation, creating it from settings on first use."""
+        org = cls.objects.order_by("pk").first()
+        if org is None:
+            org = cls.objects.create(name=settings.KOMPASS_ORGANISATION_NAME)
+        return org
+
+
+class Agency(models.Model):
+    """An agency ("virksomhet"): a district, a department or a municipal company."""
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("District")
+        DEPARTMENT = "department", _("Department")
+        COMPANY = "company", _("Municipal company")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_code = models.CharField(
+        _("short code"),
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^[A-ZÆØÅ0-9-]{2,12}$", _("2–12 capital letters, digits or hyphens."))],
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DEPARTMENT)
+    organisation_number = models.CharField(
+        _("organisation number"),
+        max_length=9,
+        blank=True,
+        validators=[RegexValidator(r"^\d{9}$", _("An organisation number has nine digits."))],
+    )
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    services = models.ManyToManyField("Service", verbose_name=_("services"), blank=True, related_name="agencies")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    agency_field = "pk"
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:agency_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.organisation_number and not _valid_organisation_number(self.organisation_number):
+            raise ValidationError({"organisation_number": _("The check digit of this organisation number is wrong.")})
+
+
+def _valid_organisation_number(number: str) -> bool:
+    """Brønnøysund's MOD11 check of a nine-digit organisation number."""
+    if len(number) != 9 or not number.isdigit():
+        return False
+    weights = [3, 2, 7, 6, 5, 4, 3, 2]
+    remainder = sum(int(d) * w for d, w in zip(number[:8], weights, strict=True)) % 11
+    check = 0 if remainder == 0 else 11 - remainder
+    return check != 10 and check == int(number[8])
+
+
+class UserManager(BaseUserManager):
+    """Users log in by e-mail address."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        if not email:
+            raise ValueError("A user needs an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person (or integration account) who uses Kompass or is a contact of an agency."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200)
+    title = models.CharField(_("job title"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff status"), default=False, help_text=_("May log in to the Django admin."))
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    external_id = models.CharField(
+        _("external identity"), max_length=255, blank=True, help_text=_("Subject from single sign-on.")
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["full_name", "email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="core_user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:user_detail", args=[self.pk])
+
+    # Role helpers; access decisions themselves live in kompass.core.access.
+    def role_set(self) -> set[str]:
+        return {a.role for a in self.role_assignments.all()}
+
+    def has_role(self, *roles: str) -> bool:
+        return any(a.role in roles for a in self.role_assignments.all())
+
+
+class RoleAssignment(models.Model):
+    """A user holds a role, either for one agency or for the whole organisation."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    agency_field = "agency"
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["role", "user__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "agency"], name="core_roleassignment_unique"),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(agency__isnull=True),
+                name="core_roleassignment_global_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.agency_id:
+            return f"{self.user} – {self.get_role_display()} ({self.agency})"
+        return f"{self.user} – {self.get_role_display()}"
+
+    def clean(self) -> None:
+        if self.role in AGENCY_SCOPED_ROLES and not self.agency_id:
+            raise ValidationError({"agency": _("This role must name an agency.")})
+        if self.role in GLOBAL_ROLES and self.agency_id:
+            raise ValidationError({"agency": _("This role holds for the whole organisation; leave agency empty.")})
+
+
+class Service(models.Model):
+    """A service in the catalogue, delivered by the IT agency itself or by a vendor."""
+
+    class Delivery(models.TextChoices):
+        INTERNAL = "internal", _("Delivered by the IT agency")
+        VENDOR = "vendor", _("Delivered by a vendor")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    owning_team = models.CharField(_("owning team"), max_length=200, blank=True)
+    delivery = models.CharField(_("delivered by"), max_length=20, choices=Delivery.choices, default=Delivery.INTERNAL)
+    vendor_name = models.CharField(_("vendor"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    agency_field = None  # the catalogue is shared by every agency
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:service_detail", args=[self.pk])
+
+
+class System(models.Model):
+    """An IT system owned by an agency."""
+
+    class Criticality(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        CRITICAL = "critical", _("Critical")
+
+    name = models.CharField(_("name"), max_length=200)
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="systems")
+    system_owner = models.ForeignKey(
+        User,
+        verbose_name=_("system owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_systems",
+    )
+    criticality = models.CharField(
+        _("criticality"), max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+    description = models.TextField(_("description"), blank=True)
+    services = models.ManyToManyField(Service, verbose_name=_("services"), blank=True, related_name="systems")
+    active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    agency_field = "agency"
+
+    class Meta:
+        verbose_name = _("system")
+        verbose_name_plural = _("systems")
+        ordering = ["agency__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["agency", "name"], name="core_system_unique_per_agency")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:system_detail", args=[self.pk])
+
+
+class ApiToken(models.Model):
+    """An API token. Only a SHA-256 hash is stored; the key is shown once, when it is created."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str, expires=None) -> tuple["ApiToken", str]:
+        """Create a token and return it with its clear-text key (never stored)."""
+        key = "kmp_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, prefix=key[4 : 4 + cls.PREFIX_LENGTH], key_hash=cls.hash_key(key), expires=expires
+        )
+        return token, key
+
+    @property
+    def expired(self) -> bool:
+        return self.expires is not None and self.expires <= timezone.now()
+
+
+class Heartbeat(models.Model):
+    """Last sign of life from a background process (worker, scheduler)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,36 @@
+"""The roles of Kompass and what they are allowed to reach.
+
+Agency roles hold for one agency. Global roles hold across the organisation; a key account
+manager is global in kind but scoped to the agencies they serve (one assignment per agency).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    # Agency roles (one agency each)
+    AGENCY_IT_CONTACT = "agency_it_contact", _("IT main contact")
+    SYSTEM_OWNER = "system_owner", _("System owner")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    # Key account manager: one assignment per agency served
+    KEY_ACCOUNT_MANAGER = "key_account_manager", _("Key account manager")
+    # Global roles
+    AGREEMENT_MANAGER = "agreement_manager", _("Agreement manager")
+    SERVICE_DESK_AGENT = "service_desk_agent", _("Service desk agent")
+    VENDOR_INTEGRATION = "vendor_integration", _("Vendor integration account")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+#: Roles that must name an agency.
+AGENCY_SCOPED_ROLES = frozenset(
+    {Role.AGENCY_IT_CONTACT, Role.SYSTEM_OWNER, Role.AGENCY_ADMIN, Role.KEY_ACCOUNT_MANAGER}
+)
+#: Roles that hold for the whole organisation and must not name an agency.
+GLOBAL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.SERVICE_DESK_AGENT, Role.VENDOR_INTEGRATION, Role.ADMINISTRATOR})
+#: Global roles that see every agency's data.
+SEE_ALL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.SERVICE_DESK_AGENT, Role.ADMINISTRATOR})
+#: Roles that may change an agency's own record (name, contacts, systems).
+AGENCY_EDITOR_ROLES = frozenset({Role.AGENCY_ADMIN})
+#: Global roles that may change every agency's data.
+CHANGE_ALL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.ADMINISTRATOR})

@@ -1,0 +1,100 @@
+"""A small generic layer: list, detail and edit views that always apply the access rules.
+
+A model's view is a handful of class attributes. Objects outside the user's reach answer 404,
+so a foreign agency's data is indistinguishable from data that does not exist.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from kompass.core.audit import history_for
+
+
+class ObjectListView(LoginRequiredMixin, TemplateView):
+    """A filtered, paginated list. With htmx it answers only the results fragment."""
+
+    queryset = None
+    filterset_class = None
+    partial_template_name = None
+    paginate_by = 50
+
+    def get_queryset(self):
+        return self.queryset.restrict(self.request.user, "view")
+
+    def get_template_names(self):
+        if self.request.htmx and self.partial_template_name and not self.request.htmx.boosted:
+            return [self.partial_template_name]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        queryset = self.get_queryset()
+        filterset = None
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+            queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        paginator = Paginator(queryset, self.paginate_by)
+        page = paginator.get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(filterset=filterset, page_obj=page, object_list=page.object_list, querystring=query.urlencode())
+        return context
+
+
+class ObjectDetailView(LoginRequiredMixin, TemplateView):
+    """One object, looked up inside the user's reach, with its audit history."""
+
+    queryset = None
+
+    def get_object(self):
+        return get_object_or_404(self.queryset.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        obj = self.get_object()
+        context.update(object=obj, history=history_for(obj))
+        return context
+
+
+class ObjectEditView(LoginRequiredMixin, TemplateView):
+    """Create or change an object with a form. Change requires the ``change`` reach (404 otherwise)."""
+
+    queryset = None
+    form_class = None
+    success_message = ""
+
+    def may_create(self) -> bool:
+        return False
+
+    def get_object(self):
+        if "pk" not in self.kwargs:
+            if not self.may_create():
+                raise PermissionDenied
+            return None
+        # Seeing but not changing an object is a 403; not seeing it at all is a 404.
+        obj = get_object_or_404(self.queryset.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
+        if not self.queryset.restrict(self.request.user, "change").filter(pk=obj.pk).exists():
+            raise PermissionDenied
+        return obj
+
+    def get_form(self, obj):
+        data = self.request.POST if self.request.method == "POST" else None
+        return self.form_class(data, instance=obj, user=self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return self.render_to_response(self.get_context_data(object=obj, form=self.get_form(obj)))
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        form = self.get_form(obj)
+        if form.is_valid():
+            saved = form.save()
+            messages.success(request, self.success_message or _("Saved."))
+            return redirect(saved.get_absolute_url())
+        return self.render_to_response(self.get_context_data(object=obj, form=form), status=400)

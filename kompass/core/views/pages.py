@@ -1,0 +1,133 @@
+"""Pages of the core app: home, agencies, services, systems."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count, Prefetch, Q
+from django.views.generic import TemplateView
+
+from kompass.core import access
+from kompass.core.filtersets import AgencyFilterSet, SystemFilterSet
+from kompass.core.forms import AgencyForm, ServiceForm, SystemForm
+from kompass.core.models import Agency, RoleAssignment, Service, System
+from kompass.core.roles import Role
+from kompass.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        agencies = Agency.objects.restrict(user)
+        context.update(
+            agency_count=agencies.filter(active=True).count(),
+            system_count=System.objects.restrict(user).filter(active=True).count(),
+            critical_system_count=System.objects.restrict(user)
+            .filter(active=True, criticality=System.Criticality.CRITICAL)
+            .count(),
+            service_count=Service.objects.restrict(user).filter(active=True).count(),
+            my_assignments=user.role_assignments.select_related("agency"),
+            my_agencies=agencies.filter(active=True)[:12] if not access.access_for(user).sees_all else [],
+        )
+        return context
+
+
+class AgencyListView(ObjectListView):
+    template_name = "core/agency_list.html"
+    partial_template_name = "core/includes/agency_table.html"
+    queryset = Agency.objects.annotate(
+        system_count=Count("systems", filter=Q(systems__active=True), distinct=True)
+    ).order_by("name")
+    filterset_class = AgencyFilterSet
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = access.can_create_agency(self.request.user)
+        return context
+
+
+class AgencyDetailView(ObjectDetailView):
+    template_name = "core/agency_detail.html"
+    queryset = Agency.objects.prefetch_related(
+        "services",
+        Prefetch(
+            "role_assignments", queryset=RoleAssignment.objects.select_related("user").order_by("user__full_name")
+        ),
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agency = context["object"]
+        by_role = {}
+        for assignment in agency.role_assignments.all():
+            by_role.setdefault(assignment.role, []).append(assignment.user)
+        order = [Role.AGENCY_IT_CONTACT, Role.SYSTEM_OWNER, Role.AGENCY_ADMIN, Role.KEY_ACCOUNT_MANAGER]
+        context["contacts"] = [(Role(role).label, by_role.get(role, [])) for role in order]
+        context["systems"] = agency.systems.select_related("system_owner").order_by("name")
+        context["can_change"] = access.can_change_agency(self.request.user, agency.pk)
+        return context
+
+
+class AgencyEditView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = Agency.objects.all()
+    form_class = AgencyForm
+
+    def may_create(self) -> bool:
+        return access.can_create_agency(self.request.user)
+
+
+class ServiceListView(ObjectListView):
+    template_name = "core/service_list.html"
+    queryset = Service.objects.annotate(agency_count=Count("agencies", distinct=True)).order_by("name")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = access.can_manage_catalogue(self.request.user)
+        return context
+
+
+class ServiceDetailView(ObjectDetailView):
+    template_name = "core/service_detail.html"
+    queryset = Service.objects.all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["agencies"] = Agency.objects.restrict(self.request.user).filter(services=context["object"])
+        context["can_change"] = access.can_manage_catalogue(self.request.user)
+        return context
+
+
+class ServiceEditView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = Service.objects.all()
+    form_class = ServiceForm
+
+    def may_create(self) -> bool:
+        return access.can_manage_catalogue(self.request.user)
+
+
+class SystemListView(ObjectListView):
+    template_name = "core/system_list.html"
+    partial_template_name = "core/includes/system_table.html"
+    queryset = System.objects.select_related("agency", "system_owner")
+    filterset_class = SystemFilterSet
+
+
+class SystemDetailView(ObjectDetailView):
+    template_name = "core/system_detail.html"
+    queryset = System.objects.select_related("agency", "system_owner").prefetch_related("services")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_change"] = access.can_change_agency(self.request.user, context["object"].agency_id)
+        return context
+
+
+class SystemEditView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = System.objects.all()
+    form_class = SystemForm
+
+    def may_create(self) -> bool:
+        return bool(access.access_for(self.request.user).change)

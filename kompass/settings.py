@@ -1,0 +1,308 @@
+"""Kompass settings: one module, driven by environment variables.
+
+Every variable has a safe default for a laptop demo, so nothing is needed to run. Production
+(``KOMPASS_ENV=production``) refuses to start without a secret key and allowed hosts, and turns on
+every secure-cookie and HTTPS setting so ``manage.py check --deploy`` passes.
+The README lists every variable; keep that table in step with this file.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """Read a secret from ``NAME`` or from the file named by ``NAME_FILE`` (Docker/K8s secrets)."""
+    file_var = f"{name}_FILE"
+    if file_var in env:
+        path = Path(env.str(file_var))
+        if not path.is_file():
+            raise ImproperlyConfigured(f"{file_var} points to {path}, which is not a readable file.")
+        return path.read_text().strip()
+    return env.str(name, default=default)
+
+
+KOMPASS_ENV = env.str("KOMPASS_ENV", default="development")
+if KOMPASS_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured("KOMPASS_ENV must be one of development, production, test.")
+PRODUCTION = KOMPASS_ENV == "production"
+
+VAR_DIR = Path(env.str("KOMPASS_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("KOMPASS_DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("KOMPASS_DEBUG must not be on in production.")
+
+SECRET_KEY = env_secret("KOMPASS_SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("KOMPASS_SECRET_KEY (or KOMPASS_SECRET_KEY_FILE) is required in production.")
+    # Development only: a fixed, obviously insecure key so sessions survive restarts.
+    SECRET_KEY = "dev-insecure-kompass-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("KOMPASS_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("KOMPASS_ALLOWED_HOSTS is required in production.")
+CSRF_TRUSTED_ORIGINS = env.list("KOMPASS_CSRF_TRUSTED_ORIGINS", default=[])
+
+# ---------------------------------------------------------------------------------------------
+# Applications
+# ---------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "django_htmx",
+    "auditlog",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "mozilla_django_oidc",
+    "kompass.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kompass.core.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "kompass.urls"
+WSGI_APPLICATION = "kompass.wsgi.application"
+ASGI_APPLICATION = "kompass.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "kompass.core.context_processors.kompass",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------------
+# Database: SQLite (WAL) by default, PostgreSQL through DATABASE_URL
+# ---------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'kompass.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets the web process read while the worker writes; IMMEDIATE avoids
+            # "database is locked" upgrades from read to write transactions.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    DATABASES["default"]["TEST"] = {"NAME": env.str("KOMPASS_TEST_SQLITE_NAME", default="") or None}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("KOMPASS_DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------------------------
+# Authentication: local accounts (login by e-mail, throttled by django-axes) and optional OIDC
+# ---------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "core:login"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Login throttling: lock a username+IP pair after N failures for a cool-off period.
+AXES_FAILURE_LIMIT = env.int("KOMPASS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("KOMPASS_LOGIN_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env.int("KOMPASS_PROXY_COUNT", default=0) or None
+
+OIDC_ENABLED = bool(env.str("KOMPASS_OIDC_ISSUER", default=""))
+OIDC_ISSUER = env.str("KOMPASS_OIDC_ISSUER", default="").rstrip("/")
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(1, "kompass.core.oidc.KompassOIDCBackend")
+    OIDC_RP_CLIENT_ID = env.str("KOMPASS_OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_secret("KOMPASS_OIDC_CLIENT_SECRET")
+    OIDC_RP_SIGN_ALGO = env.str("KOMPASS_OIDC_SIGN_ALGO", default="RS256")
+    OIDC_RP_SCOPES = env.str("KOMPASS_OIDC_SCOPES", default="openid email profile")
+    # Endpoints default to the usual paths below the issuer (Entra ID's v2.0 layout); override
+    # each one if your provider differs (see README, "Single sign-on").
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
+        "KOMPASS_OIDC_AUTHORIZATION_ENDPOINT", default=f"{OIDC_ISSUER.removesuffix('/v2.0')}/oauth2/v2.0/authorize"
+    )
+    OIDC_OP_TOKEN_ENDPOINT = env.str(
+        "KOMPASS_OIDC_TOKEN_ENDPOINT", default=f"{OIDC_ISSUER.removesuffix('/v2.0')}/oauth2/v2.0/token"
+    )
+    OIDC_OP_USER_ENDPOINT = env.str("KOMPASS_OIDC_USER_ENDPOINT", default="https://graph.microsoft.com/oidc/userinfo")
+    OIDC_OP_JWKS_ENDPOINT = env.str(
+        "KOMPASS_OIDC_JWKS_ENDPOINT", default=f"{OIDC_ISSUER.removesuffix('/v2.0')}/discovery/v2.0/keys"
+    )
+    OIDC_CREATE_USER = env.bool("KOMPASS_OIDC_CREATE_USERS", default=True)
+    OIDC_ROLES_CLAIM = env.str("KOMPASS_OIDC_ROLES_CLAIM", default="roles")
+    OIDC_AGENCY_CLAIM = env.str("KOMPASS_OIDC_AGENCY_CLAIM", default="kompass_agency")
+    LOGIN_REDIRECT_URL_FAILURE = "/login/"
+
+# ---------------------------------------------------------------------------------------------
+# Security
+# ---------------------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("KOMPASS_SESSION_AGE_SECONDS", default=8 * 3600)
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("KOMPASS_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("KOMPASS_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env.bool("KOMPASS_BEHIND_TLS_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
+
+# ---------------------------------------------------------------------------------------------
+# Internationalisation: bokmål first, English second
+# ---------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", _("Norwegian Bokmål")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "kompass" / "locale"]
+TIME_ZONE = env.str("KOMPASS_TIME_ZONE", default="Europe/Oslo")
+USE_I18N = True
+USE_TZ = True
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# ---------------------------------------------------------------------------------------------
+# Static files (WhiteNoise)
+# ---------------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("KOMPASS_STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env.str("KOMPASS_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# ---------------------------------------------------------------------------------------------
+# E-mail: console in the demo, SMTP (or any backend) through EMAIL_URL
+# ---------------------------------------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("KOMPASS_EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("KOMPASS_FROM_EMAIL", default="kompass@kommune.example")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# ---------------------------------------------------------------------------------------------
+# Background tasks: Django's tasks API with the database backend and its db_worker
+# ---------------------------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env.str("KOMPASS_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+KOMPASS_HEARTBEAT_INTERVAL = env.int("KOMPASS_HEARTBEAT_INTERVAL", default=30)
+
+# ---------------------------------------------------------------------------------------------
+# API
+# ---------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kompass.core.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kompass API",
+    "DESCRIPTION": "Kompass service-integration platform. Authenticate with `Authorization: Token <key>`.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# ---------------------------------------------------------------------------------------------
+# Organisation defaults (the Organisation row in the database wins once it exists)
+# ---------------------------------------------------------------------------------------------
+KOMPASS_ORGANISATION_NAME = env.str("KOMPASS_ORGANISATION_NAME", default="Eksempel kommune")
+
+# ---------------------------------------------------------------------------------------------
+# Logging: no personal data; structured enough for an operator
+# ---------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("KOMPASS_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
