@@ -1,0 +1,75 @@
+"""API tokens are hashed; the OpenAPI schema is valid; bad input is refused and changes nothing."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from kompass.core.models import Agency, ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_is_stored_hashed_and_works(client, cast):
+    token, key = ApiToken.issue(cast["admin"], "ci")
+    assert key not in {token.key_hash, token.prefix}
+    assert not ApiToken.objects.filter(key_hash=key).exists()
+    response = client.get("/api/agencies/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert token.last_used is not None
+
+
+def test_expired_token_is_refused(client, cast):
+    _token, key = ApiToken.issue(cast["admin"], "old", expires=timezone.now())
+    assert client.get("/api/agencies/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+def test_bad_input_is_a_clear_400_and_changes_nothing(client, cast):
+    client.force_login(cast["admin"])
+    before = Agency.objects.count()
+    response = client.post(
+        "/api/agencies/",
+        {"name": "", "short_code": "lower case!", "kind": "castle", "organisation_number": "123456789"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert {"name", "short_code", "kind"} <= set(errors)
+    assert Agency.objects.count() == before
+    response = client.post("/api/agencies/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_bad_organisation_number_check_digit(client, cast):
+    client.force_login(cast["admin"])
+    response = client.post(
+        "/api/agencies/",
+        {"name": "Sjekk", "short_code": "SJEKK", "kind": "department", "organisation_number": "974760674"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "organisation_number" in response.json()
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "kompass.cli",
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--file",
+            str(tmp_path / "schema.yml"),
+        ],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/api/agencies/" in (tmp_path / "schema.yml").read_text()
