@@ -1,0 +1,167 @@
+"""Shared fixtures for snowsim tests (no Django).
+
+- ``store``: a fresh in-memory :class:`snowsim.store.Store` (seed 0).
+- ``app``: ``create_app(store)``.
+- ``client``: Starlette TestClient on ``https://testserver`` with admin Basic auth.
+- ``tls_files``: (cert, key, ca) for 127.0.0.1/localhost; from ``snowsim.tls`` when present,
+  otherwise generated here with ``cryptography``.
+- ``make_live_server(app)``: starts uvicorn over HTTPS on 127.0.0.1 (random port) in a thread and
+  returns a :class:`LiveServer` (``.url``, ``.ca_path``, ``.store``, ``.app``); stopped at teardown.
+- ``live_server``: ``make_live_server(create_app(store))``; parametrize it indirectly with an app
+  factory ``(store) -> app`` to wrap the app (e.g. with middleware).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from snowsim.api import create_app
+from snowsim.store import Store
+
+
+def pytest_configure(config):
+    # Starlette's TestClient warns that it prefers httpx2; httpx is what the project pins.
+    config.addinivalue_line("filterwarnings", "ignore::starlette.exceptions.StarletteDeprecationWarning")
+
+
+ADMIN = ("admin", "admin")
+
+
+@pytest.fixture
+def store():
+    s = Store(None, seed=0)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(store):
+    return create_app(store)
+
+
+@pytest.fixture
+def client(app):
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url="https://testserver") as c:
+        c.auth = ADMIN
+        yield c
+
+
+def _generate_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "snowsim test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+          .not_valid_after(now + dt.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    enc = serialization.Encoding.PEM
+    cert_path, key_path, ca_path = directory / "server.pem", directory / "server-key.pem", directory / "ca.pem"
+    cert_path.write_bytes(cert.public_bytes(enc))
+    key_path.write_bytes(key.private_bytes(enc, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    ca_path.write_bytes(ca.public_bytes(enc))
+    return cert_path, key_path, ca_path
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory) -> tuple[str, str, str]:
+    directory = tmp_path_factory.mktemp("snowsim-tls")
+    try:
+        from snowsim.tls import ensure_certificate  # written by another part of snowsim
+
+        cert, key, ca = ensure_certificate(directory)
+    except Exception:  # noqa: BLE001 - fall back to our own generator
+        cert, key, ca = _generate_certificates(directory)
+    return str(cert), str(key), str(ca)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ca_path: str
+    store: Store
+    app: object
+    server: object = None
+    thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.server.force_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+
+def start_live_server(app, store: Store, tls_files) -> LiveServer:
+    import uvicorn
+
+    cert, key, ca = tls_files
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ssl_certfile=cert, ssl_keyfile=key,
+                            log_level="warning", lifespan="off", access_log=False,
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    return LiveServer(f"https://127.0.0.1:{port}", ca, store, app, server, thread)
+
+
+@pytest.fixture
+def make_live_server(tls_files):
+    """Factory: ``make_live_server(app, store=None)`` -> LiveServer (HTTPS, stopped at teardown)."""
+    started: list[LiveServer] = []
+
+    def factory(app, store: Store | None = None) -> LiveServer:
+        st = store if store is not None else getattr(getattr(app, "state", None), "store", None)
+        srv = start_live_server(app, st, tls_files)
+        started.append(srv)
+        return srv
+
+    yield factory
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture
+def live_server(request, store, make_live_server):
+    """HTTPS uvicorn on 127.0.0.1; indirect param: an app factory ``(store) -> ASGI app``."""
+    factory = getattr(request, "param", None) or create_app
+    return make_live_server(factory(store), store)
