@@ -127,7 +127,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-    DATABASES["default"]["TEST"] = {"NAME": env.str("KOMPASS_TEST_SQLITE_NAME", default="") or None}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("KOMPASS_DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -185,7 +184,6 @@ if OIDC_ENABLED:
     )
     OIDC_CREATE_USER = env.bool("KOMPASS_OIDC_CREATE_USERS", default=True)
     OIDC_ROLES_CLAIM = env.str("KOMPASS_OIDC_ROLES_CLAIM", default="roles")
-    OIDC_AGENCY_CLAIM = env.str("KOMPASS_OIDC_AGENCY_CLAIM", default="kompass_agency")
     LOGIN_REDIRECT_URL_FAILURE = "/login/"
 
 # ---------------------------------------------------------------------------------------------
