@@ -270,7 +270,7 @@ def _compile_term(table: Table, term: Term, ctx: QueryContext) -> CompiledTerm |
     if op in NO_VALUE_OPS:
         return CompiledTerm(path, op)
     if op in ("SAMEAS", "NSAMEAS"):
-        owner = TABLES[path[-1][0]]
+        owner = table if len(path) == 1 else TABLES[path[-1][0]]
         other = owner.fields.get(term.value)
         if other is None or not other.stored:
             return None
