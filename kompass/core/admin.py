@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import Agency, ApiToken, Organisation, RoleAssignment, Service, System, User
 
@@ -18,8 +19,8 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [RoleAssignmentInline]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name", "title", "phone", "external_id"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Profile"), {"fields": ["full_name", "title", "phone", "external_id"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})]
 

@@ -1,5 +1,6 @@
 """REST API for the core domain. Every queryset goes through ``restrict()``."""
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from rest_framework import exceptions, permissions, viewsets
 
@@ -30,7 +31,7 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
 
     def check_agency_change(self, agency):
         if agency is not None and not access.can_change_agency(self.request.user, agency.pk):
-            raise exceptions.PermissionDenied("You may not change this agency's data.")
+            raise exceptions.PermissionDenied(_("You may not change this agency's data."))
 
 
 class AgencyViewSet(RestrictedModelViewSet):
@@ -41,12 +42,12 @@ class AgencyViewSet(RestrictedModelViewSet):
 
     def perform_create(self, serializer):
         if not access.can_create_agency(self.request.user):
-            raise exceptions.PermissionDenied("You may not create agencies.")
+            raise exceptions.PermissionDenied(_("You may not create agencies."))
         serializer.save()
 
     def perform_destroy(self, instance):
         if not access.can_create_agency(self.request.user):
-            raise exceptions.PermissionDenied("You may not delete agencies.")
+            raise exceptions.PermissionDenied(_("You may not delete agencies."))
         instance.delete()
 
 
