@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import ssl
 from pathlib import Path
 
 from cryptography import x509
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ensure_certificate", "SERVER_NAMES"]
+__all__ = ["ensure_certificate", "client_verify", "SERVER_NAMES"]
 
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
 CA_FILE, CA_KEY_FILE = "ca.pem", "ca-key.pem"
@@ -134,3 +135,10 @@ def ensure_certificate(directory: str | os.PathLike[str]) -> tuple[Path, Path, P
         ca = _create_ca(directory)
     _create_server(directory, *ca)
     return cert_path, key_path, ca_path
+
+
+def client_verify(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext:
+    """httpx's ``verify=`` for True/False or a CA bundle path (httpx deprecates plain paths)."""
+    if isinstance(verify, bool):
+        return verify
+    return ssl.create_default_context(cafile=str(verify))

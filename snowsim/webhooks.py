@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from snowsim.faults import FaultController, check_admin, error_body
+from snowsim.tls import client_verify
 
 __all__ = [
     "WebhookTarget",
@@ -361,7 +362,7 @@ class WebhookDispatcher:
             if self.transport is not None:
                 client = httpx.Client(transport=self.transport, timeout=target.timeout_s)
             else:
-                client = httpx.Client(verify=target.verify, timeout=target.timeout_s)
+                client = httpx.Client(verify=client_verify(target.verify), timeout=target.timeout_s)
             self._clients[target.id] = client
         return client
 

@@ -1,0 +1,268 @@
+"""snowsim.agent: the simulated vendor desk, driven step by step against a live HTTPS snowsim."""
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from snowsim.agent import AgentConfig, VendorAgent
+from snowsim.cli import build_app
+from snowsim.faults import FaultConfig
+from snowsim.tls import client_verify
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+class Server:
+    """snowsim (build_app: API + faults + admin) over HTTPS on a free loopback port, in a thread."""
+
+    def __init__(self, store, tls_files):
+        cert, key, self.ca_path = tls_files
+        self.store, self.app = store, build_app(store)
+        self.agents = []
+        # IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets whose proto is TCP, and
+        # without it every small response waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{sock.getsockname()[1]}"
+        config = uvicorn.Config(self.app, ssl_certfile=cert, ssl_keyfile=key, log_level="warning", lifespan="off",
+                                timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.01)
+
+    def stop(self):
+        for agent in self.agents:
+            agent.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(store, tls_files):
+    srv = Server(store, tls_files)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def make_agent(server, clock, **overrides):
+    settings = {"url": server.url, "verify": server.ca_path, "seed": 7, "hold_probability": 0.0,
+                "caller_timeout_s": 600}
+    settings.update(overrides)
+    agent = VendorAgent(AgentConfig(**settings), clock=clock, sleep=lambda s: None)
+    server.agents.append(agent)
+    return agent
+
+
+def caller_client(server):
+    return httpx.Client(
+        base_url=server.url, verify=client_verify(server.ca_path), auth=("kompass.integration", "kompass")
+    )
+
+
+def new_incident(server, **values):
+    with caller_client(server) as c:
+        response = c.post("/api/now/table/incident", json={"short_description": "VPN down", "category": "network",
+                                                           "correlation_id": "K-42", **values})
+        assert response.status_code == 201
+        return response.json()["result"]
+
+
+def advance(agent, clock, seconds=1000):
+    clock.advance(seconds)
+    return agent.run_once()
+
+
+def stages(agent, number):
+    return [stage for n, stage, _ in agent.actions if n == number]
+
+
+def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
+    inc = new_incident(server)
+    agent = make_agent(server, clock, hold_probability=1.0)
+
+    agent.run_once()  # sees it; pick-up not due yet
+    assert store.get("incident", inc["sys_id"])["state"] == "1"
+
+    advance(agent, clock)
+    rec = store.get("incident", inc["sys_id"])
+    assert rec["state"] == "2"
+    assert rec["assignment_group"] == store.sid("sys_user_group", "Network")
+    assert rec["assigned_to"]
+    assert rec["sys_updated_by"] == "itil.engineer1"
+    assert [j["element"] for j in store.journal(inc["sys_id"])] == ["work_notes"]
+
+    advance(agent, clock)  # investigating: a customer-visible comment and a work note
+    assert {j["element"] for j in store.journal(inc["sys_id"])} == {"work_notes", "comments"}
+
+    advance(agent, clock)  # on hold, awaiting caller, with a question
+    rec = store.get("incident", inc["sys_id"])
+    assert (rec["state"], rec["hold_reason"]) == ("3", "1")
+    question = store.journal(inc["sys_id"], ["comments"])[-1]
+    assert question["sys_created_by"] == "itil.engineer1" and question["value"].endswith("?")
+
+    advance(agent, clock, 10)  # no reply yet: stays on hold
+    advance(agent, clock, 10)
+    assert store.get("incident", inc["sys_id"])["state"] == "3"
+
+    with caller_client(server) as c:
+        assert c.patch(f"/api/now/table/incident/{inc['sys_id']}",
+                       json={"comments": "It started this morning, only my laptop."}).status_code == 200
+    advance(agent, clock, 1)  # the caller replied: back to In Progress
+    rec = store.get("incident", inc["sys_id"])
+    assert (rec["state"], rec["hold_reason"]) == ("2", "")
+
+    advance(agent, clock)  # resolved with a close code and notes
+    rec = store.get("incident", inc["sys_id"])
+    assert rec["state"] == "6"
+    assert rec["close_code"] and rec["close_notes"]
+    assert rec["resolved_by"] == store.sid("sys_user", "itil.engineer1")
+
+    advance(agent, clock)  # closed later
+    rec = store.get("incident", inc["sys_id"])
+    assert (rec["state"], rec["active"]) == ("7", "false")
+    assert stages(agent, inc["number"]) == [
+        "seen", "assigned", "investigating", "awaiting_caller", "working", "resolved", "done", "closed",
+    ]
+    assert inc["sys_id"] not in agent.tickets
+
+
+def test_the_caller_timeout_resumes_work(server, store, clock):
+    inc = new_incident(server)
+    agent = make_agent(server, clock, hold_probability=1.0, caller_timeout_s=300)
+    for _ in range(4):
+        advance(agent, clock, 100)
+    assert store.get("incident", inc["sys_id"])["state"] == "3"
+    advance(agent, clock, 301)
+    assert store.get("incident", inc["sys_id"])["state"] == "2"
+    assert [d for n, s, d in agent.actions if s == "working"] == ["caller timeout"]
+
+
+def test_without_hold_it_goes_straight_to_resolved(server, store, clock):
+    inc = new_incident(server)
+    agent = make_agent(server, clock)
+    for _ in range(5):
+        advance(agent, clock)
+    assert store.get("incident", inc["sys_id"])["state"] == "7"
+    assert "awaiting_caller" not in stages(agent, inc["number"])
+
+
+def test_timing_scales_with_speed(server, store, clock):
+    inc = new_incident(server)
+    agent = make_agent(server, clock, speed=10, pickup_s=(100, 100))
+    agent.run_once()
+    advance(agent, clock, 9)
+    assert store.get("incident", inc["sys_id"])["state"] == "1"
+    advance(agent, clock, 1.01)
+    assert store.get("incident", inc["sys_id"])["state"] == "2"
+
+
+def test_the_same_seed_makes_the_same_choices(server, store, clock):
+    def run(seed):
+        inc = new_incident(server)
+        agent = make_agent(server, Clock(), seed=seed, hold_probability=0.5)
+        agent.run_once()
+        for _ in range(3):
+            agent.clock.advance(1000)
+            agent.step()
+        rec = store.get("incident", inc["sys_id"])
+        notes = [j["value"] for j in store.journal(inc["sys_id"])]
+        due = agent.tickets[inc["sys_id"]].due
+        agent.client.close()
+        store.delete("incident", inc["sys_id"])  # so the next run does not adopt it
+        return (rec["assigned_to"], rec["state"], rec["close_code"], notes), due
+
+    first, second, third = run(3), run(3), run(4)
+    assert first == second
+    assert first != third
+
+
+def test_requested_items_are_fulfilled(server, store, clock):
+    with caller_client(server) as c:
+        item = c.post("/api/now/table/sc_req_item", json={"short_description": "Laptop"}).json()["result"]
+    agent = make_agent(server, clock)
+    for _ in range(4):
+        advance(agent, clock)
+    rec = store.get("sc_req_item", item["sys_id"])
+    assert rec["state"] == "3" and rec["stage"] == "complete"
+    assert stages(agent, item["number"]) == ["seen", "assigned", "investigating", "done", "closed"]
+
+
+def test_it_leaves_tickets_alone_that_someone_else_assigned(server, store, clock):
+    inc = new_incident(server)
+    agent = make_agent(server, clock)
+    agent.run_once()
+    store.update("incident", inc["sys_id"], {"state": "2", "assigned_to": store.sid("sys_user", "beth.anglin")})
+    advance(agent, clock)
+    assert inc["sys_id"] not in agent.tickets
+    assert store.get("incident", inc["sys_id"])["assigned_to"] == store.sid("sys_user", "beth.anglin")
+
+
+def test_create_every_opens_incidents_from_simulated_callers(server, store, clock):
+    agent = make_agent(server, clock, create_every=60)
+    assert agent.maybe_create() is None
+    clock.advance(61)
+    created = agent.maybe_create()
+    assert created["number"].startswith("INC")
+    rec = store.get("incident", created["sys_id"])
+    assert rec["correlation_id"] == ""
+    staff = {store.sid("sys_user", u) for u in ("admin", "kompass.integration", "itil.engineer1")}
+    assert rec["caller_id"] and rec["caller_id"] not in staff
+    assert agent.maybe_create() is None
+
+
+def test_it_backs_off_on_429_and_503_using_retry_after(server, store, clock):
+    controller = server.app.state.faults
+    controller.update(FaultConfig(rate429=1.0, retry_after=4))
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        controller.update(FaultConfig(error503=1.0, retry_after=2) if len(slept) == 1 else FaultConfig())
+
+    agent = make_agent(server, clock)
+    agent._sleep = sleep
+    response = agent.request("GET", "/api/now/table/incident", params={"sysparm_limit": "1"})
+    assert response.status_code == 200
+    assert slept == [4.0, 2.0]
+
+
+def test_it_gives_up_after_its_retries_and_keeps_running(server, store, clock):
+    new_incident(server)
+    server.app.state.faults.update(FaultConfig(error503=1.0, retry_after=1))
+    agent = make_agent(server, clock, retries=2)
+    assert agent.run_once() == 0  # the failure is logged, not raised
+    server.app.state.faults.update(FaultConfig())
+    agent.run_once()
+    assert len(agent.tickets) == 1
+
+
+def test_run_stops_when_asked(server, clock):
+    agent = VendorAgent(AgentConfig(url=server.url, verify=server.ca_path, poll_s=0.05))
+    thread = threading.Thread(target=agent.run)
+    thread.start()
+    agent.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
