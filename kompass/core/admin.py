@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import Agency, ApiToken, Organisation, RoleAssignment, Service, System, User
@@ -11,8 +13,23 @@ class RoleAssignmentInline(admin.TabularInline):
     autocomplete_fields = ["agency"]
 
 
+class KompassUserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "full_name"]
+
+
+class KompassUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes = {"email": forms.EmailField}
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = KompassUserCreationForm
+    form = KompassUserChangeForm
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff"]
     search_fields = ["email", "full_name"]
@@ -22,7 +39,11 @@ class UserAdmin(DjangoUserAdmin):
         (_("Profile"), {"fields": ["full_name", "title", "phone", "external_id"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "usable_password", "password1", "password2"]})
+    ]
+    list_filter = ["is_active", "is_staff", "is_superuser"]
+    filter_horizontal = []
 
 
 @admin.register(Agency)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kompass.core.models import Agency, RoleAssignment, Service, System, User
+from kompass.core.models import Agency, Organisation, RoleAssignment, Service, System, User
 from kompass.core.roles import AGENCY_SCOPED_ROLES, GLOBAL_ROLES
 
 
@@ -101,3 +101,31 @@ class RoleAssignmentForm(PunktFormMixin, forms.ModelForm):
     def save(self, commit=True):
         self.instance.user = self.user_obj
         return super().save(commit)
+
+
+def contrast_with_white(hex_colour: str) -> float:
+    """WCAG 2.1 contrast ratio between a #rrggbb colour and white."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)
+
+
+class OrganisationForm(UserAwareModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "short_name", "it_agency_name", "primary_colour", "support_email"]
+
+    def clean_primary_colour(self):
+        colour = self.cleaned_data["primary_colour"]
+        # The header prints white text on this colour: keep WCAG AA contrast (4.5:1).
+        if contrast_with_white(colour) < 4.5:
+            raise forms.ValidationError(
+                _("White text on this colour is hard to read (contrast %(ratio).1f:1; at least 4.5:1 is needed)."),
+                params={"ratio": contrast_with_white(colour)},
+            )
+        return colour

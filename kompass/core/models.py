@@ -51,6 +51,9 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("core:home")
+
     @classmethod
     def current(cls) -> "Organisation":
         """Return the organisation, creating it from settings on first use."""

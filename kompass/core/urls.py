@@ -26,4 +26,6 @@ urlpatterns = [
     path("users/<int:pk>/", users.UserDetailView.as_view(), name="user_detail"),
     path("users/<int:pk>/edit/", users.UserEditView.as_view(), name="user_edit"),
     path("audit/", users.AuditLogView.as_view(), name="audit_log"),
+    path("organisation/", users.OrganisationEditView.as_view(), name="organisation_edit"),
+    path("branding.css", users.branding_css, name="branding_css"),
 ]

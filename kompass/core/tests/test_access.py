@@ -140,7 +140,7 @@ def test_agency_create_only_for_organisation_editors(login, cast, key):
 
 
 @pytest.mark.parametrize("key", CAST)
-@pytest.mark.parametrize("name", ["core:user_list", "core:user_create"])
+@pytest.mark.parametrize("name", ["core:user_list", "core:user_create", "core:organisation_edit"])
 def test_user_admin_is_for_administrators(login, cast, key, name):
     response = login(cast[key]).get(reverse(name))
     assert response.status_code == (200 if key == "admin" else 403)

@@ -12,8 +12,8 @@ from django.views.generic import TemplateView
 
 from kompass.core import access
 from kompass.core.audit import history_for
-from kompass.core.forms import RoleAssignmentForm, UserForm
-from kompass.core.models import RoleAssignment, User
+from kompass.core.forms import OrganisationForm, RoleAssignmentForm, UserForm
+from kompass.core.models import Organisation, RoleAssignment, User
 from kompass.core.views.generic import ObjectEditView
 
 
@@ -113,3 +113,24 @@ class AuditLogView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
             page_obj=page, object_list=page.object_list, types=types, params=params, querystring=query.urlencode()
         )
         return context
+
+
+class OrganisationEditView(AdministratorRequired, ObjectEditView):
+    """The organisation's name and branding (administrators)."""
+
+    template_name = "core/object_form.html"
+    queryset = Organisation.objects.all()
+    form_class = OrganisationForm
+
+    def get_object(self):
+        return Organisation.current()
+
+
+def branding_css(request):
+    """The organisation's colour as a stylesheet, so the strict CSP needs no inline styles."""
+    from django.http import HttpResponse
+
+    colour = Organisation.current().primary_colour
+    response = HttpResponse(f":root {{ --kp-blue: {colour}; }}\n", content_type="text/css")
+    response["Cache-Control"] = "max-age=300"
+    return response
