@@ -196,6 +196,14 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on", **ssl_kwargs,
     )
     server = uvicorn.Server(config)
+
+    def graceful(signum: int, frame: Any) -> None:
+        # uvicorn handles SIGTERM/SIGINT while it runs, then re-raises the signal to this handler
+        # when it is done; exiting normally lets the dispatcher and the store close (exit code 0).
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, graceful)
+    signal.signal(signal.SIGINT, graceful)
     try:
         server.run()
     finally:
