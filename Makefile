@@ -27,6 +27,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/kompass migrate --no-input -v 0
 	$(BIN)/kompass demo-data --quiet
+	@# The simulator's CA must exist before the vendor agent starts to trust it.
+	$(BIN)/python -c 'from snowsim.tls import ensure_certificate; ensure_certificate("var/snowsim/tls")'
 	@echo ""
 	@echo "Kompass:           http://127.0.0.1:$(KOMPASS_PORT)"
 	@echo "ServiceNow (sim):  https://127.0.0.1:$(SNOWSIM_PORT)   (user admin / admin; CA: var/snowsim/tls/ca.pem)"
