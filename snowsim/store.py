@@ -125,6 +125,8 @@ class Store:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[dict], Any]] = []
         self._user_cache: dict[str, dict | None] = {}
+        self._versions: dict[str, int] = {}  # per-table write counter (count cache invalidation)
+        self._count_cache: dict[tuple, tuple[int, int]] = {}
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
@@ -260,6 +262,8 @@ class Store:
                          "_snowsim_oauth_client", "_snowsim_oauth_token"):
                 c.execute(f"DELETE FROM {name}")
             self._user_cache.clear()
+            self._count_cache.clear()
+            self._touch(*TABLES)
             self.generation += 1
             self._seed()
             self.secret_key = self._meta("secret_key") or ""
@@ -331,7 +335,17 @@ class Store:
         with self._lock:
             total = -1
             if count:
-                total = self._conn.execute(f"SELECT COUNT(*) FROM {q(table)} WHERE {where}", params).fetchone()[0]
+                # Paging clients ask for the same filter page after page: cache the count until the table changes.
+                key = (table, where, tuple(params))
+                version = self._versions.get(table, 0)
+                hit = self._count_cache.get(key)
+                if hit and hit[0] == version:
+                    total = hit[1]
+                else:
+                    total = self._conn.execute(f"SELECT COUNT(*) FROM {q(table)} WHERE {where}", params).fetchone()[0]
+                    if len(self._count_cache) > 1000:
+                        self._count_cache.clear()
+                    self._count_cache[key] = (version, total)
             rows = [self._with_journal_fields(t, dict(r)) for r in self._conn.execute(sql, page_params)]
         return rows, total
 
@@ -629,6 +643,7 @@ class Store:
             if old is None:
                 raise NotFoundError("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
             c = self._conn
+            self._touch(table, "sys_attachment")
             c.execute("BEGIN")
             try:
                 c.execute(f"DELETE FROM {q(table)} WHERE sys_id=?", (sys_id,))
@@ -649,9 +664,14 @@ class Store:
                     "user": user})
         return True
 
+    def _touch(self, *tables: str) -> None:
+        for name in tables:
+            self._versions[name] = self._versions.get(name, 0) + 1
+
     def _commit(self, t: Table, op: str, rec: dict, journal: list[tuple[str, str]], user: str, now: str,
                 insert: bool) -> dict:
         c = self._conn
+        self._touch(t.name, "sys_journal_field")
         c.execute("BEGIN")
         try:
             if insert:
@@ -795,6 +815,7 @@ class Store:
         base = self.now() - dt.timedelta(days=90)
         with self._lock:
             c = self._conn
+            self._touch("incident")
             c.execute("BEGIN")
             try:
                 cols = [f.name for f in t.stored_fields()]

@@ -35,6 +35,13 @@ def pytest_configure(config):
 ADMIN = ("admin", "admin")
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    """Shadow pytest-django's autouse helper of the same name: it would treat our ``live_server``
+    fixture as Django's (requesting a Django test database and calling Django-only methods)."""
+    yield
+
+
 @pytest.fixture
 def store():
     s = Store(None, seed=0)

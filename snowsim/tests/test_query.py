@@ -164,6 +164,11 @@ def test_limit_offset_and_total(populated):
     rows, total = store.query("incident", "ORDERBYshort_description", limit=2, offset=1)
     assert total == 4
     assert [r["short_description"] for r in rows] == ["Printer on fire", "VPN broken"]
+    assert store.query("incident", "priority=5", limit=1)[1] == 1
+    store.insert("incident", {"short_description": "new"}, "admin")  # invalidates the cached count
+    assert store.query("incident", "priority=5", limit=1)[1] == 2
+    store.delete("incident", rows[0]["sys_id"], "admin")
+    assert store.query("incident", "ORDERBYshort_description", limit=2, offset=1)[1] == 4
 
 
 # --------------------------------------------------------------------------- property: SQL == reference
