@@ -17,6 +17,7 @@ safety net either way.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import heapq
 import hmac
@@ -76,7 +77,8 @@ def verify_signature(
     """True when ``header`` is the signature of ``body`` at ``timestamp`` and the timestamp is fresh.
 
     Receivers pass the raw request body (before JSON parsing), the ``X-Snowsim-Timestamp`` header
-    and the ``X-Snowsim-Signature`` header. A timestamp further than ``tolerance_s`` from ``now``
+    and the ``X-Snowsim-Signature`` header. The MAC may be hex (what snowsim sends) or Base64 (what a
+    ServiceNow script using ``generateMac`` produces). A timestamp further than ``tolerance_s`` from ``now``
     (either direction) fails, which stops replays of old captured requests.
     """
     if not secret or not header or timestamp is None:
@@ -88,7 +90,13 @@ def verify_signature(
     current = time.time() if now is None else now
     if abs(current - ts) > tolerance_s:
         return False
-    return hmac.compare_digest(sign(secret, ts, body), header.strip())
+    expected = sign(secret, ts, body)
+    given = header.strip()
+    if hmac.compare_digest(expected, given):
+        return True
+    # A real instance computing the MAC with (Glide)CertificateEncryption.generateMac gets Base64, not hex.
+    as_base64 = "sha256=" + base64.b64encode(bytes.fromhex(expected[len("sha256="):])).decode("ascii")
+    return hmac.compare_digest(as_base64, given)
 
 
 @dataclass

@@ -110,6 +110,17 @@ def test_verify_signature_accepts_a_valid_one_and_rejects_tampering():
     assert not verify_signature("", now, body, header, now=now)
 
 
+def test_verify_signature_also_accepts_base64_as_servicenow_generatemac_produces():
+    import base64
+    import hashlib
+    import hmac
+
+    body, now = b'{"a":1}', 1_700_000_000
+    mac = base64.b64encode(hmac.new(SECRET.encode(), f"{now}.".encode() + body, hashlib.sha256).digest()).decode()
+    assert verify_signature(SECRET, now, body, f"sha256={mac}", now=now)
+    assert not verify_signature(SECRET, now, body + b"x", f"sha256={mac}", now=now)
+
+
 # -- deliveries -----------------------------------------------------------------------------
 
 def test_it_posts_a_signed_payload(receiver):
