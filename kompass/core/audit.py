@@ -11,12 +11,27 @@ from django.contrib.contenttypes.models import ContentType
 
 from kompass.core.models import Agency, Organisation, RoleAssignment, Service, System, User
 
+# Only the models' own fields are recorded: reverse relations (an agency's systems) are audited on
+# their own objects, and automatic timestamps would only repeat the entry's time.
 auditlog.register(Organisation)
-auditlog.register(Agency, m2m_fields={"services"})
-auditlog.register(Service)
-auditlog.register(System, m2m_fields={"services"})
-auditlog.register(RoleAssignment)
-auditlog.register(User, exclude_fields=["password", "last_login"])
+auditlog.register(Agency, m2m_fields={"services"}, exclude_fields=["role_assignments", "systems", "created", "updated"])
+auditlog.register(Service, exclude_fields=["agencies", "systems"])
+auditlog.register(System, m2m_fields={"services"}, exclude_fields=["created", "updated"])
+auditlog.register(RoleAssignment, exclude_fields=["created"])
+auditlog.register(
+    User,
+    exclude_fields=[
+        "password",
+        "last_login",
+        "role_assignments",
+        "owned_systems",
+        "api_tokens",
+        "logentry",
+        "groups",
+        "user_permissions",
+        "date_joined",
+    ],
+)
 
 
 def history_for(obj, limit: int = 50):

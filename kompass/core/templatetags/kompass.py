@@ -1,16 +1,65 @@
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
 
+def _display_value(value):
+    if value in (None, "None", ""):
+        return "–"
+    if value == "True":
+        return _("Yes")
+    if value == "False":
+        return _("No")
+    return value
+
+
 @register.filter
 def changes_of(entry):
-    """(field label, change) pairs of an auditlog entry, with display values where auditlog has them."""
+    """(field label, change) pairs of an audit entry, readable: display values, labels, m2m changes.
+
+    Each change is ``{"m2m": False, "old": ..., "new": ...}`` or
+    ``{"m2m": True, "operation": "add"|"delete"|"clear", "objects": [...]}``.
+    """
+    model = entry.content_type.model_class()
     try:
-        changes = entry.changes_display_dict
+        display = entry.changes_display_dict
     except Exception:  # noqa: BLE001 - a removed model or field must not break a history page
-        changes = entry.changes_dict
-    return sorted(changes.items(), key=lambda item: str(item[0]))
+        display = {}
+    rows = []
+    for name, values in entry.changes_dict.items():
+        if name == "id":
+            continue
+        try:
+            label = model._meta.get_field(name).verbose_name if model else name
+        except FieldDoesNotExist:
+            label = name
+        if isinstance(values, dict) and values.get("type") == "m2m":
+            change = {"m2m": True, "operation": values.get("operation"), "objects": values.get("objects", [])}
+        else:
+            shown = display.get(label, values)
+            if not isinstance(shown, list | tuple) or len(shown) != 2:
+                shown = values
+            change = {"m2m": False, "old": _display_value(shown[0]), "new": _display_value(shown[1])}
+            if change["old"] == change["new"]:
+                continue  # e.g. an empty field on creation
+        rows.append((str(label), change))
+    return sorted(rows)
+
+
+ACTION_LABELS = {0: _("Created"), 1: _("Changed"), 2: _("Deleted"), 3: _("Viewed")}
+M2M_LABELS = {"add": _("added"), "delete": _("removed"), "clear": _("cleared")}
+
+
+@register.filter
+def action_label(entry):
+    return ACTION_LABELS.get(entry.action, entry.get_action_display())
+
+
+@register.filter
+def m2m_label(operation):
+    return M2M_LABELS.get(operation, operation)
 
 
 @register.simple_tag(takes_context=True)

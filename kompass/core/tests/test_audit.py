@@ -96,3 +96,19 @@ def test_audit_view_filters(client, cast, agencies):
     assert "Gammaetaten" in body and "System " not in body
     # Bad filter values change nothing and don't crash.
     assert client.get(url, {"type": "x; drop", "action": "9"}).status_code == 200
+
+
+def test_history_is_readable(client, cast, agencies):
+    """Reverse relations are not listed as changes; m2m changes and booleans read as words."""
+    client.force_login(cast["admin"])
+    agency = agencies["alfa"]
+    client.post(
+        reverse("core:agency_edit", args=[agency.pk]),
+        {"name": "Bydel Alfa", "short_code": "ALFA", "kind": "district"},  # services cleared, deactivated
+    )
+    body = client.get(reverse("core:agency_detail", args=[agency.pk])).content.decode()
+    history = body[body.index('id="history-heading"') :]
+    assert "RoleAssignment.None" not in history and "System.None" not in history
+    assert "Brukerstøtte" in history  # the removed service, by name
+    assert "operation" not in history and "objects" not in history
+    assert "True" not in history and "None" not in history
