@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import Agency, Organisation, RoleAssignment, Service, System, User
@@ -66,9 +67,39 @@ class ServiceForm(UserAwareModelForm):
 
 
 class UserForm(UserAwareModelForm):
+    new_password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("For a local account. Leave empty to keep the current password (or none, with single sign-on)."),
+    )
+
     class Meta:
         model = User
         fields = ["email", "full_name", "title", "phone", "is_active"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("A user with this e-mail address already exists."))
+        return email
+
+    def clean_new_password(self):
+        password = self.cleaned_data.get("new_password")
+        if password:
+            password_validation.validate_password(password, self.instance)
+        return password
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if self.cleaned_data.get("new_password"):
+            user.set_password(self.cleaned_data["new_password"])
+        elif user._state.adding:
+            user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
 
 
 class RoleAssignmentForm(PunktFormMixin, forms.ModelForm):

@@ -90,3 +90,44 @@ def test_oidc_backend_creates_user_with_roles(agencies, settings):
     user.refresh_from_db()
     assert user.full_name == "Kari N."
     assert user.role_set() == {Role.ADMINISTRATOR}
+
+
+def test_administrator_creates_a_local_user_who_can_log_in(client, cast):
+    client.force_login(cast["admin"])
+    response = client.post(
+        reverse("core:user_create"),
+        {
+            "email": "Ny.Bruker@Test.example",
+            "full_name": "Ny Bruker",
+            "is_active": "on",
+            "new_password": "a-long-enough-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    client.logout()
+    response = client.post(
+        reverse("core:login"), {"username": "ny.bruker@test.example", "password": "a-long-enough-passphrase"}
+    )
+    assert response.status_code == 302
+
+
+def test_weak_password_and_duplicate_email_are_refused(client, cast):
+    from kompass.core.models import User
+
+    client.force_login(cast["admin"])
+    before = User.objects.count()
+    response = client.post(
+        reverse("core:user_create"), {"email": "x@test.example", "full_name": "X", "new_password": "123"}
+    )
+    assert response.status_code == 400
+    response = client.post(reverse("core:user_create"), {"email": "OWNER@test.example", "full_name": "Dup"})
+    assert response.status_code == 400
+    assert User.objects.count() == before
+
+
+def test_user_created_without_password_cannot_log_in_locally(client, cast):
+    from kompass.core.models import User
+
+    client.force_login(cast["admin"])
+    client.post(reverse("core:user_create"), {"email": "sso@test.example", "full_name": "SSO", "is_active": "on"})
+    assert not User.objects.get(email="sso@test.example").has_usable_password()
