@@ -50,16 +50,18 @@ log = logging.getLogger("snowsim.store")
 FMT = "%Y-%m-%d %H:%M:%S"
 _SYS_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
+_ENGINEER_ROLES = f"itil,{_auth.JOURNAL_READ_ROLE}"
 # (user_name, password, first, last, roles, email/title)
 DEMO_USERS = [
     ("admin", "admin", "System", "Administrator", "admin", "System Administrator"),
     ("kompass.integration", "kompass", "Kompass", "Integration", f"itil,rest_api_explorer,{_auth.JOURNAL_READ_ROLE}",
      "Integration user"),
     ("beth.anglin", "beth.anglin", "Beth", "Anglin", "itil", "Service Desk Agent"),
-    ("itil.engineer1", "itil.engineer1", "Ivar", "Engineer", "itil", "Network Engineer"),
-    ("itil.engineer2", "itil.engineer2", "Ingrid", "Engineer", "itil", "Database Engineer"),
-    ("itil.engineer3", "itil.engineer3", "Ida", "Engineer", "itil", "Application Engineer"),
-    ("itil.engineer4", "itil.engineer4", "Isak", "Engineer", "itil", "Service Desk Engineer"),
+    # the vendor's engineers read the activity stream (sys_journal_field), as real ones do
+    ("itil.engineer1", "itil.engineer1", "Ivar", "Engineer", _ENGINEER_ROLES, "Network Engineer"),
+    ("itil.engineer2", "itil.engineer2", "Ingrid", "Engineer", _ENGINEER_ROLES, "Database Engineer"),
+    ("itil.engineer3", "itil.engineer3", "Ida", "Engineer", _ENGINEER_ROLES, "Application Engineer"),
+    ("itil.engineer4", "itil.engineer4", "Isak", "Engineer", _ENGINEER_ROLES, "Service Desk Engineer"),
     ("no.roles", "no.roles", "No", "Roles", "", "Read-only user without roles"),
 ]
 DEMO_GROUPS = [
@@ -138,6 +140,8 @@ class Store:
             self._create_schema()
             if not self._meta("seeded"):
                 self._seed()
+            else:
+                self._upgrade_seed()
         self.secret_key = self._meta("secret_key") or ""
 
     # ------------------------------------------------------------------ infrastructure
@@ -247,10 +251,23 @@ class Store:
                 c.execute("INSERT OR REPLACE INTO _snowsim_oauth_client VALUES (?, ?, ?, ?)",
                           (client_id, _demo_hash(secret), user_name, name))
             self._set_meta("seeded", now)
+            self._set_meta("seed_engineers_journal_read", now)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
+
+    def _upgrade_seed(self) -> None:
+        """Bring a store seeded by an older snowsim up to the current demo roles (once per store)."""
+        if self._meta("seed_engineers_journal_read"):
+            return
+        # older seeds gave the demo engineers only "itil"; leave roles that someone changed alone
+        self._conn.executemany(
+            'UPDATE "sys_user" SET roles=? WHERE user_name=? AND roles=?',
+            [(roles, user_name, "itil") for user_name, _pw, _f, _l, roles, _t in DEMO_USERS
+             if roles == _ENGINEER_ROLES],
+        )
+        self._set_meta("seed_engineers_journal_read", self.now_str())
 
     def reset(self) -> None:
         """Delete everything and reseed the demo data (same seed, same demo sys_ids)."""

@@ -122,6 +122,7 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
     assert (rec["state"], rec["hold_reason"]) == ("3", "1")
     question = store.journal(inc["sys_id"], ["comments"])[-1]
     assert question["sys_created_by"] == "itil.engineer1" and question["value"].endswith("?")
+    assert agent.journal_readable  # itil.engineer1 has journal_read: it waits for a comment, not any change
 
     advance(agent, clock, 10)  # no reply yet: stays on hold
     advance(agent, clock, 10)
@@ -147,6 +148,78 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
         "seen", "assigned", "investigating", "awaiting_caller", "working", "resolved", "done", "closed",
     ]
     assert inc["sys_id"] not in agent.tickets
+
+
+def hold_incident(server, clock, **overrides):
+    """An incident the agent has put On Hold / Awaiting Caller; returns (incident, agent, journal GETs)."""
+    inc = new_incident(server)
+    agent = make_agent(server, clock, hold_probability=1.0, **overrides)
+    journal_reads = []
+    agent.client.event_hooks["request"].append(
+        lambda request: journal_reads.append(request) if "/sys_journal_field" in request.url.path else None
+    )
+    for _ in range(4):  # seen, assigned, investigating, awaiting caller
+        advance(agent, clock)
+    assert stages(agent, inc["number"])[-1] == "awaiting_caller"
+    return inc, agent, journal_reads
+
+
+def test_it_resumes_after_a_caller_comment_read_from_the_journal(server, store, clock):
+    assert "journal_read" in store.get_user("itil.engineer1")["roles"].split(",")
+    inc, agent, journal_reads = hold_incident(server, clock)
+    assert agent.journal_readable  # the engineer sees its own question in sys_journal_field
+    sys_id = inc["sys_id"]
+
+    # someone else changes the record without commenting: not a reply (the no-journal fallback
+    # would have taken this as one), so it stays on hold
+    with caller_client(server) as c:
+        assert c.patch(f"/api/now/table/incident/{sys_id}", json={"urgency": "1",
+                                                                   "work_notes": "internal"}).status_code == 200
+    reads_before = len(journal_reads)
+    advance(agent, clock, 10)
+    assert len(journal_reads) > reads_before  # it looked at the activity stream
+    assert (store.get("incident", sys_id)["state"], stages(agent, inc["number"])[-1]) == ("3", "awaiting_caller")
+
+    with caller_client(server) as c:
+        assert c.patch(f"/api/now/table/incident/{sys_id}",
+                       json={"comments": "It started this morning, only my laptop."}).status_code == 200
+    advance(agent, clock, 10)
+    rec = store.get("incident", sys_id)
+    assert (rec["state"], rec["hold_reason"]) == ("2", "")
+    assert [d for n, s, d in agent.actions if s == "working"] == ["caller replied"]
+    assert store.journal(sys_id, ["work_notes"])[-1]["value"] == "Caller replied; resuming work."
+    assert agent.journal_readable
+
+
+def test_without_journal_access_it_falls_back_to_record_changes(server, store, clock):
+    # beth.anglin has only itil: sys_journal_field shows her no rows, so she never sees her own question
+    inc, agent, _ = hold_incident(server, clock, user="beth.anglin", password="beth.anglin")
+    assert not agent.journal_readable
+    advance(agent, clock, 10)
+    assert store.get("incident", inc["sys_id"])["state"] == "3"
+    with caller_client(server) as c:
+        assert c.patch(f"/api/now/table/incident/{inc['sys_id']}", json={"comments": "Here you go"}).status_code == 200
+    advance(agent, clock, 10)
+    assert store.get("incident", inc["sys_id"])["state"] == "2"
+    assert [d for n, s, d in agent.actions if s == "working"] == ["caller replied"]
+
+
+def test_a_store_seeded_before_the_journal_role_gets_it_on_open(tmp_path):
+    from snowsim.store import Store
+
+    path = str(tmp_path / "old.sqlite3")
+    old = Store(path, seed=0)
+    old._conn.execute('UPDATE "sys_user" SET roles=? WHERE user_name LIKE ?', ("itil", "itil.engineer%"))
+    old._conn.execute('UPDATE "sys_user" SET roles=? WHERE user_name=?', ("itil,x", "itil.engineer4"))
+    old._conn.execute("DELETE FROM _snowsim_meta WHERE key='seed_engineers_journal_read'")
+    old.close()
+    reopened = Store(path, seed=0)
+    try:
+        assert reopened.get_user("itil.engineer1")["roles"] == "itil,journal_read"
+        assert reopened.get_user("itil.engineer4")["roles"] == "itil,x"  # changed by someone: left alone
+        assert reopened.get_user("beth.anglin")["roles"] == "itil"
+    finally:
+        reopened.close()
 
 
 def test_the_caller_timeout_resumes_work(server, store, clock):
