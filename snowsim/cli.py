@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                        default=_env_bool("INVALID_QUERY_RETURNS_NO_ROWS"),
                        help="glide.invalid_query.returns_no_rows=true: invalid queries match nothing")
     serve.add_argument("--base-url", default=_env("BASE_URL"), help="external URL used in links (default: derived)")
+    serve.add_argument("--http", default=_env("HTTP", "auto"), choices=("auto", "h11", "httptools"),
+                       help="uvicorn HTTP parser; auto = httptools when installed [SNOWSIM_HTTP, auto]")
+    serve.add_argument("--loop", default=_env("LOOP", "auto"), choices=("auto", "asyncio", "uvloop"),
+                       help="event loop; auto = uvloop when installed [SNOWSIM_LOOP, auto]")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"), help="uvicorn log level [warning]")
 
@@ -86,9 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="time scale: 2 = twice as fast [SNOWSIM_SPEED, 1]")
     agent.add_argument("--seed", type=int, default=int(_env("AGENT_SEED", 1)), help="[SNOWSIM_AGENT_SEED, 1]")
     agent.add_argument("--create-every", type=float, default=float(_env("CREATE_EVERY", 0)) or None, metavar="S",
-                       help="create an incident from a simulated caller every S seconds [off]")
+                       help="create an incident from a simulated caller every S seconds at speed 1 "
+                            "(S / speed of wall time) [SNOWSIM_CREATE_EVERY, off]")
     agent.add_argument("--hold-probability", type=float, default=float(_env("HOLD_PROBABILITY", 0.3)),
                        help="chance of putting an incident on hold / awaiting caller [0.3]")
+    agent.add_argument("--caller-timeout", type=float, default=float(_env("CALLER_TIMEOUT", 300)), metavar="S",
+                       help="resume an incident awaiting the caller after S seconds at speed 1 without a reply "
+                            "[SNOWSIM_CALLER_TIMEOUT, 300]")
     agent.add_argument("--tables", default="incident,sc_req_item", help="tables to work [incident,sc_req_item]")
     agent.add_argument("--verbose", "-v", action="store_true", help="log every action")
 
@@ -193,7 +201,7 @@ def _serve(args: argparse.Namespace) -> int:
     dispatcher.start()
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
-        lifespan="on", **ssl_kwargs,
+        lifespan="on", http=args.http, loop=args.loop, **ssl_kwargs,
     )
     server = uvicorn.Server(config)
 
@@ -233,7 +241,7 @@ def _agent(args: argparse.Namespace) -> int:
     password = args.password or _demo_password(args.user)
     config = AgentConfig(
         url=args.url, user=args.user, password=password, verify=verify, speed=args.speed, seed=args.seed,
-        create_every=args.create_every, hold_probability=args.hold_probability,
+        create_every=args.create_every, hold_probability=args.hold_probability, caller_timeout_s=args.caller_timeout,
         tables=tuple(t.strip() for t in args.tables.split(",") if t.strip()),
     )
     agent = VendorAgent(config)

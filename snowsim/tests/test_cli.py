@@ -92,7 +92,13 @@ def test_vendor_agent_and_reset_options():
                                       "--speed", "10", "--seed", "5", "--create-every", "30"])
     assert (args.url, args.ca, args.user, args.speed, args.seed, args.create_every) == (
         "https://h:1", "ca.pem", "admin", 10.0, 5, 30.0)
+    assert args.caller_timeout == 300.0
+    assert build_parser().parse_args(["vendor-agent", "--caller-timeout", "45"]).caller_timeout == 45.0
     assert build_parser().parse_args(["reset", "--data", "d"]).data == "d"
+    serve = build_parser().parse_args(["serve"])
+    assert (serve.http, serve.loop) == ("auto", "auto")
+    serve = build_parser().parse_args(["serve", "--http", "h11", "--loop", "asyncio"])
+    assert (serve.http, serve.loop) == ("h11", "asyncio")
 
 
 def test_a_bad_fault_spec_exits_with_2(tmp_path):
