@@ -276,6 +276,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
+    "EXCEPTION_HANDLER": "kompass.core.api.exceptions.kompass_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kompass API",
@@ -283,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kompass.core.api.schema.add_error_responses",
+    ],
 }
 
 # ---------------------------------------------------------------------------------------------

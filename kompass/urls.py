@@ -11,3 +11,8 @@ urlpatterns = [
 
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+handler400 = "kompass.core.views.errors.bad_request"
+handler403 = "kompass.core.views.errors.permission_denied"
+handler404 = "kompass.core.views.errors.page_not_found"
+handler500 = "kompass.core.views.errors.server_error"

@@ -73,3 +73,13 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "/api/agencies/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_unknown_api_url_answers_json_404(client, cast):
+    client.force_login(cast["admin"])
+    response = client.get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
