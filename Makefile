@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KOMPASS_PORT ?= 8000
 export SNOWSIM_PORT ?= 8001
+# Demo only: the simulator's integration user's password (in production, set it from a secret store).
+export KOMPASS_SERVICENOW_PASSWORD ?= kompass
 
 .PHONY: run test install lint format assets messages clean-db help
 

@@ -100,3 +100,60 @@ def systems(agencies, cast):
         key: System.objects.create(name=f"System {key}", agency=agency, system_owner=cast["owner"])
         for key, agency in agencies.items()
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The ServiceNow simulator as its own process, over HTTPS, for tests of vendor transports
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def snowsim_instance(tmp_path_factory):
+    """A real ``snowsim serve`` process on a free port; yields ``(url, ca_path)``."""
+    import socket
+    import ssl
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    data = tmp_path_factory.mktemp("snowsim")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    snowsim = Path(sys.executable).with_name("snowsim")
+    process = subprocess.Popen(  # noqa: S603
+        [str(snowsim), "serve", "--port", str(port), "--data", str(data), "--seed", "7"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url, ca = f"https://127.0.0.1:{port}", data / "tls" / "ca.pem"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"snowsim exited: {process.stdout.read()}")
+        try:
+            if ca.exists():
+                httpx.get(
+                    f"{url}/api/now/table/sys_user?sysparm_limit=1",
+                    auth=("admin", "admin"),
+                    verify=ssl.create_default_context(cafile=str(ca)),
+                    timeout=2,
+                    trust_env=False,
+                )
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("snowsim did not start in 30 s")
+        time.sleep(0.2)
+    yield url, str(ca)
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

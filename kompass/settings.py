@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "mozilla_django_oidc",
     "kompass.core",
+    "kompass.vendors",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,8 @@ SPECTACULAR_SETTINGS = {
 # Organisation defaults (the Organisation row in the database wins once it exists)
 # ---------------------------------------------------------------------------------------------
 KOMPASS_ORGANISATION_NAME = env.str("KOMPASS_ORGANISATION_NAME", default="Eksempel kommune")
+#: Port of the local ServiceNow simulator that the demo vendor connection points to.
+KOMPASS_DEMO_SNOWSIM_PORT = env.int("SNOWSIM_PORT", default=8001)
 
 # ---------------------------------------------------------------------------------------------
 # Logging: no personal data; structured enough for an operator

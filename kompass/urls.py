@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("kompass.core.urls")),
+    path("vendors/", include("kompass.vendors.urls")),
     path("api/", include("kompass.core.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kompass.core import demo
 from kompass.core.models import Agency
+from kompass.core.signals import demo_data_loaded
 
 
 class Command(BaseCommand):
@@ -49,6 +50,9 @@ class Command(BaseCommand):
         password = password or os.environ.get("KOMPASS_DEMO_PASSWORD") or demo.DEFAULT_PASSWORD
         plan = demo.build_plan(seed)
         result = demo.load(plan, password=password, organisation_name=organisation, restore=restore)
+        for _receiver, summary in demo_data_loaded.send(sender=self.__class__, seed=seed):
+            if summary and not quiet:
+                self.stdout.write(str(summary))
 
         if not quiet:
             self.stdout.write(f"Demo data (seed {seed}) loaded in {result.seconds:.1f} s.")
