@@ -6,14 +6,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from snowsim.cli import build_parser
+from snowsim.tests.receiver import Receiver
 from snowsim.tls import client_verify
 from snowsim.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 
@@ -109,26 +108,6 @@ def test_a_bad_fault_spec_exits_with_2(tmp_path):
 
 # -- processes --------------------------------------------------------------------------------
 
-class Receiver:
-    def __init__(self):
-        self.requests = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
-
-
 def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
     port, receiver = free_port(), Receiver()
     proc = start("serve", "--port", str(port), "--data", str(tmp_path), "--webhook", receiver.url,
@@ -150,7 +129,7 @@ def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
         deadline = time.monotonic() + 10
         while not receiver.requests and time.monotonic() < deadline:
             time.sleep(0.05)
-        headers, body = receiver.requests[0]
+        headers, body = receiver.requests[0]["headers"], receiver.requests[0]["body"]
         assert verify_signature("shh", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
         assert json.loads(body)["number"] == created.json()["result"]["number"]
     finally:

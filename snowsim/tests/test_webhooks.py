@@ -1,15 +1,14 @@
 """snowsim.webhooks: signed outbound notifications, targets, faults and the admin endpoint."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from snowsim.faults import FaultConfig, FaultController
+from snowsim.tests.receiver import Receiver
 from snowsim.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -24,35 +23,6 @@ from snowsim.webhooks import (
 SECRET = "s3cret"
 
 
-class Receiver:
-    """A loopback HTTP server that records what it receives."""
-
-    def __init__(self, status=200):
-        self.requests = []
-        self.status = status
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
-
-    def payloads(self):
-        return [json.loads(r["body"]) for r in self.requests]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
