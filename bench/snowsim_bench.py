@@ -92,9 +92,26 @@ def start_server(data: Path, port: int, stack: str = "auto") -> subprocess.Popen
     """``snowsim serve`` as its own process; ``stack`` is ``auto`` or ``<http>+<loop>`` (e.g. h11+asyncio)."""
     http, _, loop = stack.partition("+") if stack != "auto" else ("auto", "", "auto")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-        [sys.executable, "-m", "snowsim", "serve", "--data", str(data), "--port", str(port), "--seed", "1",
-         "--http", http, "--loop", loop or "auto"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "snowsim",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--seed",
+            "1",
+            "--http",
+            http,
+            "--loop",
+            loop or "auto",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     ca = data / "tls" / "ca.pem"
     deadline = time.monotonic() + 60
@@ -103,8 +120,12 @@ def start_server(data: Path, port: int, stack: str = "auto") -> subprocess.Popen
             raise SystemExit(f"server exited: {proc.communicate()}")
         if ca.exists():
             try:
-                httpx.get(f"https://127.0.0.1:{port}/api/now/table/sys_user?sysparm_limit=1",
-                          verify=client_verify(ca), auth=AUTH, timeout=5)
+                httpx.get(
+                    f"https://127.0.0.1:{port}/api/now/table/sys_user?sysparm_limit=1",
+                    verify=client_verify(ca),
+                    auth=AUTH,
+                    timeout=5,
+                )
                 return proc
             except httpx.TransportError:
                 pass
@@ -122,14 +143,21 @@ def make_request(name: str, rng: random.Random, sys_ids: list[str]) -> tuple[str
     return "PATCH", f"/api/now/table/incident/{rng.choice(sys_ids)}", {"json": body}
 
 
-async def _drive(name: str, base: str, ca: str, concurrency: int, duration: float, max_requests: int,
-                 sys_ids: list[str], seed: int) -> tuple[list[float], dict[int, int], float]:
+async def _drive(
+    name: str, base: str, ca: str, concurrency: int, duration: float, max_requests: int, sys_ids: list[str], seed: int
+) -> tuple[list[float], dict[int, int], float]:
     latencies: list[float] = []
     errors: dict[int, int] = {}
     count = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, verify=client_verify(ca), auth=AUTH, limits=limits, timeout=60,
-                                 headers={"Accept": "application/json"}) as client:
+    async with httpx.AsyncClient(
+        base_url=base,
+        verify=client_verify(ca),
+        auth=AUTH,
+        limits=limits,
+        timeout=60,
+        headers={"Accept": "application/json"},
+    ) as client:
         # warm up: TLS handshakes and the server's auth cache
         await asyncio.gather(*(client.get("/api/now/table/sys_user?sysparm_limit=1") for _ in range(concurrency)))
         stop_at = time.perf_counter() + duration
@@ -179,8 +207,24 @@ def wrk_phase(name: str, base: str, ids_file: Path, args: argparse.Namespace, se
     wrk = shutil.which("wrk")
     if not wrk:
         raise SystemExit(WRK_MISSING)
-    cmd = [wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{max(1, round(args.duration))}s",
-           "--timeout", "10s", "-s", str(WRK_SCRIPT), base, "--", name, str(ids_file), LIST_PATH]
+    cmd = [
+        wrk,
+        "-t",
+        str(args.threads),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{max(1, round(args.duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_SCRIPT),
+        base,
+        "--",
+        name,
+        str(ids_file),
+        LIST_PATH,
+    ]
     server_cpu0, client_cpu0, (busy0, total0) = process_cpu(server_pid), children_cpu(), machine_busy()
     load0 = os.getloadavg()[0]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120, check=False)  # noqa: S603
@@ -208,7 +252,8 @@ def wrk_phase(name: str, base: str, ids_file: Path, args: argparse.Namespace, se
         # how busy the whole machine was (all cores, everything running), and what was not ours
         "machine_busy_pct": round(100 * (busy1 - busy0) / (total1 - total0), 1) if total1 > total0 else None,
         "other_cpu_cores": round(((busy1 - busy0) / os.sysconf("SC_CLK_TCK") - server_cpu - client_cpu) / seconds, 2)
-        if seconds else None,
+        if seconds
+        else None,
         "loadavg_1m_before": round(load0, 2),
         "wall_seconds": round(seconds, 2),
     }
@@ -250,7 +295,8 @@ def phase(name: str, base: str, ca: str, args: argparse.Namespace, sys_ids: list
         "client_cpu_ms_per_request": round(client_cpu * 1000 / n, 3) if n else None,
         "machine_busy_pct": round(100 * (busy1 - busy0) / (total1 - total0), 1) if total1 > total0 else None,
         "other_cpu_cores": round(((busy1 - busy0) / os.sysconf("SC_CLK_TCK") - server_cpu - client_cpu) / wall, 2)
-        if wall else None,
+        if wall
+        else None,
         "loadavg_1m_before": round(load0, 2),
         "wall_seconds": round(wall, 2),
     }
@@ -289,14 +335,40 @@ def resolved_stack() -> str:
 
 
 def table(results: list[dict]) -> str:
-    head = ("stack", "phase", "requests", "rate /s", "p50 ms", "p95 ms", "p99 ms", "errors", "server CPU ms/req",
-            "capacity /core", "client CPU ms/req", "machine busy %", "other cores")
+    head = (
+        "stack",
+        "phase",
+        "requests",
+        "rate /s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+        "server CPU ms/req",
+        "capacity /core",
+        "client CPU ms/req",
+        "machine busy %",
+        "other cores",
+    )
     rows = [head, tuple("---" for _ in head)]
     for r in results:
-        rows.append((r["stack"], r["phase"], f"{r['requests']:,}", f"{r['per_second']:,.0f}", r["p50_ms"],
-                     r["p95_ms"], r.get("p99_ms", ""), sum(r["errors"].values()) or 0,
-                     r["server_cpu_ms_per_request"], f"{r['server_capacity_per_core'] or 0:,.0f}",
-                     r["client_cpu_ms_per_request"], r["machine_busy_pct"], r["other_cpu_cores"]))
+        rows.append(
+            (
+                r["stack"],
+                r["phase"],
+                f"{r['requests']:,}",
+                f"{r['per_second']:,.0f}",
+                r["p50_ms"],
+                r["p95_ms"],
+                r.get("p99_ms", ""),
+                sum(r["errors"].values()) or 0,
+                r["server_cpu_ms_per_request"],
+                f"{r['server_capacity_per_core'] or 0:,.0f}",
+                r["client_cpu_ms_per_request"],
+                r["machine_busy_pct"],
+                r["other_cpu_cores"],
+            )
+        )
     return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
 
 
@@ -334,9 +406,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="httpx: concurrent requests per client process")
     parser.add_argument("--processes", type=int, default=1, help="httpx: client processes")
     parser.add_argument("--phases", default="list,read,update")
-    parser.add_argument("--stacks", default="auto",
-                        help="comma list of uvicorn stacks to run in turn: auto, h11+asyncio, httptools+uvloop, ... "
-                             "[auto: httptools and uvloop when installed]")
+    parser.add_argument(
+        "--stacks",
+        default="auto",
+        help="comma list of uvicorn stacks to run in turn: auto, h11+asyncio, httptools+uvloop, ... "
+        "[auto: httptools and uvloop when installed]",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data", help="data directory (default: a temporary directory, removed afterwards)")
     parser.add_argument("--json", help="write the results here")
@@ -358,10 +433,16 @@ def main() -> int:
     finally:
         if not args.data:
             shutil.rmtree(data, ignore_errors=True)
-    report = {"records": args.records, "load_seconds": round(load_s, 1), "tool": args.tool,
-              "connections": args.connections if args.tool == "wrk" else args.concurrency * args.processes,
-              "machine": machine(), "loadavg_before": loadavg_before, "loadavg_after": os.getloadavg(),
-              "results": results}
+    report = {
+        "records": args.records,
+        "load_seconds": round(load_s, 1),
+        "tool": args.tool,
+        "connections": args.connections if args.tool == "wrk" else args.concurrency * args.processes,
+        "machine": machine(),
+        "loadavg_before": loadavg_before,
+        "loadavg_after": os.getloadavg(),
+        "results": results,
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     print(json.dumps({k: v for k, v in report.items() if k != "results"}))

@@ -46,8 +46,12 @@ GROUP_BY_CATEGORY = {
     "inquiry": "Service Desk",
 }
 CLOSE_CODES = (
-    "Solved (Permanently)", "Solved (Work Around)", "Solved Remotely (Permanently)",
-    "Solved Remotely (Work Around)", "Solution provided", "Workaround provided",
+    "Solved (Permanently)",
+    "Solved (Work Around)",
+    "Solved Remotely (Permanently)",
+    "Solved Remotely (Work Around)",
+    "Solution provided",
+    "Workaround provided",
 )
 PICKUP_NOTES = (
     "Ticket picked up from the queue.",
@@ -222,7 +226,9 @@ class VendorAgent:
 
     def patch(self, table: str, sys_id: str, values: dict[str, str]) -> dict[str, Any]:
         response = self.request(
-            "PATCH", f"/api/now/table/{table}/{sys_id}", json=values,
+            "PATCH",
+            f"/api/now/table/{table}/{sys_id}",
+            json=values,
             params={"sysparm_exclude_reference_link": "true"},
         )
         return self._ok(response, f"update {table}")["result"]
@@ -289,7 +295,8 @@ class VendorAgent:
         for table in self.config.tables:
             states = "2,3,6" if table == "incident" else "2"
             rows = self.list(
-                table, f"active=true^stateIN{states}^assigned_toIN{','.join(ids)}^ORDERBYsys_updated_on",
+                table,
+                f"active=true^stateIN{states}^assigned_toIN{','.join(ids)}^ORDERBYsys_updated_on",
                 "sys_id,number,state,hold_reason,sys_mod_count",
             )
             for row in rows:
@@ -384,12 +391,16 @@ class VendorAgent:
             return False
         group = GROUP_BY_CATEGORY.get(record.get("category", ""), "Service Desk")
         engineer = self.rng.choice(self.config.engineers)
-        self.patch(ticket.table, ticket.sys_id, {
-            "assignment_group": self.group_id(group),
-            "assigned_to": self.user_id(engineer),
-            "state": state,
-            "work_notes": f"{self.rng.choice(PICKUP_NOTES)} Assigned to {group} / {engineer}.",
-        })
+        self.patch(
+            ticket.table,
+            ticket.sys_id,
+            {
+                "assignment_group": self.group_id(group),
+                "assigned_to": self.user_id(engineer),
+                "state": state,
+                "work_notes": f"{self.rng.choice(PICKUP_NOTES)} Assigned to {group} / {engineer}.",
+            },
+        )
         ticket.due = self._after(self.config.investigate_s)
         self._note(ticket, "assigned", f"{group} / {engineer}")
         return True
@@ -415,12 +426,16 @@ class VendorAgent:
         if ticket.stage == "investigating" and not ticket.asked and self.rng.random() < self.config.hold_probability:
             ticket.asked = True
             ticket.hold_journal_ids = self._comment_ids(ticket)
-            updated = self.patch("incident", ticket.sys_id, {
-                "state": "3",
-                "hold_reason": "1",
-                "comments": self.rng.choice(QUESTIONS),
-                "work_notes": "Waiting for information from the caller.",
-            })
+            updated = self.patch(
+                "incident",
+                ticket.sys_id,
+                {
+                    "state": "3",
+                    "hold_reason": "1",
+                    "comments": self.rng.choice(QUESTIONS),
+                    "work_notes": "Waiting for information from the caller.",
+                },
+            )
             ticket.hold_mod_count = int(updated.get("sys_mod_count") or 0)
             ticket.held_since = self.clock()
             if self.journal_readable and not self._comment_ids(ticket) - ticket.hold_journal_ids:
@@ -429,21 +444,29 @@ class VendorAgent:
             self._note(ticket, "awaiting_caller", "asked the caller for information")
             return True
         if ticket.stage == "assigned":
-            self.patch("incident", ticket.sys_id, {
-                "comments": self.rng.choice(CUSTOMER_UPDATES),
-                "work_notes": self.rng.choice(INVESTIGATION_NOTES),
-            })
+            self.patch(
+                "incident",
+                ticket.sys_id,
+                {
+                    "comments": self.rng.choice(CUSTOMER_UPDATES),
+                    "work_notes": self.rng.choice(INVESTIGATION_NOTES),
+                },
+            )
             ticket.due = self._after(self.config.investigate_s)
             self._note(ticket, "investigating")
             return True
         # investigating (not put on hold) or working: resolve
         close_code = self.rng.choice(CLOSE_CODES)
-        self.patch("incident", ticket.sys_id, {
-            "state": "6",
-            "close_code": close_code,
-            "close_notes": self.rng.choice(RESOLUTIONS),
-            "comments": "We have resolved your incident. Reply to this message if the problem comes back.",
-        })
+        self.patch(
+            "incident",
+            ticket.sys_id,
+            {
+                "state": "6",
+                "close_code": close_code,
+                "close_notes": self.rng.choice(RESOLUTIONS),
+                "comments": "We have resolved your incident. Reply to this message if the problem comes back.",
+            },
+        )
         ticket.due = self._after(self.config.close_s)
         self._note(ticket, "resolved", close_code)
         return True
@@ -456,11 +479,15 @@ class VendorAgent:
         """Comments on the ticket, or None when the agent's user may not read sys_journal_field."""
         if not self.journal_readable:
             return None
-        response = self.request("GET", "/api/now/table/sys_journal_field", params={
-            "sysparm_query": f"element_id={ticket.sys_id}^element=comments^ORDERBYsys_created_on",
-            "sysparm_fields": "sys_id,sys_created_by,value,sys_created_on",
-            "sysparm_limit": "200",
-        })
+        response = self.request(
+            "GET",
+            "/api/now/table/sys_journal_field",
+            params={
+                "sysparm_query": f"element_id={ticket.sys_id}^element=comments^ORDERBYsys_created_on",
+                "sysparm_fields": "sys_id,sys_created_by,value,sys_created_on",
+                "sysparm_limit": "200",
+            },
+        )
         if response.status_code in (401, 403):
             self.journal_readable = False
             return None
@@ -497,19 +524,27 @@ class VendorAgent:
                 return False
             return self._assign(ticket, record, "2")
         if ticket.stage == "assigned":
-            self.patch(ticket.table, ticket.sys_id, {
-                "stage": "fulfillment",
-                "comments": "We are preparing your request.",
-                "work_notes": "Ordered from stock; preparing delivery.",
-            })
+            self.patch(
+                ticket.table,
+                ticket.sys_id,
+                {
+                    "stage": "fulfillment",
+                    "comments": "We are preparing your request.",
+                    "work_notes": "Ordered from stock; preparing delivery.",
+                },
+            )
             ticket.due = self._after(self.config.resolve_s)
             self._note(ticket, "investigating")
             return True
-        self.patch(ticket.table, ticket.sys_id, {
-            "state": "3",
-            "stage": "complete",
-            "comments": "Your request has been fulfilled.",
-        })
+        self.patch(
+            ticket.table,
+            ticket.sys_id,
+            {
+                "state": "3",
+                "stage": "complete",
+                "comments": "Your request has been fulfilled.",
+            },
+        )
         self._note(ticket, "done", "closed complete")
         self.actions.append((ticket.number, "closed", "closed complete"))
         return True

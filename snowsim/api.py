@@ -95,14 +95,14 @@ def json_response(status: int, obj: Any, headers: dict[str, str] | None = None) 
     return SimResponse(status, _dumps(obj), h)
 
 
-def error_response(status: int, message: str, detail: str = "", headers: dict[str, str] | None = None
-                   ) -> SimResponse:
+def error_response(status: int, message: str, detail: str = "", headers: dict[str, str] | None = None) -> SimResponse:
     return json_response(status, {"error": {"message": message, "detail": detail}, "status": "failure"}, headers)
 
 
 def unauthorized() -> SimResponse:
-    return error_response(401, "User Not Authenticated", "Required to provide Auth information",
-                          {"WWW-Authenticate": WWW_AUTHENTICATE})
+    return error_response(
+        401, "User Not Authenticated", "Required to provide Auth information", {"WWW-Authenticate": WWW_AUTHENTICATE}
+    )
 
 
 def not_found(detail: str = "Record doesn't exist or ACL restricts the record retrieval") -> SimResponse:
@@ -323,13 +323,21 @@ def table_list(store: Store, cfg: ApiConfig, req: SimRequest, t: Table, version:
     if query is None:
         query = _shorthand_query(store, t, req)
     if acl.can_read(req.user, t.name):
-        rows, total = store.query(t.name, query, limit, offset, user=req.user, count=not no_count,
-                                  invalid_no_rows=cfg.invalid_query_returns_no_rows)
+        rows, total = store.query(
+            t.name,
+            query,
+            limit,
+            offset,
+            user=req.user,
+            count=not no_count,
+            invalid_no_rows=cfg.invalid_query_returns_no_rows,
+        )
     else:
         rows, total = [], (-1 if no_count else 0)
     if version == "v1" and not rows:
-        return error_response(404, "No Record found",
-                              "Records matching query not found. Check query parameter or offset parameter")
+        return error_response(
+            404, "No Record found", "Records matching query not found. Check query parameter or offset parameter"
+        )
     r = Renderer(store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url)
     names = r.select(req.param("sysparm_fields"))
     r.prefetch(rows, names)
@@ -341,8 +349,9 @@ def table_list(store: Store, cfg: ApiConfig, req: SimRequest, t: Table, version:
     return json_response(200, {"result": [r.render(rec, names) for rec in rows]}, headers)
 
 
-def _record_response(store: Store, req: SimRequest, t: Table, rec: dict, status: int,
-                     headers: dict[str, str] | None = None) -> SimResponse:
+def _record_response(
+    store: Store, req: SimRequest, t: Table, rec: dict, status: int, headers: dict[str, str] | None = None
+) -> SimResponse:
     if req.headers.get("x-no-response-body", "").strip().lower() == "true":
         return SimResponse(status, b"", dict(headers or {}))
     r = Renderer(store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url)
@@ -403,8 +412,9 @@ def _user_name(req: SimRequest) -> str:
 
 
 def _method_not_allowed(allowed: str) -> SimResponse:
-    return error_response(405, "Method not Supported", "Requested method is not supported by this resource",
-                          {"Allow": allowed})
+    return error_response(
+        405, "Method not Supported", "Requested method is not supported by this resource", {"Allow": allowed}
+    )
 
 
 def table_dispatch(store: Store, cfg: ApiConfig, req: SimRequest, m: re.Match) -> SimResponse:
@@ -443,14 +453,16 @@ def _attachment_visible(req: SimRequest, rec: dict | None) -> bool:
     return bool(rec) and acl.can_read(req.user, "sys_attachment") and acl.can_read(req.user, rec["table_name"])
 
 
-def _create_attachment(store: Store, req: SimRequest, table_name: str, table_sys_id: str, file_name: str,
-                       content_type: str, data: bytes) -> SimResponse:
+def _create_attachment(
+    store: Store, req: SimRequest, table_name: str, table_sys_id: str, file_name: str, content_type: str, data: bytes
+) -> SimResponse:
     t = TABLES.get(table_name)
     if t is None:
         return error_response(400, f"Invalid table {table_name}", "")
     if not acl.can_read(req.user, table_name) or store.get(table_name, table_sys_id) is None:
-        return error_response(404, "Invalid table_sys_id",
-                              f"Record {table_sys_id} does not exist in {table_name} or ACL restricts access")
+        return error_response(
+            404, "Invalid table_sys_id", f"Record {table_sys_id} does not exist in {table_name} or ACL restricts access"
+        )
     if not acl.can_write(req.user, table_name) or not acl.can_write(req.user, "sys_attachment"):
         return _acl_denied("Insert")
     rec = store.add_attachment(table_name, table_sys_id, file_name, content_type, data, _user_name(req))
@@ -494,13 +506,13 @@ def attachment_dispatch(store: Store, req: SimRequest, m: re.Match) -> SimRespon
         if offset < 0 or limit < 0:
             return error_response(400, "Invalid value for sysparm_offset", "sysparm_offset must not be negative")
         if acl.can_read(req.user, "sys_attachment"):
-            rows, total = store.query("sys_attachment", req.param("sysparm_query") or "", limit, offset,
-                                      user=req.user)
+            rows, total = store.query("sys_attachment", req.param("sysparm_query") or "", limit, offset, user=req.user)
             rows = [r for r in rows if acl.can_read(req.user, r["table_name"])]
         else:
             rows, total = [], 0
-        return json_response(200, {"result": [attachment_meta(store, r, req.base_url) for r in rows]},
-                             {"X-Total-Count": str(total)})
+        return json_response(
+            200, {"result": [attachment_meta(store, r, req.base_url) for r in rows]}, {"X-Total-Count": str(total)}
+        )
     if first == "file" and second is None:
         if method != "POST":
             return _method_not_allowed("POST")
@@ -509,10 +521,18 @@ def attachment_dispatch(store: Store, req: SimRequest, m: re.Match) -> SimRespon
             return error_response(400, "Missing parameter", "Missing required parameter(s): " + ", ".join(missing))
         ctype = req.headers.get("content-type")
         if not ctype:
-            return error_response(400, "Content-Type header is missing",
-                                  "The Content-Type header is mandatory for attachment uploads")
-        return _create_attachment(store, req, req.param("table_name") or "", req.param("table_sys_id") or "",
-                                  req.param("file_name") or "", ctype, req.body)
+            return error_response(
+                400, "Content-Type header is missing", "The Content-Type header is mandatory for attachment uploads"
+            )
+        return _create_attachment(
+            store,
+            req,
+            req.param("table_name") or "",
+            req.param("table_sys_id") or "",
+            req.param("file_name") or "",
+            ctype,
+            req.body,
+        )
     if first == "upload" and second is None:
         if method != "POST":
             return _method_not_allowed("POST")
@@ -522,8 +542,11 @@ def attachment_dispatch(store: Store, req: SimRequest, m: re.Match) -> SimRespon
         fields, file_part = parsed
         missing = [p for p in ("table_name", "table_sys_id") if not fields.get(p)]
         if missing or file_part is None:
-            return error_response(400, "Missing parameter",
-                                  "Missing required part(s): " + ", ".join(missing + ([] if file_part else ["file"])))
+            return error_response(
+                400,
+                "Missing parameter",
+                "Missing required part(s): " + ", ".join(missing + ([] if file_part else ["file"])),
+            )
         filename, ctype, data = file_part
         return _create_attachment(store, req, fields["table_name"], fields["table_sys_id"], filename, ctype, data)
     sys_id = first
@@ -569,18 +592,27 @@ def batch_dispatch(store: Store, cfg: ApiConfig, req: SimRequest) -> SimResponse
             continue
         t0 = time.monotonic()
         resp = _batch_item(store, cfg, req, item)
-        headers = [] if item.get("exclude_response_headers") else [
-            {"name": k, "value": v} for k, v in resp.headers.items()]
-        serviced.append({
-            "id": item_id,
-            "body": base64.b64encode(resp.body).decode("ascii"),
-            "status_code": resp.status,
-            "status_text": _status_text(resp.status),
-            "headers": headers,
-            "execution_time": int((time.monotonic() - t0) * 1000),
-        })
-    return json_response(200, {"batch_request_id": str(body.get("batch_request_id", "")),
-                               "serviced_requests": serviced, "unserviced_requests": unserviced})
+        headers = (
+            [] if item.get("exclude_response_headers") else [{"name": k, "value": v} for k, v in resp.headers.items()]
+        )
+        serviced.append(
+            {
+                "id": item_id,
+                "body": base64.b64encode(resp.body).decode("ascii"),
+                "status_code": resp.status,
+                "status_text": _status_text(resp.status),
+                "headers": headers,
+                "execution_time": int((time.monotonic() - t0) * 1000),
+            }
+        )
+    return json_response(
+        200,
+        {
+            "batch_request_id": str(body.get("batch_request_id", "")),
+            "serviced_requests": serviced,
+            "unserviced_requests": unserviced,
+        },
+    )
 
 
 def _status_text(code: int) -> str:
@@ -604,8 +636,9 @@ def _batch_item(store: Store, cfg: ApiConfig, parent: SimRequest, item: dict) ->
         body = base64.b64decode(item.get("body") or "", validate=False)
     except (ValueError, TypeError):
         return error_response(400, "Invalid batch item", "body must be base64")
-    sub = SimRequest(method, parts.path, parse_qsl(parts.query, keep_blank_values=True), headers, body,
-                     parent.base_url, parent.user)
+    sub = SimRequest(
+        method, parts.path, parse_qsl(parts.query, keep_blank_values=True), headers, body, parent.base_url, parent.user
+    )
     if _BATCH_RE.match(sub.path):
         return error_response(400, "Invalid batch item", "Nested batch requests are not supported")
     return dispatch(store, cfg, sub)
@@ -647,11 +680,18 @@ def _to_starlette(resp: SimResponse, head: bool = False) -> Response:
     return Response(b"" if head else resp.body, status_code=resp.status, headers=headers, media_type=media)
 
 
-def create_app(store: Store, *, base_url: str | None = None, invalid_query_returns_no_rows: bool = False,
-               token_lifetime: int = 1800, extra_routes: list | None = None, middleware: list | None = None
-               ) -> Starlette:
-    cfg = ApiConfig(base_url=base_url.rstrip("/") if base_url else None,
-                    invalid_query_returns_no_rows=invalid_query_returns_no_rows)
+def create_app(
+    store: Store,
+    *,
+    base_url: str | None = None,
+    invalid_query_returns_no_rows: bool = False,
+    token_lifetime: int = 1800,
+    extra_routes: list | None = None,
+    middleware: list | None = None,
+) -> Starlette:
+    cfg = ApiConfig(
+        base_url=base_url.rstrip("/") if base_url else None, invalid_query_returns_no_rows=invalid_query_returns_no_rows
+    )
     authenticator = Authenticator(store, token_lifetime=token_lifetime)
 
     def base_of(request: Request) -> str:
@@ -662,8 +702,15 @@ def create_app(store: Store, *, base_url: str | None = None, invalid_query_retur
         user = authenticator.authenticate_header(request.headers.get("authorization"))
         if user is None:
             return _to_starlette(unauthorized())
-        req = SimRequest(request.method, request.url.path, request.query_params.multi_items(),
-                         {k.lower(): v for k, v in request.headers.items()}, body, base_of(request), user)
+        req = SimRequest(
+            request.method,
+            request.url.path,
+            request.query_params.multi_items(),
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+            base_of(request),
+            user,
+        )
         return _to_starlette(dispatch(store, cfg, req), head=request.method == "HEAD")
 
     async def oauth_endpoint(request: Request) -> Response:
@@ -671,9 +718,14 @@ def create_app(store: Store, *, base_url: str | None = None, invalid_query_retur
         ctype = request.headers.get("content-type", "").lower()
         no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         if "application/x-www-form-urlencoded" not in ctype:
-            return JSONResponse({"error": "invalid_request",
-                                 "error_description": "The request body must be application/x-www-form-urlencoded"},
-                                status_code=400, headers=no_store)
+            return JSONResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "The request body must be application/x-www-form-urlencoded",
+                },
+                status_code=400,
+                headers=no_store,
+            )
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         try:
             result = authenticator.token_request(form, request.headers.get("authorization"))
@@ -702,8 +754,11 @@ def create_app(store: Store, *, base_url: str | None = None, invalid_query_retur
         Route("/api/{rest:path}", api_endpoint, methods=methods),
     ]
     routes += list(extra_routes or [])
-    app = Starlette(routes=routes, middleware=middleware or None,
-                    exception_handlers={HTTPException: http_error, Exception: server_error})
+    app = Starlette(
+        routes=routes,
+        middleware=middleware or None,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
     app.state.store = store
     app.state.authenticator = authenticator
     app.state.config = cfg

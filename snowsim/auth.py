@@ -37,8 +37,15 @@ PBKDF2_ITERATIONS = 20_000
 JOURNAL_READ_ROLE = "journal_read"
 ITSM_TABLES = {"incident", "sc_req_item", "sc_request", "change_request"}
 WRITE_ROLES = {"itil"}
-REFERENCE_TABLES = {"sys_user", "sys_user_group", "sys_user_grmember", "sys_choice", "cmdb_ci", "cmdb_ci_service",
-                    "sc_cat_item"}
+REFERENCE_TABLES = {
+    "sys_user",
+    "sys_user_group",
+    "sys_user_grmember",
+    "sys_choice",
+    "cmdb_ci",
+    "cmdb_ci_service",
+    "sc_cat_item",
+}
 REFRESH_LIFETIME = 100 * 24 * 3600
 
 
@@ -221,20 +228,34 @@ class Authenticator:
                 raise OAuthError(401, "access_denied", "Invalid username or password")
             access, expires = self._issue("access", client["client_id"], user_name, self.token_lifetime, True)
             refresh, _ = self._issue("refresh", client["client_id"], user_name, REFRESH_LIFETIME, True)
-            return {"access_token": access, "refresh_token": refresh, "scope": "useraccount",
-                    "token_type": "Bearer", "expires_in": expires}
+            return {
+                "access_token": access,
+                "refresh_token": refresh,
+                "scope": "useraccount",
+                "token_type": "Bearer",
+                "expires_in": expires,
+            }
         if grant == "refresh_token":
             token = form.get("refresh_token", "")
             row = self.store.oauth_token_lookup(sha256(token)) if token else None
-            if (not row or row["kind"] != "refresh" or row["expires_at"] < time.time()
-                    or row["client_id"] != client["client_id"]):
+            if (
+                not row
+                or row["kind"] != "refresh"
+                or row["expires_at"] < time.time()
+                or row["client_id"] != client["client_id"]
+            ):
                 raise OAuthError(401, "invalid_grant", "Invalid or expired refresh token")
             user = self.store.get_user(row["user_name"])
             if not user or not self._usable(user):
                 raise OAuthError(401, "invalid_grant", "User is inactive or locked out")
             access, expires = self._issue("access", client["client_id"], row["user_name"], self.token_lifetime, False)
-            return {"access_token": access, "refresh_token": token, "scope": "useraccount",
-                    "token_type": "Bearer", "expires_in": expires}
+            return {
+                "access_token": access,
+                "refresh_token": token,
+                "scope": "useraccount",
+                "token_type": "Bearer",
+                "expires_in": expires,
+            }
         # client_credentials
         user_name = client.get("user_name") or ""
         user = self.store.get_user(user_name) if user_name else None

@@ -45,58 +45,122 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the simulated instance (HTTPS by default)")
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="bind address [SNOWSIM_HOST, 127.0.0.1]")
     serve.add_argument("--port", type=int, default=int(_env("PORT", DEFAULT_PORT)), help="[SNOWSIM_PORT, 8001]")
-    serve.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
-                       help="data directory: snowsim.sqlite3 and tls/ [SNOWSIM_DATA, var/snowsim]")
+    serve.add_argument(
+        "--data",
+        default=_env("DATA", DEFAULT_DATA),
+        help="data directory: snowsim.sqlite3 and tls/ [SNOWSIM_DATA, var/snowsim]",
+    )
     serve.add_argument("--memory", action="store_true", help="keep the store in memory (nothing written to --data)")
     serve.add_argument("--seed", type=int, default=int(_env("SEED", 1)), help="seed for demo data and faults [1]")
-    serve.add_argument("--faults", default=_env("FAULTS", ""),
-                       help='fault spec, e.g. "error500=0.05,rate429=0.02,latency_ms=50-200" [SNOWSIM_FAULTS]')
-    serve.add_argument("--webhook", action="append", default=_env_list("WEBHOOK"), metavar="URL",
-                       help="outbound notification target (repeatable) [SNOWSIM_WEBHOOK, space-separated]")
-    serve.add_argument("--webhook-secret", default=_env("WEBHOOK_SECRET", ""),
-                       help="HMAC secret [SNOWSIM_WEBHOOK_SECRET]")
-    serve.add_argument("--webhook-skip-user", action="append", default=_env_list("WEBHOOK_SKIP_USER"), metavar="USER",
-                       help="no notification when sys_updated_by is USER (repeatable) [SNOWSIM_WEBHOOK_SKIP_USER]")
-    serve.add_argument("--webhook-tables", default=_env("WEBHOOK_TABLES", "incident,sc_req_item"),
-                       help="comma list of tables that notify [incident,sc_req_item]")
+    serve.add_argument(
+        "--faults",
+        default=_env("FAULTS", ""),
+        help='fault spec, e.g. "error500=0.05,rate429=0.02,latency_ms=50-200" [SNOWSIM_FAULTS]',
+    )
+    serve.add_argument(
+        "--webhook",
+        action="append",
+        default=_env_list("WEBHOOK"),
+        metavar="URL",
+        help="outbound notification target (repeatable) [SNOWSIM_WEBHOOK, space-separated]",
+    )
+    serve.add_argument(
+        "--webhook-secret", default=_env("WEBHOOK_SECRET", ""), help="HMAC secret [SNOWSIM_WEBHOOK_SECRET]"
+    )
+    serve.add_argument(
+        "--webhook-skip-user",
+        action="append",
+        default=_env_list("WEBHOOK_SKIP_USER"),
+        metavar="USER",
+        help="no notification when sys_updated_by is USER (repeatable) [SNOWSIM_WEBHOOK_SKIP_USER]",
+    )
+    serve.add_argument(
+        "--webhook-tables",
+        default=_env("WEBHOOK_TABLES", "incident,sc_req_item"),
+        help="comma list of tables that notify [incident,sc_req_item]",
+    )
     serve.add_argument("--webhook-ca", default=_env("WEBHOOK_CA"), help="CA bundle for https webhook targets")
-    serve.add_argument("--webhook-retries", type=int, default=int(_env("WEBHOOK_RETRIES", 0)),
-                       help="retries per failed notification [0: like a real instance, none]")
+    serve.add_argument(
+        "--webhook-retries",
+        type=int,
+        default=int(_env("WEBHOOK_RETRIES", 0)),
+        help="retries per failed notification [0: like a real instance, none]",
+    )
     serve.add_argument("--cert", default=_env("CERT"), help="server certificate (default: generated under <data>/tls)")
     serve.add_argument("--key", default=_env("KEY"), help="server private key (with --cert)")
-    serve.add_argument("--insecure-http", action="store_true", default=_env_bool("INSECURE_HTTP"),
-                       help="serve plain HTTP (debugging only; pysnc refuses http://)")
-    serve.add_argument("--invalid-query-returns-no-rows", action="store_true",
-                       default=_env_bool("INVALID_QUERY_RETURNS_NO_ROWS"),
-                       help="glide.invalid_query.returns_no_rows=true: invalid queries match nothing")
+    serve.add_argument(
+        "--insecure-http",
+        action="store_true",
+        default=_env_bool("INSECURE_HTTP"),
+        help="serve plain HTTP (debugging only; pysnc refuses http://)",
+    )
+    serve.add_argument(
+        "--invalid-query-returns-no-rows",
+        action="store_true",
+        default=_env_bool("INVALID_QUERY_RETURNS_NO_ROWS"),
+        help="glide.invalid_query.returns_no_rows=true: invalid queries match nothing",
+    )
     serve.add_argument("--base-url", default=_env("BASE_URL"), help="external URL used in links (default: derived)")
-    serve.add_argument("--http", default=_env("HTTP", "auto"), choices=("auto", "h11", "httptools"),
-                       help="uvicorn HTTP parser; auto = httptools when installed [SNOWSIM_HTTP, auto]")
-    serve.add_argument("--loop", default=_env("LOOP", "auto"), choices=("auto", "asyncio", "uvloop"),
-                       help="event loop; auto = uvloop when installed [SNOWSIM_LOOP, auto]")
+    serve.add_argument(
+        "--http",
+        default=_env("HTTP", "auto"),
+        choices=("auto", "h11", "httptools"),
+        help="uvicorn HTTP parser; auto = httptools when installed [SNOWSIM_HTTP, auto]",
+    )
+    serve.add_argument(
+        "--loop",
+        default=_env("LOOP", "auto"),
+        choices=("auto", "asyncio", "uvloop"),
+        help="event loop; auto = uvloop when installed [SNOWSIM_LOOP, auto]",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"), help="uvicorn log level [warning]")
 
     agent = sub.add_parser("vendor-agent", help="simulate the vendor's service desk working tickets over the API")
-    agent.add_argument("--url", default=_env("URL", f"https://127.0.0.1:{_env('PORT', DEFAULT_PORT)}"),
-                       help="instance URL [SNOWSIM_URL]")
-    agent.add_argument("--ca", default=_env("CA"),
-                       help="CA bundle to trust [SNOWSIM_CA, default <SNOWSIM_DATA>/tls/ca.pem if present]")
+    agent.add_argument(
+        "--url",
+        default=_env("URL", f"https://127.0.0.1:{_env('PORT', DEFAULT_PORT)}"),
+        help="instance URL [SNOWSIM_URL]",
+    )
+    agent.add_argument(
+        "--ca", default=_env("CA"), help="CA bundle to trust [SNOWSIM_CA, default <SNOWSIM_DATA>/tls/ca.pem if present]"
+    )
     agent.add_argument("--insecure", action="store_true", help="do not verify the server certificate")
     agent.add_argument("--user", default=_env("AGENT_USER", "itil.engineer1"), help="[SNOWSIM_AGENT_USER]")
-    agent.add_argument("--password", default=_env("AGENT_PASSWORD"),
-                       help="[SNOWSIM_AGENT_PASSWORD, default: the demo password of --user]")
-    agent.add_argument("--speed", type=float, default=float(_env("SPEED", 1.0)),
-                       help="time scale: 2 = twice as fast [SNOWSIM_SPEED, 1]")
+    agent.add_argument(
+        "--password",
+        default=_env("AGENT_PASSWORD"),
+        help="[SNOWSIM_AGENT_PASSWORD, default: the demo password of --user]",
+    )
+    agent.add_argument(
+        "--speed",
+        type=float,
+        default=float(_env("SPEED", 1.0)),
+        help="time scale: 2 = twice as fast [SNOWSIM_SPEED, 1]",
+    )
     agent.add_argument("--seed", type=int, default=int(_env("AGENT_SEED", 1)), help="[SNOWSIM_AGENT_SEED, 1]")
-    agent.add_argument("--create-every", type=float, default=float(_env("CREATE_EVERY", 0)) or None, metavar="S",
-                       help="create an incident from a simulated caller every S seconds at speed 1 "
-                            "(S / speed of wall time) [SNOWSIM_CREATE_EVERY, off]")
-    agent.add_argument("--hold-probability", type=float, default=float(_env("HOLD_PROBABILITY", 0.3)),
-                       help="chance of putting an incident on hold / awaiting caller [0.3]")
-    agent.add_argument("--caller-timeout", type=float, default=float(_env("CALLER_TIMEOUT", 300)), metavar="S",
-                       help="resume an incident awaiting the caller after S seconds at speed 1 without a reply "
-                            "[SNOWSIM_CALLER_TIMEOUT, 300]")
+    agent.add_argument(
+        "--create-every",
+        type=float,
+        default=float(_env("CREATE_EVERY", 0)) or None,
+        metavar="S",
+        help="create an incident from a simulated caller every S seconds at speed 1 "
+        "(S / speed of wall time) [SNOWSIM_CREATE_EVERY, off]",
+    )
+    agent.add_argument(
+        "--hold-probability",
+        type=float,
+        default=float(_env("HOLD_PROBABILITY", 0.3)),
+        help="chance of putting an incident on hold / awaiting caller [0.3]",
+    )
+    agent.add_argument(
+        "--caller-timeout",
+        type=float,
+        default=float(_env("CALLER_TIMEOUT", 300)),
+        metavar="S",
+        help="resume an incident awaiting the caller after S seconds at speed 1 without a reply "
+        "[SNOWSIM_CALLER_TIMEOUT, 300]",
+    )
     agent.add_argument("--tables", default="incident,sc_req_item", help="tables to work [incident,sc_req_item]")
     agent.add_argument("--verbose", "-v", action="store_true", help="log every action")
 
@@ -109,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- app assembly -------------------------------------------------------------------------------
+
 
 def build_app(
     store: Any,
@@ -162,18 +227,26 @@ def _serve(args: argparse.Namespace) -> int:
     dispatcher = webhooks.WebhookDispatcher(controller=controller)
     tables = tuple(t.strip() for t in args.webhook_tables.split(",") if t.strip())
     for url in args.webhook or ():
-        dispatcher.add_target(webhooks.WebhookTarget(
-            url=url, secret=args.webhook_secret, tables=tables,
-            skip_updated_by=tuple(args.webhook_skip_user or ()),
-            verify=args.webhook_ca or True, retries=args.webhook_retries,
-        ))
+        dispatcher.add_target(
+            webhooks.WebhookTarget(
+                url=url,
+                secret=args.webhook_secret,
+                tables=tables,
+                skip_updated_by=tuple(args.webhook_skip_user or ()),
+                verify=args.webhook_ca or True,
+                retries=args.webhook_retries,
+            )
+        )
     store.add_listener(dispatcher.listener)
 
     scheme = "http" if args.insecure_http else "https"
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     base_url = args.base_url or f"{scheme}://{shown_host}:{args.port}"
     app = build_app(
-        store, controller=controller, dispatcher=dispatcher, base_url=base_url,
+        store,
+        controller=controller,
+        dispatcher=dispatcher,
+        base_url=base_url,
         invalid_query_returns_no_rows=args.invalid_query_returns_no_rows,
     )
     ssl_kwargs: dict[str, Any] = {}
@@ -200,8 +273,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     dispatcher.start()
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
-        lifespan="on", http=args.http, loop=args.loop, **ssl_kwargs,
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="on",
+        http=args.http,
+        loop=args.loop,
+        **ssl_kwargs,
     )
     server = uvicorn.Server(config)
 
@@ -227,7 +307,8 @@ def _agent(args: argparse.Namespace) -> int:
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s vendor-agent %(message)s", stream=sys.stdout,
+        format="%(asctime)s vendor-agent %(message)s",
+        stream=sys.stdout,
     )
     logging.getLogger("snowsim.agent").setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.INFO if args.verbose else logging.WARNING)
@@ -240,8 +321,15 @@ def _agent(args: argparse.Namespace) -> int:
         verify = str(default_ca) if default_ca.exists() else True
     password = args.password or _demo_password(args.user)
     config = AgentConfig(
-        url=args.url, user=args.user, password=password, verify=verify, speed=args.speed, seed=args.seed,
-        create_every=args.create_every, hold_probability=args.hold_probability, caller_timeout_s=args.caller_timeout,
+        url=args.url,
+        user=args.user,
+        password=password,
+        verify=verify,
+        speed=args.speed,
+        seed=args.seed,
+        create_every=args.create_every,
+        hold_probability=args.hold_probability,
+        caller_timeout_s=args.caller_timeout,
         tables=tuple(t.strip() for t in args.tables.split(",") if t.strip()),
     )
     agent = VendorAgent(config)
@@ -265,7 +353,9 @@ def _reset(args: argparse.Namespace) -> int:
         import httpx
 
         response = httpx.post(
-            args.url.rstrip("/") + "/snowsim/admin/reset", auth=("admin", "admin"), verify=args.ca or True,
+            args.url.rstrip("/") + "/snowsim/admin/reset",
+            auth=("admin", "admin"),
+            verify=args.ca or True,
             timeout=30,
         )
         print(json.dumps(response.json(), indent=2))

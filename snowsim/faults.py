@@ -50,8 +50,14 @@ FAULT_PATH_PREFIXES = ("/api/",)
 FAULT_PATHS = ("/oauth_token.do",)
 
 _PROBABILITIES = (
-    "error500", "error503", "rate429", "timeout", "lost_response",
-    "webhook_drop", "webhook_dup", "webhook_reorder",
+    "error500",
+    "error503",
+    "rate429",
+    "timeout",
+    "lost_response",
+    "webhook_drop",
+    "webhook_dup",
+    "webhook_reorder",
 )
 _RANGES = ("latency_ms", "webhook_delay_ms")
 _NUMBERS = ("retry_after", "timeout_s", "down_for_s")

@@ -46,14 +46,60 @@ __all__ = [
 
 # Longest/most specific first: the first operator that prefixes the rest of the term wins.
 OPERATORS = (
-    "ISNOTEMPTY", "ISEMPTY", "EMPTYSTRING", "ANYTHING", "NOT LIKE", "NOT IN", "LIKE", "STARTSWITH", "ENDSWITH",
-    "INSTANCEOF", "IN", "BETWEEN", "NSAMEAS", "SAMEAS", "DOES NOT CONTAIN", "CONTAINS", "DYNAMIC", "VALCHANGES",
-    "CHANGESFROM", "CHANGESTO", "RELATIVEGT", "RELATIVELT", "DATEPART", "MORETHAN", "LESSTHAN",
-    "!=", "<=", ">=", "=", "<", ">",
+    "ISNOTEMPTY",
+    "ISEMPTY",
+    "EMPTYSTRING",
+    "ANYTHING",
+    "NOT LIKE",
+    "NOT IN",
+    "LIKE",
+    "STARTSWITH",
+    "ENDSWITH",
+    "INSTANCEOF",
+    "IN",
+    "BETWEEN",
+    "NSAMEAS",
+    "SAMEAS",
+    "DOES NOT CONTAIN",
+    "CONTAINS",
+    "DYNAMIC",
+    "VALCHANGES",
+    "CHANGESFROM",
+    "CHANGESTO",
+    "RELATIVEGT",
+    "RELATIVELT",
+    "DATEPART",
+    "MORETHAN",
+    "LESSTHAN",
+    "!=",
+    "<=",
+    ">=",
+    "=",
+    "<",
+    ">",
 )
 SUPPORTED = {
-    "ISNOTEMPTY", "ISEMPTY", "EMPTYSTRING", "ANYTHING", "NOT LIKE", "NOT IN", "LIKE", "STARTSWITH", "ENDSWITH",
-    "IN", "BETWEEN", "NSAMEAS", "SAMEAS", "DOES NOT CONTAIN", "CONTAINS", "!=", "<=", ">=", "=", "<", ">",
+    "ISNOTEMPTY",
+    "ISEMPTY",
+    "EMPTYSTRING",
+    "ANYTHING",
+    "NOT LIKE",
+    "NOT IN",
+    "LIKE",
+    "STARTSWITH",
+    "ENDSWITH",
+    "IN",
+    "BETWEEN",
+    "NSAMEAS",
+    "SAMEAS",
+    "DOES NOT CONTAIN",
+    "CONTAINS",
+    "!=",
+    "<=",
+    ">=",
+    "=",
+    "<",
+    ">",
 }
 NO_VALUE_OPS = {"ISNOTEMPTY", "ISEMPTY", "EMPTYSTRING", "ANYTHING"}
 RELATIONAL = {"<", "<=", ">", ">="}
@@ -118,10 +164,10 @@ def _parse_term(token: str) -> Term | None:
     m = _FIELD_RE.match(token)
     if not m:
         return None
-    name, rest = m.group(0), token[m.end():]
+    name, rest = m.group(0), token[m.end() :]
     for op in OPERATORS:
         if rest.startswith(op):
-            return Term(name, op, rest[len(op):], token)
+            return Term(name, op, rest[len(op) :], token)
     return None
 
 
@@ -140,10 +186,10 @@ def parse(text: str | None) -> Query:
         if token in ("", "EQ"):
             continue
         if token.startswith("ORDERBYDESC"):
-            q.order.append((token[len("ORDERBYDESC"):], True))
+            q.order.append((token[len("ORDERBYDESC") :], True))
             continue
         if token.startswith("ORDERBY"):
-            q.order.append((token[len("ORDERBY"):], False))
+            q.order.append((token[len("ORDERBY") :], False))
             continue
         is_or = token.startswith("OR")
         body = token[2:] if is_or else token
@@ -308,8 +354,9 @@ def _compile_term(table: Table, term: Term, ctx: QueryContext) -> CompiledTerm |
     return CompiledTerm(path, op, (value,))
 
 
-def compile_query(table: Table, query: Query | str | None, ctx: QueryContext | None = None,
-                  invalid_no_rows: bool = False) -> Compiled:
+def compile_query(
+    table: Table, query: Query | str | None, ctx: QueryContext | None = None, invalid_no_rows: bool = False
+) -> Compiled:
     """Validate a parsed query against ``table``; invalid terms are dropped (or poison the query)."""
     ctx = ctx or QueryContext()
     if not isinstance(query, Query):

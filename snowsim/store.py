@@ -54,8 +54,14 @@ _ENGINEER_ROLES = f"itil,{_auth.JOURNAL_READ_ROLE}"
 # (user_name, password, first, last, roles, email/title)
 DEMO_USERS = [
     ("admin", "admin", "System", "Administrator", "admin", "System Administrator"),
-    ("kompass.integration", "kompass", "Kompass", "Integration", f"itil,rest_api_explorer,{_auth.JOURNAL_READ_ROLE}",
-     "Integration user"),
+    (
+        "kompass.integration",
+        "kompass",
+        "Kompass",
+        "Integration",
+        f"itil,rest_api_explorer,{_auth.JOURNAL_READ_ROLE}",
+        "Integration user",
+    ),
     ("beth.anglin", "beth.anglin", "Beth", "Anglin", "itil", "Service Desk Agent"),
     # the vendor's engineers read the activity stream (sys_journal_field), as real ones do
     ("itil.engineer1", "itil.engineer1", "Ivar", "Engineer", _ENGINEER_ROLES, "Network Engineer"),
@@ -73,8 +79,11 @@ DEMO_GROUPS = [
 ]
 DEMO_CIS = ["EXCH-SRV-01", "SAP-ERP-PROD", "lnux100", "FILE-SRV-02", "CORE-SW-01"]
 DEMO_SERVICES = ["Email", "SAP ERP", "IT Services", "Network Services", "Case Management"]
-DEMO_CAT_ITEMS = [("Standard Laptop", "Lenovo ThinkPad standard image"), ("New Email Account", "Mailbox request"),
-                  ("VPN Access", "Remote access token")]
+DEMO_CAT_ITEMS = [
+    ("Standard Laptop", "Lenovo ThinkPad standard image"),
+    ("New Email Account", "Mailbox request"),
+    ("VPN Access", "Remote access token"),
+]
 DEMO_OAUTH_CLIENTS = [("kompass", "kompass-secret", "kompass.integration", "Kompass e-bonding")]
 
 
@@ -183,18 +192,25 @@ class Store:
             for f in t.stored_fields():
                 if f.indexed:
                     c.execute(f"CREATE INDEX IF NOT EXISTS {q(f'ix_{t.name}_{f.name}')} ON {q(t.name)} ({q(f.name)})")
-        c.execute('CREATE INDEX IF NOT EXISTS ix_journal_elem_created ON "sys_journal_field" '
-                  '(element_id, sys_created_on)')
+        c.execute(
+            'CREATE INDEX IF NOT EXISTS ix_journal_elem_created ON "sys_journal_field" (element_id, sys_created_on)'
+        )
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_meta (key TEXT PRIMARY KEY, value TEXT)")
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_counter (tbl TEXT PRIMARY KEY, next INTEGER)")
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_password (user_name TEXT PRIMARY KEY, hash TEXT)")
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_attachment_data (sys_id TEXT PRIMARY KEY, data BLOB)")
-        c.execute("CREATE TABLE IF NOT EXISTS _snowsim_oauth_client (client_id TEXT PRIMARY KEY, secret_hash TEXT, "
-                  "user_name TEXT, name TEXT)")
-        c.execute("CREATE TABLE IF NOT EXISTS _snowsim_oauth_token (token_hash TEXT PRIMARY KEY, kind TEXT, "
-                  "client_id TEXT, user_name TEXT, nonce TEXT, expires_at REAL)")
-        c.execute("CREATE INDEX IF NOT EXISTS ix_oauth_token_find ON _snowsim_oauth_token "
-                  "(kind, client_id, user_name, expires_at)")
+        c.execute(
+            "CREATE TABLE IF NOT EXISTS _snowsim_oauth_client (client_id TEXT PRIMARY KEY, secret_hash TEXT, "
+            "user_name TEXT, name TEXT)"
+        )
+        c.execute(
+            "CREATE TABLE IF NOT EXISTS _snowsim_oauth_token (token_hash TEXT PRIMARY KEY, kind TEXT, "
+            "client_id TEXT, user_name TEXT, nonce TEXT, expires_at REAL)"
+        )
+        c.execute(
+            "CREATE INDEX IF NOT EXISTS ix_oauth_token_find ON _snowsim_oauth_token "
+            "(kind, client_id, user_name, expires_at)"
+        )
 
     def _meta(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM _snowsim_meta WHERE key=?", (key,)).fetchone()
@@ -221,35 +237,68 @@ class Store:
             for user_name, password, first, last, roles, title in DEMO_USERS:
                 sid = self.sid("sys_user", user_name)
                 users[user_name] = sid
-                self._raw_insert("sys_user", {
-                    "sys_id": sid, "user_name": user_name, "first_name": first, "last_name": last,
-                    "name": f"{first} {last}", "email": f"{user_name}@example.com", "title": title,
-                    "roles": roles, "active": "true", "locked_out": "false", "time_zone": "GMT",
-                }, "system", now)
-                c.execute("INSERT OR REPLACE INTO _snowsim_password VALUES (?, ?)",
-                          (user_name, _demo_hash(password)))
+                self._raw_insert(
+                    "sys_user",
+                    {
+                        "sys_id": sid,
+                        "user_name": user_name,
+                        "first_name": first,
+                        "last_name": last,
+                        "name": f"{first} {last}",
+                        "email": f"{user_name}@example.com",
+                        "title": title,
+                        "roles": roles,
+                        "active": "true",
+                        "locked_out": "false",
+                        "time_zone": "GMT",
+                    },
+                    "system",
+                    now,
+                )
+                c.execute("INSERT OR REPLACE INTO _snowsim_password VALUES (?, ?)", (user_name, _demo_hash(password)))
             for name, desc, members in DEMO_GROUPS:
                 gid = self.sid("sys_user_group", name)
-                self._raw_insert("sys_user_group", {"sys_id": gid, "name": name, "description": desc,
-                                                    "email": name.lower().replace(" ", ".") + "@example.com",
-                                                    "active": "true", "type": "itil"}, "system", now)
+                self._raw_insert(
+                    "sys_user_group",
+                    {
+                        "sys_id": gid,
+                        "name": name,
+                        "description": desc,
+                        "email": name.lower().replace(" ", ".") + "@example.com",
+                        "active": "true",
+                        "type": "itil",
+                    },
+                    "system",
+                    now,
+                )
                 for m in members:
-                    self._raw_insert("sys_user_grmember", {"sys_id": self.sid("grmember", f"{name}:{m}"),
-                                                           "user": users[m], "group": gid}, "system", now)
+                    self._raw_insert(
+                        "sys_user_grmember",
+                        {"sys_id": self.sid("grmember", f"{name}:{m}"), "user": users[m], "group": gid},
+                        "system",
+                        now,
+                    )
             for name in DEMO_CIS:
                 self._raw_insert("cmdb_ci", {"sys_id": self.sid("cmdb_ci", name), "name": name}, "system", now)
             for name in DEMO_SERVICES:
-                self._raw_insert("cmdb_ci_service", {"sys_id": self.sid("cmdb_ci_service", name), "name": name},
-                                 "system", now)
+                self._raw_insert(
+                    "cmdb_ci_service", {"sys_id": self.sid("cmdb_ci_service", name), "name": name}, "system", now
+                )
             for name, desc in DEMO_CAT_ITEMS:
-                self._raw_insert("sc_cat_item", {"sys_id": self.sid("sc_cat_item", name), "name": name,
-                                                 "short_description": desc}, "system", now)
+                self._raw_insert(
+                    "sc_cat_item",
+                    {"sys_id": self.sid("sc_cat_item", name), "name": name, "short_description": desc},
+                    "system",
+                    now,
+                )
             for row in choice_rows():
                 key = f"{row['name']}.{row['element']}.{row['value']}"
                 self._raw_insert("sys_choice", {"sys_id": self.sid("sys_choice", key), **row}, "system", now)
             for client_id, secret, user_name, name in DEMO_OAUTH_CLIENTS:
-                c.execute("INSERT OR REPLACE INTO _snowsim_oauth_client VALUES (?, ?, ?, ?)",
-                          (client_id, _demo_hash(secret), user_name, name))
+                c.execute(
+                    "INSERT OR REPLACE INTO _snowsim_oauth_client VALUES (?, ?, ?, ?)",
+                    (client_id, _demo_hash(secret), user_name, name),
+                )
             self._set_meta("seeded", now)
             self._set_meta("seed_engineers_journal_read", now)
             c.execute("COMMIT")
@@ -264,8 +313,11 @@ class Store:
         # older seeds gave the demo engineers only "itil"; leave roles that someone changed alone
         self._conn.executemany(
             'UPDATE "sys_user" SET roles=? WHERE user_name=? AND roles=?',
-            [(roles, user_name, "itil") for user_name, _pw, _f, _l, roles, _t in DEMO_USERS
-             if roles == _ENGINEER_ROLES],
+            [
+                (roles, user_name, "itil")
+                for user_name, _pw, _f, _l, roles, _t in DEMO_USERS
+                if roles == _ENGINEER_ROLES
+            ],
         )
         self._set_meta("seed_engineers_journal_read", self.now_str())
 
@@ -275,8 +327,14 @@ class Store:
             c = self._conn
             for t in TABLES.values():
                 c.execute(f"DELETE FROM {q(t.name)}")
-            for name in ("_snowsim_meta", "_snowsim_counter", "_snowsim_password", "_snowsim_attachment_data",
-                         "_snowsim_oauth_client", "_snowsim_oauth_token"):
+            for name in (
+                "_snowsim_meta",
+                "_snowsim_counter",
+                "_snowsim_password",
+                "_snowsim_attachment_data",
+                "_snowsim_oauth_client",
+                "_snowsim_oauth_token",
+            ):
                 c.execute(f"DELETE FROM {name}")
             self._user_cache.clear()
             self._count_cache.clear()
@@ -307,7 +365,8 @@ class Store:
         cols = list(rec)
         self._conn.execute(
             f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [rec[c] for c in cols])
+            [rec[c] for c in cols],
+        )
         return rec
 
     def _row(self, table: str, sys_id: str) -> dict | None:
@@ -329,9 +388,17 @@ class Store:
             rec = self._row(table, sys_id)
         return self._with_journal_fields(t, rec) if rec else None
 
-    def query(self, table: str, encoded_query: str | None = "", limit: int | None = None, offset: int = 0, *,
-              user: str | dict | None = None, invalid_no_rows: bool | None = None, count: bool = True,
-              ) -> tuple[list[dict], int]:
+    def query(
+        self,
+        table: str,
+        encoded_query: str | None = "",
+        limit: int | None = None,
+        offset: int = 0,
+        *,
+        user: str | dict | None = None,
+        invalid_no_rows: bool | None = None,
+        count: bool = True,
+    ) -> tuple[list[dict], int]:
         """Run an encoded query. Returns (rows, total matches); total is -1 when ``count=False``."""
         t = self._table(table)
         if invalid_no_rows is None:
@@ -371,8 +438,9 @@ class Store:
 
     def _ctx(self, user: str | dict | None) -> QueryContext:
         u = user if isinstance(user, dict) else (self.get_user(user) if user else None)
-        return QueryContext(user_sys_id=(u or {}).get("sys_id", ""), user_name=(u or {}).get("user_name", ""),
-                            now=self.now())
+        return QueryContext(
+            user_sys_id=(u or {}).get("sys_id", ""), user_name=(u or {}).get("user_name", ""), now=self.now()
+        )
 
     def journal(self, sys_id: str, elements: Iterable[str] | None = None) -> list[dict]:
         """Journal rows of one record, oldest first."""
@@ -393,10 +461,12 @@ class Store:
             return out
         with self._lock:
             for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
+                chunk = ids[i : i + 500]
                 for r in self._conn.execute(
-                        f'SELECT * FROM "sys_journal_field" WHERE element_id IN ({",".join("?" * len(chunk))}) '
-                        "ORDER BY sys_created_on DESC, rowid DESC", chunk):
+                    f'SELECT * FROM "sys_journal_field" WHERE element_id IN ({",".join("?" * len(chunk))}) '
+                    "ORDER BY sys_created_on DESC, rowid DESC",
+                    chunk,
+                ):
                     out[r["element_id"]].append(dict(r))
         return out
 
@@ -422,10 +492,10 @@ class Store:
         out = {}
         with self._lock:
             for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
+                chunk = ids[i : i + 500]
                 for r in self._conn.execute(
-                        f"SELECT sys_id, {q(df)} FROM {q(table)} WHERE sys_id IN ({','.join('?' * len(chunk))})",
-                        chunk):
+                    f"SELECT sys_id, {q(df)} FROM {q(table)} WHERE sys_id IN ({','.join('?' * len(chunk))})", chunk
+                ):
                     out[r[0]] = r[1]
         return out
 
@@ -453,8 +523,9 @@ class Store:
 
     def set_password(self, user_name: str, password: str) -> None:
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO _snowsim_password VALUES (?, ?)",
-                               (user_name, _auth.hash_secret(password)))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO _snowsim_password VALUES (?, ?)", (user_name, _auth.hash_secret(password))
+            )
             self.generation += 1
 
     def oauth_client(self, client_id: str) -> dict | None:
@@ -464,8 +535,10 @@ class Store:
 
     def add_oauth_client(self, client_id: str, secret: str, user_name: str = "", name: str = "") -> None:
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO _snowsim_oauth_client VALUES (?, ?, ?, ?)",
-                               (client_id, _auth.hash_secret(secret), user_name, name or client_id))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO _snowsim_oauth_client VALUES (?, ?, ?, ?)",
+                (client_id, _auth.hash_secret(secret), user_name, name or client_id),
+            )
 
     def oauth_token_lookup(self, token_hash: str) -> dict | None:
         with self._lock:
@@ -476,14 +549,19 @@ class Store:
         with self._lock:
             row = self._conn.execute(
                 "SELECT * FROM _snowsim_oauth_token WHERE kind=? AND client_id=? AND user_name=? AND expires_at>? "
-                "ORDER BY expires_at DESC LIMIT 1", (kind, client_id, user_name, valid_after)).fetchone()
+                "ORDER BY expires_at DESC LIMIT 1",
+                (kind, client_id, user_name, valid_after),
+            ).fetchone()
         return dict(row) if row else None
 
-    def oauth_token_save(self, token_hash: str, kind: str, client_id: str, user_name: str, nonce: str,
-                         expires_at: float) -> None:
+    def oauth_token_save(
+        self, token_hash: str, kind: str, client_id: str, user_name: str, nonce: str, expires_at: float
+    ) -> None:
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO _snowsim_oauth_token VALUES (?, ?, ?, ?, ?, ?)",
-                               (token_hash, kind, client_id, user_name, nonce, expires_at))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO _snowsim_oauth_token VALUES (?, ?, ?, ?, ?, ?)",
+                (token_hash, kind, client_id, user_name, nonce, expires_at),
+            )
 
     def expire_tokens(self) -> None:
         """Make every issued OAuth token expire now (for tests and fault drills)."""
@@ -555,8 +633,9 @@ class Store:
         if table == "sys_user":
             cols += ["user_name"]
         for col in cols:
-            row = self._conn.execute(f"SELECT sys_id FROM {q(table)} WHERE {q(col)}=? ORDER BY rowid LIMIT 1",
-                                     (value,)).fetchone()
+            row = self._conn.execute(
+                f"SELECT sys_id FROM {q(table)} WHERE {q(col)}=? ORDER BY rowid LIMIT 1", (value,)
+            ).fetchone()
             if row:
                 return row[0]
         return value
@@ -569,8 +648,9 @@ class Store:
         self._conn.execute("INSERT OR REPLACE INTO _snowsim_counter VALUES (?, ?)", (t.name, n + 1))
         return f"{t.number_prefix}{n:07d}"
 
-    def _apply(self, t: Table, rec: dict, values: dict, input_display: bool, insert: bool
-               ) -> tuple[set[str], list[tuple[str, str]]]:
+    def _apply(
+        self, t: Table, rec: dict, values: dict, input_display: bool, insert: bool
+    ) -> tuple[set[str], list[tuple[str, str]]]:
         changed: set[str] = set()
         journal: list[tuple[str, str]] = []
         for name, raw in (values or {}).items():
@@ -621,15 +701,17 @@ class Store:
             if t.number_prefix and not rec.get("number"):
                 rec["number"] = self._next_number(t)
             event = self._commit(t, "insert", rec, journal, user, now, insert=True)
-            changed_fields = sorted(k for k, v in rec.items() if v not in ("",) and k in t.fields) + \
-                sorted({j[0] for j in journal})
+            changed_fields = sorted(k for k, v in rec.items() if v not in ("",) and k in t.fields) + sorted(
+                {j[0] for j in journal}
+            )
             event["changed_fields"] = changed_fields
         self._after_write(t)
         self._emit(event)
         return self._with_journal_fields(t, dict(rec))
 
-    def update(self, table: str, sys_id: str, values: dict, user: str = "system", *,
-               input_display: bool = False) -> dict:
+    def update(
+        self, table: str, sys_id: str, values: dict, user: str = "system", *, input_display: bool = False
+    ) -> dict:
         t = self._table(table)
         with self._lock:
             old = self._row(table, sys_id)
@@ -647,8 +729,9 @@ class Store:
                 rec["sys_updated_by"] = user
                 rec["sys_mod_count"] = str(int(old.get("sys_mod_count") or 0) + 1)
             event = self._commit(t, "update", rec, journal, user, now, insert=False)
-            event["changed_fields"] = sorted(changed - {"sys_updated_on", "sys_updated_by", "sys_mod_count"}) + \
-                sorted({j[0] for j in journal})
+            event["changed_fields"] = sorted(changed - {"sys_updated_on", "sys_updated_by", "sys_mod_count"}) + sorted(
+                {j[0] for j in journal}
+            )
         self._after_write(t)
         self._emit(event)
         return self._with_journal_fields(t, dict(rec))
@@ -667,8 +750,9 @@ class Store:
                 if table == "sys_attachment":
                     c.execute("DELETE FROM _snowsim_attachment_data WHERE sys_id=?", (sys_id,))
                 else:
-                    for (aid,) in c.execute('SELECT sys_id FROM "sys_attachment" WHERE table_sys_id=?',
-                                            (sys_id,)).fetchall():
+                    for (aid,) in c.execute(
+                        'SELECT sys_id FROM "sys_attachment" WHERE table_sys_id=?', (sys_id,)
+                    ).fetchall():
                         c.execute('DELETE FROM "sys_attachment" WHERE sys_id=?', (aid,))
                         c.execute("DELETE FROM _snowsim_attachment_data WHERE sys_id=?", (aid,))
                 c.execute("COMMIT")
@@ -676,45 +760,83 @@ class Store:
                 c.execute("ROLLBACK")
                 raise
         self._after_write(t)
-        self._emit({"table": table, "operation": "delete", "sys_id": sys_id,
-                    "record": self._with_journal_fields(t, old), "changed_fields": [], "journal": [],
-                    "user": user})
+        self._emit(
+            {
+                "table": table,
+                "operation": "delete",
+                "sys_id": sys_id,
+                "record": self._with_journal_fields(t, old),
+                "changed_fields": [],
+                "journal": [],
+                "user": user,
+            }
+        )
         return True
 
     def _touch(self, *tables: str) -> None:
         for name in tables:
             self._versions[name] = self._versions.get(name, 0) + 1
 
-    def _commit(self, t: Table, op: str, rec: dict, journal: list[tuple[str, str]], user: str, now: str,
-                insert: bool) -> dict:
+    def _commit(
+        self, t: Table, op: str, rec: dict, journal: list[tuple[str, str]], user: str, now: str, insert: bool
+    ) -> dict:
         c = self._conn
         self._touch(t.name, "sys_journal_field")
         c.execute("BEGIN")
         try:
             if insert:
                 cols = list(rec)
-                c.execute(f"INSERT INTO {q(t.name)} ({', '.join(q(k) for k in cols)}) "
-                          f"VALUES ({', '.join('?' * len(cols))})", [rec[k] for k in cols])
+                c.execute(
+                    f"INSERT INTO {q(t.name)} ({', '.join(q(k) for k in cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    [rec[k] for k in cols],
+                )
             else:
                 cols = [k for k in rec if k != "sys_id"]
-                c.execute(f"UPDATE {q(t.name)} SET {', '.join(q(k) + '=?' for k in cols)} WHERE sys_id=?",
-                          [rec[k] for k in cols] + [rec["sys_id"]])
+                c.execute(
+                    f"UPDATE {q(t.name)} SET {', '.join(q(k) + '=?' for k in cols)} WHERE sys_id=?",
+                    [rec[k] for k in cols] + [rec["sys_id"]],
+                )
             jrows = []
             for element, text in journal:
-                jr = {"sys_id": uuid.uuid4().hex, "element": element, "element_id": rec["sys_id"], "name": t.name,
-                      "value": text, "sys_created_on": now, "sys_created_by": user}
-                c.execute('INSERT INTO "sys_journal_field" (sys_id, element, element_id, name, value, '
-                          "sys_created_on, sys_created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          [jr[k] for k in ("sys_id", "element", "element_id", "name", "value", "sys_created_on",
-                                           "sys_created_by")])
+                jr = {
+                    "sys_id": uuid.uuid4().hex,
+                    "element": element,
+                    "element_id": rec["sys_id"],
+                    "name": t.name,
+                    "value": text,
+                    "sys_created_on": now,
+                    "sys_created_by": user,
+                }
+                c.execute(
+                    'INSERT INTO "sys_journal_field" (sys_id, element, element_id, name, value, '
+                    "sys_created_on, sys_created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        jr[k]
+                        for k in (
+                            "sys_id",
+                            "element",
+                            "element_id",
+                            "name",
+                            "value",
+                            "sys_created_on",
+                            "sys_created_by",
+                        )
+                    ],
+                )
                 jrows.append(jr)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
-        return {"table": t.name, "operation": op, "sys_id": rec["sys_id"],
-                "record": self._with_journal_fields(t, dict(rec)), "changed_fields": [], "journal": jrows,
-                "user": user}
+        return {
+            "table": t.name,
+            "operation": op,
+            "sys_id": rec["sys_id"],
+            "record": self._with_journal_fields(t, dict(rec)),
+            "changed_fields": [],
+            "journal": jrows,
+            "user": user,
+        }
 
     def _after_write(self, t: Table) -> None:
         if t.name == "sys_user":
@@ -749,16 +871,22 @@ class Store:
             rec["opened_by"] = rec.get("opened_by") or self._user_sys_id(user)
         if state == "3":
             if not rec.get("hold_reason"):
-                raise PolicyError("Operation Failed",
-                                  "Data Policy Exception: The following fields are mandatory: On hold reason")
+                raise PolicyError(
+                    "Operation Failed", "Data Policy Exception: The following fields are mandatory: On hold reason"
+                )
         else:
             rec["hold_reason"] = ""
         if state in ("6", "7"):
-            missing = [label for name, label in (("close_code", "Resolution code"), ("close_notes", "Resolution notes"))
-                       if not rec.get(name)]
+            missing = [
+                label
+                for name, label in (("close_code", "Resolution code"), ("close_notes", "Resolution notes"))
+                if not rec.get(name)
+            ]
             if missing:
-                raise PolicyError("Operation Failed",
-                                  "Data Policy Exception: The following fields are mandatory: " + ", ".join(missing))
+                raise PolicyError(
+                    "Operation Failed",
+                    "Data Policy Exception: The following fields are mandatory: " + ", ".join(missing),
+                )
         uid = self._user_sys_id(user)
         if state in ("6", "7") and old_state not in ("6", "7"):
             rec["resolved_at"] = now
@@ -792,16 +920,23 @@ class Store:
 
     # ------------------------------------------------------------------ attachments
 
-    def add_attachment(self, table_name: str, table_sys_id: str, file_name: str, content_type: str, data: bytes,
-                       user: str = "system") -> dict:
+    def add_attachment(
+        self, table_name: str, table_sys_id: str, file_name: str, content_type: str, data: bytes, user: str = "system"
+    ) -> dict:
         self._table(table_name)
         if self.get(table_name, table_sys_id) is None:
             raise NotFoundError("Invalid table_sys_id", f"Record {table_sys_id} not found in table {table_name}")
         compressed = len(zlib.compress(data, 1))
         values = {
-            "file_name": file_name, "content_type": content_type, "size_bytes": str(len(data)),
-            "size_compressed": str(compressed), "compressed": "true", "table_name": table_name,
-            "table_sys_id": table_sys_id, "hash": hashlib.sha256(data).hexdigest(), "state": "available",
+            "file_name": file_name,
+            "content_type": content_type,
+            "size_bytes": str(len(data)),
+            "size_compressed": str(compressed),
+            "compressed": "true",
+            "table_name": table_name,
+            "table_sys_id": table_sys_id,
+            "hash": hashlib.sha256(data).hexdigest(),
+            "state": "available",
         }
         sid = uuid.uuid4().hex
         with self._lock:
@@ -827,8 +962,23 @@ class Store:
         t = TABLES["incident"]
         users = [self.sid("sys_user", u[0]) for u in DEMO_USERS if u[4]]
         groups = [self.sid("sys_user_group", g[0]) for g in DEMO_GROUPS]
-        words = ["printer", "email", "vpn", "laptop", "password", "network", "database", "slow", "error", "login",
-                 "outage", "disk", "access", "report", "license"]
+        words = [
+            "printer",
+            "email",
+            "vpn",
+            "laptop",
+            "password",
+            "network",
+            "database",
+            "slow",
+            "error",
+            "login",
+            "outage",
+            "disk",
+            "access",
+            "report",
+            "license",
+        ]
         base = self.now() - dt.timedelta(days=90)
         with self._lock:
             c = self._conn
@@ -836,22 +986,31 @@ class Store:
             c.execute("BEGIN")
             try:
                 cols = [f.name for f in t.stored_fields()]
-                sql = (f"INSERT INTO \"incident\" ({', '.join(q(k) for k in cols)}) "
-                       f"VALUES ({', '.join('?' * len(cols))})")
+                sql = f'INSERT INTO "incident" ({", ".join(q(k) for k in cols)}) VALUES ({", ".join("?" * len(cols))})'
                 batch = []
                 for _ in range(n):
                     when = (base + dt.timedelta(seconds=rnd.randrange(90 * 86400))).strftime(FMT)
                     state = rnd.choice(["1", "1", "2", "2", "2", "3", "6", "7"])
                     rec = {f.name: f.default for f in t.stored_fields()}
-                    rec.update({
-                        "sys_id": uuid.UUID(int=rnd.getrandbits(128)).hex, "number": self._next_number(t),
-                        "short_description": " ".join(rnd.sample(words, 3)).capitalize(),
-                        "caller_id": rnd.choice(users), "assignment_group": rnd.choice(groups),
-                        "impact": rnd.choice("123"), "urgency": rnd.choice("123"), "state": state,
-                        "category": rnd.choice(["inquiry", "software", "hardware", "network", "database"]),
-                        "opened_at": when, "sys_created_on": when, "sys_updated_on": when, "sys_created_by": user,
-                        "sys_updated_by": user, "opened_by": rnd.choice(users),
-                    })
+                    rec.update(
+                        {
+                            "sys_id": uuid.UUID(int=rnd.getrandbits(128)).hex,
+                            "number": self._next_number(t),
+                            "short_description": " ".join(rnd.sample(words, 3)).capitalize(),
+                            "caller_id": rnd.choice(users),
+                            "assignment_group": rnd.choice(groups),
+                            "impact": rnd.choice("123"),
+                            "urgency": rnd.choice("123"),
+                            "state": state,
+                            "category": rnd.choice(["inquiry", "software", "hardware", "network", "database"]),
+                            "opened_at": when,
+                            "sys_created_on": when,
+                            "sys_updated_on": when,
+                            "sys_created_by": user,
+                            "sys_updated_by": user,
+                            "opened_by": rnd.choice(users),
+                        }
+                    )
                     if rnd.random() < 0.3:
                         rec["correlation_id"] = f"KOMPASS-{rnd.randrange(10**8):08d}"
                     if state == "3":

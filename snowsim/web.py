@@ -28,8 +28,7 @@ __all__ = ["routes"]
 
 PAGE_SIZE = 50
 DEFAULT_REFRESH = 10
-TASK_COLUMNS = ("number", "short_description", "state", "priority", "assignment_group", "assigned_to",
-                "sys_updated_on")
+TASK_COLUMNS = ("number", "short_description", "state", "priority", "assignment_group", "assigned_to", "sys_updated_on")
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
@@ -135,6 +134,7 @@ def _columns(table: str) -> list[str]:
 
 # -- views --------------------------------------------------------------------------------------
 
+
 async def home(request: Request) -> Response:
     denied = _guard(request)
     if denied:
@@ -206,9 +206,9 @@ async def table_list(request: Request) -> Response:
     body = f"""<form method="get" action="/snowsim/table/{escape(table)}">
 <label for="q">Encoded query</label> <input id="q" name="q" size="60" value="{escape(query)}">
 <input type="hidden" name="refresh" value="{refresh}"><button type="submit">Filter</button></form>
-<nav class="pager" aria-label="Pages">{''.join(pager)}</nav>
+<nav class="pager" aria-label="Pages">{"".join(pager)}</nav>
 <table><caption>{escape(TABLES[table].label)} records</caption><thead><tr>{head}</tr></thead>
-<tbody>{''.join(body_rows) or f'<tr><td colspan="{len(columns)}">No records.</td></tr>'}</tbody></table>"""
+<tbody>{"".join(body_rows) or f'<tr><td colspan="{len(columns)}">No records.</td></tr>'}</tbody></table>"""
     return _page(TABLES[table].label, body, refresh, [("Tables", "/snowsim/"), (TABLES[table].label, "")])
 
 
@@ -247,26 +247,31 @@ async def record(request: Request) -> Response:
         fields.append(f"<dt>{escape(f.label or f.name)}</dt><dd>{shown}{raw}</dd>")
     entries = "".join(
         f'<li class="{escape(j["element"])}"><div class="meta">{escape(j["sys_created_on"])} · '
-        f'{escape(store.user_display_name(j["sys_created_by"]))} ({escape(j["sys_created_by"])}) · '
-        f'<strong>{escape(JOURNAL_LABELS.get(j["element"], j["element"]))}</strong></div>'
-        f'<p>{escape(j["value"])}</p></li>'
+        f"{escape(store.user_display_name(j['sys_created_by']))} ({escape(j['sys_created_by'])}) · "
+        f"<strong>{escape(JOURNAL_LABELS.get(j['element'], j['element']))}</strong></div>"
+        f"<p>{escape(j['value'])}</p></li>"
         for j in journal
     )
     files = "".join(
-        f'<tr><td>{escape(a["file_name"])}</td><td>{escape(a["content_type"])}</td><td>{escape(a["size_bytes"])}</td>'
-        f'<td>{escape(a["sys_created_on"])}</td><td>{escape(a["sys_created_by"])}</td></tr>'
+        f"<tr><td>{escape(a['file_name'])}</td><td>{escape(a['content_type'])}</td><td>{escape(a['size_bytes'])}</td>"
+        f"<td>{escape(a['sys_created_on'])}</td><td>{escape(a['sys_created_by'])}</td></tr>"
         for a in attachments
     )
     title = rec.get("number") or rec.get(t.display_field) or sys_id
     body = f"""<section aria-labelledby="h-journal"><h2 id="h-journal">Activity (newest first)</h2>
-{f'<ol class="journal">{entries}</ol>' if entries else '<p>No comments or work notes.</p>'}</section>
+{f'<ol class="journal">{entries}</ol>' if entries else "<p>No comments or work notes.</p>"}</section>
 <section aria-labelledby="h-att"><h2 id="h-att">Attachments</h2>
-{'<table><thead><tr><th scope="col">File</th><th scope="col">Type</th><th scope="col">Bytes</th>'
- '<th scope="col">Added</th><th scope="col">By</th></tr></thead><tbody>' + files + '</tbody></table>'
- if files else '<p>No attachments.</p>'}</section>
-<section aria-labelledby="h-fields"><h2 id="h-fields">Fields</h2><dl class="fields">{''.join(fields)}</dl></section>"""
+{
+        '<table><thead><tr><th scope="col">File</th><th scope="col">Type</th><th scope="col">Bytes</th>'
+        '<th scope="col">Added</th><th scope="col">By</th></tr></thead><tbody>' + files + "</tbody></table>"
+        if files
+        else "<p>No attachments.</p>"
+    }</section>
+<section aria-labelledby="h-fields"><h2 id="h-fields">Fields</h2><dl class="fields">{"".join(fields)}</dl></section>"""
     return _page(
-        f"{t.label} {title}", body, _refresh(request),
+        f"{t.label} {title}",
+        body,
+        _refresh(request),
         [("Tables", "/snowsim/"), (t.label, f"/snowsim/table/{table}"), (str(title), "")],
     )
 

@@ -95,7 +95,7 @@ def verify_signature(
     if hmac.compare_digest(expected, given):
         return True
     # A real instance computing the MAC with (Glide)CertificateEncryption.generateMac gets Base64, not hex.
-    as_base64 = "sha256=" + base64.b64encode(bytes.fromhex(expected[len("sha256="):])).decode("ascii")
+    as_base64 = "sha256=" + base64.b64encode(bytes.fromhex(expected[len("sha256=") :])).decode("ascii")
     return hmac.compare_digest(as_base64, given)
 
 
@@ -263,7 +263,10 @@ class WebhookDispatcher:
             with self._cond:
                 for copy in range(copies):
                     delivery = _Delivery(
-                        due=now + plan["delay_s"], seq=next(self._seq), target=target, payload=payload,
+                        due=now + plan["delay_s"],
+                        seq=next(self._seq),
+                        target=target,
+                        payload=payload,
                         faults=faults + (("copy2",) if copy else ()),
                     )
                     if plan["reorder"] and copy == 0:
@@ -400,39 +403,59 @@ class WebhookDispatcher:
         except httpx.HTTPError as exc:
             detail = f"{type(exc).__name__}: {exc}"[:200]
         self._log(
-            target, payload, status=status, code=code, detail=detail, attempt=delivery.attempt,
-            faults=delivery.faults, duration_ms=round((time.monotonic() - started) * 1000, 1),
+            target,
+            payload,
+            status=status,
+            code=code,
+            detail=detail,
+            attempt=delivery.attempt,
+            faults=delivery.faults,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
         if status == "failed" and delivery.attempt <= target.retries:
             retry = _Delivery(
-                due=self.clock() + self.retry_base_s * 2 ** (delivery.attempt - 1), seq=next(self._seq), target=target,
-                payload=delivery.payload, attempt=delivery.attempt + 1, faults=delivery.faults,
+                due=self.clock() + self.retry_base_s * 2 ** (delivery.attempt - 1),
+                seq=next(self._seq),
+                target=target,
+                payload=delivery.payload,
+                attempt=delivery.attempt + 1,
+                faults=delivery.faults,
             )
             with self._cond:
                 heapq.heappush(self._heap, retry)
                 self._cond.notify_all()
 
     def _log(
-        self, target: WebhookTarget, payload: dict[str, Any], *, status: str, code: int | None = None,
-        detail: str = "", attempt: int = 1, faults: tuple[str, ...] = (), duration_ms: float | None = None,
+        self,
+        target: WebhookTarget,
+        payload: dict[str, Any],
+        *,
+        status: str,
+        code: int | None = None,
+        detail: str = "",
+        attempt: int = 1,
+        faults: tuple[str, ...] = (),
+        duration_ms: float | None = None,
     ) -> None:
-        self.log.append({
-            "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            "event_id": payload["event_id"],
-            "target": target.id,
-            "url": target.url,
-            "table": payload["table"],
-            "operation": payload["operation"],
-            "sys_id": payload["sys_id"],
-            "number": payload["number"],
-            "sys_mod_count": payload["sys_mod_count"],
-            "status": status,
-            "http_status": code,
-            "attempt": attempt,
-            "faults": list(faults),
-            "duration_ms": duration_ms,
-            "detail": detail,
-        })
+        self.log.append(
+            {
+                "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "event_id": payload["event_id"],
+                "target": target.id,
+                "url": target.url,
+                "table": payload["table"],
+                "operation": payload["operation"],
+                "sys_id": payload["sys_id"],
+                "number": payload["number"],
+                "sys_mod_count": payload["sys_mod_count"],
+                "status": status,
+                "http_status": code,
+                "attempt": attempt,
+                "faults": list(faults),
+                "duration_ms": duration_ms,
+                "detail": detail,
+            }
+        )
 
 
 def admin_routes(dispatcher: WebhookDispatcher) -> list[Route]:
@@ -459,11 +482,13 @@ def admin_routes(dispatcher: WebhookDispatcher) -> list[Route]:
         except ValueError:
             limit = 100
         log = list(dispatcher.log)[-limit:] if limit else []
-        return JSONResponse({
-            "targets": [t.public() for t in dispatcher.targets],
-            "pending": dispatcher.pending(),
-            "log": list(reversed(log)),
-        })
+        return JSONResponse(
+            {
+                "targets": [t.public() for t in dispatcher.targets],
+                "pending": dispatcher.pending(),
+                "log": list(reversed(log)),
+            }
+        )
 
     async def webhook(request: Request) -> Response:
         denied = check_admin(request)

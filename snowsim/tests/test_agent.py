@@ -38,8 +38,14 @@ class Server:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.url = f"https://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self.app, ssl_certfile=cert, ssl_keyfile=key, log_level="warning", lifespan="off",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app,
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
@@ -68,8 +74,13 @@ def clock():
 
 
 def make_agent(server, clock, **overrides):
-    settings = {"url": server.url, "verify": server.ca_path, "seed": 7, "hold_probability": 0.0,
-                "caller_timeout_s": 600}
+    settings = {
+        "url": server.url,
+        "verify": server.ca_path,
+        "seed": 7,
+        "hold_probability": 0.0,
+        "caller_timeout_s": 600,
+    }
     settings.update(overrides)
     agent = VendorAgent(AgentConfig(**settings), clock=clock, sleep=lambda s: None)
     server.agents.append(agent)
@@ -84,8 +95,10 @@ def caller_client(server):
 
 def new_incident(server, **values):
     with caller_client(server) as c:
-        response = c.post("/api/now/table/incident", json={"short_description": "VPN down", "category": "network",
-                                                           "correlation_id": "K-42", **values})
+        response = c.post(
+            "/api/now/table/incident",
+            json={"short_description": "VPN down", "category": "network", "correlation_id": "K-42", **values},
+        )
         assert response.status_code == 201
         return response.json()["result"]
 
@@ -129,8 +142,13 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
     assert store.get("incident", inc["sys_id"])["state"] == "3"
 
     with caller_client(server) as c:
-        assert c.patch(f"/api/now/table/incident/{inc['sys_id']}",
-                       json={"comments": "It started this morning, only my laptop."}).status_code == 200
+        assert (
+            c.patch(
+                f"/api/now/table/incident/{inc['sys_id']}",
+                json={"comments": "It started this morning, only my laptop."},
+            ).status_code
+            == 200
+        )
     advance(agent, clock, 1)  # the caller replied: back to In Progress
     rec = store.get("incident", inc["sys_id"])
     assert (rec["state"], rec["hold_reason"]) == ("2", "")
@@ -145,7 +163,14 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
     rec = store.get("incident", inc["sys_id"])
     assert (rec["state"], rec["active"]) == ("7", "false")
     assert stages(agent, inc["number"]) == [
-        "seen", "assigned", "investigating", "awaiting_caller", "working", "resolved", "done", "closed",
+        "seen",
+        "assigned",
+        "investigating",
+        "awaiting_caller",
+        "working",
+        "resolved",
+        "done",
+        "closed",
     ]
     assert inc["sys_id"] not in agent.tickets
 
@@ -173,16 +198,22 @@ def test_it_resumes_after_a_caller_comment_read_from_the_journal(server, store, 
     # someone else changes the record without commenting: not a reply (the no-journal fallback
     # would have taken this as one), so it stays on hold
     with caller_client(server) as c:
-        assert c.patch(f"/api/now/table/incident/{sys_id}", json={"urgency": "1",
-                                                                   "work_notes": "internal"}).status_code == 200
+        assert (
+            c.patch(f"/api/now/table/incident/{sys_id}", json={"urgency": "1", "work_notes": "internal"}).status_code
+            == 200
+        )
     reads_before = len(journal_reads)
     advance(agent, clock, 10)
     assert len(journal_reads) > reads_before  # it looked at the activity stream
     assert (store.get("incident", sys_id)["state"], stages(agent, inc["number"])[-1]) == ("3", "awaiting_caller")
 
     with caller_client(server) as c:
-        assert c.patch(f"/api/now/table/incident/{sys_id}",
-                       json={"comments": "It started this morning, only my laptop."}).status_code == 200
+        assert (
+            c.patch(
+                f"/api/now/table/incident/{sys_id}", json={"comments": "It started this morning, only my laptop."}
+            ).status_code
+            == 200
+        )
     advance(agent, clock, 10)
     rec = store.get("incident", sys_id)
     assert (rec["state"], rec["hold_reason"]) == ("2", "")

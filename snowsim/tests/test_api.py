@@ -31,8 +31,18 @@ def _all_strings(obj):
 
 
 def test_create_shape(client, store):
-    r = client.post(INC, json={"short_description": "Printer", "impact": 1, "urgency": "2", "active": False,
-                               "bogus_field": "x", "sys_created_by": "mallory", "priority": "5"})
+    r = client.post(
+        INC,
+        json={
+            "short_description": "Printer",
+            "impact": 1,
+            "urgency": "2",
+            "active": False,
+            "bogus_field": "x",
+            "sys_created_by": "mallory",
+            "priority": "5",
+        },
+    )
     assert r.status_code == 201
     rec = r.json()["result"]
     assert r.headers["Location"] == f"https://testserver{INC}/{rec['sys_id']}"
@@ -43,8 +53,10 @@ def test_create_shape(client, store):
     assert rec["sys_mod_count"] == "0"
     assert "bogus_field" not in rec
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rec["sys_created_on"])
-    assert rec["opened_by"] == {"link": f"https://testserver/api/now/table/sys_user/{store.sid('sys_user', 'admin')}",
-                                "value": store.sid("sys_user", "admin")}
+    assert rec["opened_by"] == {
+        "link": f"https://testserver/api/now/table/sys_user/{store.sid('sys_user', 'admin')}",
+        "value": store.sid("sys_user", "admin"),
+    }
     assert rec["caller_id"] == ""
     assert rec["comments"] == "" and rec["work_notes"] == ""
     assert _all_strings(rec)
@@ -65,9 +77,10 @@ def test_get_update_delete(client):
     assert r.status_code == 204 and r.content == b""
     r = client.get(url)
     assert r.status_code == 404
-    assert r.json() == {"error": {"message": "No Record found",
-                                  "detail": "Record doesn't exist or ACL restricts the record retrieval"},
-                        "status": "failure"}
+    assert r.json() == {
+        "error": {"message": "No Record found", "detail": "Record doesn't exist or ACL restricts the record retrieval"},
+        "status": "failure",
+    }
     assert client.delete(url).status_code == 404
     assert client.patch(url, json={"a": "b"}).status_code == 404
 
@@ -109,9 +122,10 @@ def test_shorthand_filters_accept_display_values(client, store):
 
 def test_input_display_value(client, store):
     rec = _new(client)
-    r = client.patch(f"{INC}/{rec['sys_id']}?sysparm_input_display_value=true",
-                     json={"assignment_group": "Network", "caller_id": "Beth Anglin", "category": "Software",
-                           "impact": "1 - High"})
+    r = client.patch(
+        f"{INC}/{rec['sys_id']}?sysparm_input_display_value=true",
+        json={"assignment_group": "Network", "caller_id": "Beth Anglin", "category": "Software", "impact": "1 - High"},
+    )
     out = r.json()["result"]
     assert out["assignment_group"]["value"] == store.sid("sys_user_group", "Network")
     assert out["caller_id"]["value"] == store.sid("sys_user", "beth.anglin")
@@ -129,14 +143,18 @@ def test_display_modes(client, store):
     link = f"https://testserver/api/now/table/sys_user/{beth}"
 
     def get(**params):
-        return client.get(url, params={"sysparm_fields": "caller_id,state,assigned_to,sys_mod_count", **params}
-                          ).json()["result"]
+        return client.get(url, params={"sysparm_fields": "caller_id,state,assigned_to,sys_mod_count", **params}).json()[
+            "result"
+        ]
 
-    assert get() == {"caller_id": {"link": link, "value": beth}, "state": "2", "assigned_to": "",
-                     "sys_mod_count": "0"}
+    assert get() == {"caller_id": {"link": link, "value": beth}, "state": "2", "assigned_to": "", "sys_mod_count": "0"}
     assert get(sysparm_exclude_reference_link="true")["caller_id"] == beth
-    assert get(sysparm_display_value="true") == {"caller_id": {"display_value": "Beth Anglin", "link": link},
-                                                 "state": "In Progress", "assigned_to": "", "sys_mod_count": "0"}
+    assert get(sysparm_display_value="true") == {
+        "caller_id": {"display_value": "Beth Anglin", "link": link},
+        "state": "In Progress",
+        "assigned_to": "",
+        "sys_mod_count": "0",
+    }
     assert get(sysparm_display_value="true", sysparm_exclude_reference_link="true")["caller_id"] == "Beth Anglin"
     assert get(sysparm_display_value="all") == {
         "caller_id": {"display_value": "Beth Anglin", "link": link, "value": beth},
@@ -145,7 +163,9 @@ def test_display_modes(client, store):
         "sys_mod_count": {"display_value": "0", "value": "0"},
     }
     assert get(sysparm_display_value="all", sysparm_exclude_reference_link="true")["caller_id"] == {
-        "display_value": "Beth Anglin", "value": beth}
+        "display_value": "Beth Anglin",
+        "value": beth,
+    }
     full = client.get(url, params={"sysparm_display_value": "all"}).json()["result"]
     assert _all_strings(full)
 
@@ -156,8 +176,14 @@ def test_display_modes(client, store):
 def test_total_count_and_link_header(client):
     for i in range(7):
         _new(client, description=f"d{i}")
-    r = client.get(INC, params={"sysparm_query": "descriptionSTARTSWITHd^ORDERBYdescription", "sysparm_limit": "3",
-                                "sysparm_offset": "3"})
+    r = client.get(
+        INC,
+        params={
+            "sysparm_query": "descriptionSTARTSWITHd^ORDERBYdescription",
+            "sysparm_limit": "3",
+            "sysparm_offset": "3",
+        },
+    )
     assert r.headers["X-Total-Count"] == "7"
     assert [x["description"] for x in r.json()["result"]] == ["d3", "d4", "d5"]
     links = {rel: url for url, rel in re.findall(r'<([^>]+)>;rel="(\w+)"', r.headers["Link"])}
@@ -193,8 +219,10 @@ def test_error_shapes(client, app):
     anon = TestClient(app, base_url="https://testserver")
     r = anon.get(INC)
     assert r.status_code == 401
-    assert r.json() == {"error": {"message": "User Not Authenticated",
-                                  "detail": "Required to provide Auth information"}, "status": "failure"}
+    assert r.json() == {
+        "error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"},
+        "status": "failure",
+    }
     assert "WWW-Authenticate" in r.headers
     assert anon.get(INC, auth=("admin", "nope")).status_code == 401
 
@@ -233,8 +261,9 @@ def test_acl(app, store):
     assert itil.get("/api/now/table/sys_journal_field").json()["result"] == []
 
     integ = _as(app, "kompass.integration", "kompass")
-    rows = integ.get("/api/now/table/sys_journal_field", params={"sysparm_query": f"element_id={rec['sys_id']}"}
-                     ).json()["result"]
+    rows = integ.get(
+        "/api/now/table/sys_journal_field", params={"sysparm_query": f"element_id={rec['sys_id']}"}
+    ).json()["result"]
     assert [row["value"] for row in rows] == ["hidden"]
     assert integ.post("/api/now/table/sys_journal_field", json={"value": "x"}).status_code == 403
 
@@ -260,8 +289,11 @@ def test_resolve_and_close_policy(client, store):
     assert "Resolution code" in r.json()["error"]["detail"]
     assert store.get("incident", rec["sys_id"])["state"] == "1"
     assert client.patch(url, json={"state": "6", "close_code": "Solution provided"}).status_code == 403
-    r = client.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "fixed"},
-                     params={"sysparm_exclude_reference_link": "true"})
+    r = client.patch(
+        url,
+        json={"state": "6", "close_code": "Solution provided", "close_notes": "fixed"},
+        params={"sysparm_exclude_reference_link": "true"},
+    )
     out = r.json()["result"]
     assert r.status_code == 200
     assert out["incident_state"] == "6" and out["resolved_at"] and out["active"] == "true"
@@ -293,19 +325,24 @@ def test_journal_behaviour(client, store):
     out = r.json()["result"]
     assert out["comments"]["value"] == ""
     header = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d - System Administrator"
-    assert re.fullmatch(f"{header} \\(Additional comments\\)\nsecond comment\n\n"
-                        f"{header} \\(Additional comments\\)\nfirst comment\n\n", out["comments"]["display_value"])
+    assert re.fullmatch(
+        f"{header} \\(Additional comments\\)\nsecond comment\n\n{header} \\(Additional comments\\)\nfirst comment\n\n",
+        out["comments"]["display_value"],
+    )
     assert re.fullmatch(f"{header} \\(Work notes\\)\na note\n\n", out["work_notes"]["display_value"])
     combined = out["comments_and_work_notes"]["display_value"]
     assert combined.index("second comment") < combined.index("a note") < combined.index("first comment")
     raw = client.get(url).json()["result"]
     assert raw["comments"] == "" and raw["work_notes"] == ""
-    rows = client.get("/api/now/table/sys_journal_field", params={
-        "sysparm_query": f"element_id={rec['sys_id']}^elementINcomments,work_notes^ORDERBYsys_created_on"}
+    rows = client.get(
+        "/api/now/table/sys_journal_field",
+        params={"sysparm_query": f"element_id={rec['sys_id']}^elementINcomments,work_notes^ORDERBYsys_created_on"},
     ).json()["result"]
     assert [(j["element"], j["value"], j["name"], j["sys_created_by"]) for j in rows] == [
-        ("comments", "first comment", "incident", "admin"), ("work_notes", "a note", "incident", "admin"),
-        ("comments", "second comment", "incident", "admin")]
+        ("comments", "first comment", "incident", "admin"),
+        ("work_notes", "a note", "incident", "admin"),
+        ("comments", "second comment", "incident", "admin"),
+    ]
     assert out["sys_mod_count"]["value"] == "2"  # the empty comment was not a write
 
 
@@ -322,9 +359,17 @@ def test_listener_events(store):
     assert {"urgency", "priority", "work_notes"} <= set(upd["changed_fields"])
     assert upd["record"]["sys_mod_count"] == "1" and upd["record"]["sys_updated_by"] == "beth.anglin"
     assert [(j["element"], j["value"], j["sys_created_by"]) for j in upd["journal"]] == [
-        ("work_notes", "n", "beth.anglin")]
-    assert set(upd["journal"][0]) >= {"sys_id", "element", "element_id", "name", "value", "sys_created_on",
-                                      "sys_created_by"}
+        ("work_notes", "n", "beth.anglin")
+    ]
+    assert set(upd["journal"][0]) >= {
+        "sys_id",
+        "element",
+        "element_id",
+        "name",
+        "value",
+        "sys_created_on",
+        "sys_created_by",
+    }
 
 
 def test_other_tables(client):
@@ -332,8 +377,10 @@ def test_other_tables(client):
     assert r.status_code == 201 and r.json()["result"]["number"] == "RITM0010001"
     r = client.post("/api/now/table/change_request", json={"short_description": "patch", "type": "standard"})
     assert r.json()["result"]["number"] == "CHG0030001"
-    choices = client.get("/api/now/table/sys_choice", params={
-        "sysparm_query": "name=incident^element=close_code", "sysparm_fields": "value,label"}).json()["result"]
+    choices = client.get(
+        "/api/now/table/sys_choice",
+        params={"sysparm_query": "name=incident^element=close_code", "sysparm_fields": "value,label"},
+    ).json()["result"]
     assert {"value": "Solved (Permanently)", "label": "Solved (Permanently)"} in choices
     assert {"value": "Duplicate", "label": "Duplicate"} in choices
     groups = client.get("/api/now/table/sys_user_group", params={"sysparm_fields": "name"}).json()["result"]
@@ -351,10 +398,28 @@ def test_attachment_api(client, store):
     assert r.status_code == 201, r.text
     meta = r.json()["result"]
     assert r.headers["Location"].endswith(f"/api/now/attachment/{meta['sys_id']}")
-    for key in ("sys_id", "file_name", "content_type", "size_bytes", "size_compressed", "compressed", "table_name",
-                "table_sys_id", "download_link", "image_width", "image_height", "average_image_color",
-                "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "sys_mod_count", "sys_tags",
-                "created_by_name", "updated_by_name"):
+    for key in (
+        "sys_id",
+        "file_name",
+        "content_type",
+        "size_bytes",
+        "size_compressed",
+        "compressed",
+        "table_name",
+        "table_sys_id",
+        "download_link",
+        "image_width",
+        "image_height",
+        "average_image_color",
+        "sys_created_on",
+        "sys_created_by",
+        "sys_updated_on",
+        "sys_updated_by",
+        "sys_mod_count",
+        "sys_tags",
+        "created_by_name",
+        "updated_by_name",
+    ):
         assert isinstance(meta[key], str), key
     assert meta["size_bytes"] == "11" and meta["content_type"] == "text/plain"
     assert meta["download_link"] == f"https://testserver/api/now/attachment/{meta['sys_id']}/file"
@@ -364,23 +429,32 @@ def test_attachment_api(client, store):
     assert r.content == b"line1\nline2" and r.headers["Content-Type"].startswith("text/plain")
     assert client.get(f"{base}/{meta['sys_id']}").json()["result"]["file_name"] == "log.txt"
 
-    files = {"table_name": (None, "incident"), "table_sys_id": (None, rec["sys_id"]),
-             "uploadFile": ("pic.png", b"\x89PNG data", "image/png")}
+    files = {
+        "table_name": (None, "incident"),
+        "table_sys_id": (None, rec["sys_id"]),
+        "uploadFile": ("pic.png", b"\x89PNG data", "image/png"),
+    }
     r = client.post(f"{base}/upload", files=files)
     assert r.status_code == 201, r.text
     assert r.json()["result"]["file_name"] == "pic.png" and r.json()["result"]["content_type"] == "image/png"
 
-    r = client.get(base, params={"sysparm_query": f"table_name=incident^table_sys_id={rec['sys_id']}",
-                                 "sysparm_limit": "1"})
+    r = client.get(
+        base, params={"sysparm_query": f"table_name=incident^table_sys_id={rec['sys_id']}", "sysparm_limit": "1"}
+    )
     assert r.headers["X-Total-Count"] == "2" and len(r.json()["result"]) == 1
 
     r = client.post(f"{base}/file", params=params, content=b"x", headers={"Content-Type": ""})
     assert r.status_code == 400
-    r = client.post(f"{base}/file", params={"table_name": "incident"}, content=b"x",
-                    headers={"Content-Type": "text/plain"})
+    r = client.post(
+        f"{base}/file", params={"table_name": "incident"}, content=b"x", headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 400
-    r = client.post(f"{base}/file", params={**params, "table_sys_id": "0" * 32}, content=b"x",
-                    headers={"Content-Type": "text/plain"})
+    r = client.post(
+        f"{base}/file",
+        params={**params, "table_sys_id": "0" * 32},
+        content=b"x",
+        headers={"Content-Type": "text/plain"},
+    )
     assert r.status_code == 404
 
     assert client.delete(f"{base}/{meta['sys_id']}").status_code == 204
@@ -400,14 +474,26 @@ def test_batch_api(client, store):
     body = {
         "batch_request_id": 17,
         "rest_requests": [
-            {"id": "a", "method": "GET", "url": f"{INC}/{rec['sys_id']}?sysparm_fields=number",
-             "headers": [{"name": "Accept", "value": "application/json"}]},
-            {"id": "b", "method": "PATCH", "url": f"{INC}/{rec['sys_id']}",
-             "headers": [{"name": "Content-Type", "value": "application/json"}],
-             "body": _b64({"description": "batched"})},
-            {"id": "c", "method": "POST", "url": INC, "headers": [{"name": "Content-Type",
-                                                                   "value": "application/json"}],
-             "body": _b64({"short_description": "batch insert"})},
+            {
+                "id": "a",
+                "method": "GET",
+                "url": f"{INC}/{rec['sys_id']}?sysparm_fields=number",
+                "headers": [{"name": "Accept", "value": "application/json"}],
+            },
+            {
+                "id": "b",
+                "method": "PATCH",
+                "url": f"{INC}/{rec['sys_id']}",
+                "headers": [{"name": "Content-Type", "value": "application/json"}],
+                "body": _b64({"description": "batched"}),
+            },
+            {
+                "id": "c",
+                "method": "POST",
+                "url": INC,
+                "headers": [{"name": "Content-Type", "value": "application/json"}],
+                "body": _b64({"short_description": "batch insert"}),
+            },
             {"id": "d", "method": "DELETE", "url": f"{INC}/{'0' * 32}", "headers": []},
             {"id": "e", "method": "GET", "url": "/api/now/table/nope", "headers": []},
             {"id": "f", "method": "GET", "url": f"{INC}?sysparm_query=descriptionLIKEbatched", "headers": []},
@@ -431,6 +517,8 @@ def test_batch_api(client, store):
     assert {"name": "X-Total-Count", "value": "1"} in by_id["f"]["headers"]
     assert store.get("incident", rec["sys_id"])["description"] == "batched"
 
-    assert client.post("/api/now/v1/batch", content=b"nope",
-                       headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        client.post("/api/now/v1/batch", content=b"nope", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
     assert client.post("/api/now/v1/batch", json={"batch_request_id": 1}).status_code == 400

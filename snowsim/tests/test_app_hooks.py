@@ -32,8 +32,13 @@ def test_extra_routes_middleware_base_url_and_invalid_mode(store):
     async def hello(request):
         return PlainTextResponse("hi " + str(request.app.state.store is store))
 
-    app = create_app(store, base_url="https://acme.service-now.com/", invalid_query_returns_no_rows=True,
-                     extra_routes=[Route("/snowsim/hello", hello)], middleware=[Middleware(TagMiddleware, tag="t")])
+    app = create_app(
+        store,
+        base_url="https://acme.service-now.com/",
+        invalid_query_returns_no_rows=True,
+        extra_routes=[Route("/snowsim/hello", hello)],
+        middleware=[Middleware(TagMiddleware, tag="t")],
+    )
     c = TestClient(app, base_url="https://testserver")
     r = c.get("/snowsim/hello")
     assert r.text == "hi True" and r.headers["x-tag"] == "t"
@@ -73,7 +78,10 @@ def _tagged_app(store):
 
 @pytest.mark.parametrize("live_server", [_tagged_app], indirect=True)
 def test_live_server_with_app_override(live_server):
-    r = httpx.get(f"{live_server.url}/api/now/table/sys_user_group", auth=("admin", "admin"),
-                  verify=ssl.create_default_context(cafile=live_server.ca_path))
+    r = httpx.get(
+        f"{live_server.url}/api/now/table/sys_user_group",
+        auth=("admin", "admin"),
+        verify=ssl.create_default_context(cafile=live_server.ca_path),
+    )
     assert r.status_code == 200 and r.headers["x-tag"] == "live"
     assert int(r.headers["X-Total-Count"]) == 5

@@ -19,8 +19,14 @@ def anon(app):
 
 
 def _password_grant(anon, **extra):
-    form = {"grant_type": "password", "client_id": "kompass", "client_secret": "kompass-secret",
-            "username": "kompass.integration", "password": "kompass", **extra}
+    form = {
+        "grant_type": "password",
+        "client_id": "kompass",
+        "client_secret": "kompass-secret",
+        "username": "kompass.integration",
+        "password": "kompass",
+        **extra,
+    }
     return anon.post(TOKEN, data=form)
 
 
@@ -43,27 +49,45 @@ def test_password_grant_shape_and_reuse(anon):
 
 def test_client_secret_via_basic(anon):
     basic = base64.b64encode(b"kompass:kompass-secret").decode()
-    r = anon.post(TOKEN, data={"grant_type": "password", "username": "admin", "password": "admin"},
-                  headers={"Authorization": f"Basic {basic}"})
+    r = anon.post(
+        TOKEN,
+        data={"grant_type": "password", "username": "admin", "password": "admin"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
     assert r.status_code == 200 and r.json()["access_token"]
 
 
 def test_refresh_grant(anon):
     first = _password_grant(anon).json()
-    r = anon.post(TOKEN, data={"grant_type": "refresh_token", "client_id": "kompass", "client_secret": "kompass-secret",
-                               "refresh_token": first["refresh_token"]})
+    r = anon.post(
+        TOKEN,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "kompass",
+            "client_secret": "kompass-secret",
+            "refresh_token": first["refresh_token"],
+        },
+    )
     assert r.status_code == 200
     new = r.json()
     assert new["access_token"] != first["access_token"]
     assert anon.get(INC, headers={"Authorization": f"Bearer {new['access_token']}"}).status_code == 200
-    r = anon.post(TOKEN, data={"grant_type": "refresh_token", "client_id": "kompass", "client_secret": "kompass-secret",
-                               "refresh_token": "bogus"})
+    r = anon.post(
+        TOKEN,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "kompass",
+            "client_secret": "kompass-secret",
+            "refresh_token": "bogus",
+        },
+    )
     assert r.status_code == 401 and set(r.json()) == {"error", "error_description"}
 
 
 def test_client_credentials_grant(anon):
-    r = anon.post(TOKEN, data={"grant_type": "client_credentials", "client_id": "kompass",
-                               "client_secret": "kompass-secret"})
+    r = anon.post(
+        TOKEN, data={"grant_type": "client_credentials", "client_id": "kompass", "client_secret": "kompass-secret"}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "Bearer" and "refresh_token" not in body
@@ -76,8 +100,16 @@ def test_token_errors(anon):
     assert r.status_code == 401 and set(r.json()) == {"error", "error_description"}
     r = _password_grant(anon, client_secret="wrong")
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
-    r = anon.post(TOKEN, json={"grant_type": "password", "username": "admin", "password": "admin",
-                               "client_id": "kompass", "client_secret": "kompass-secret"})
+    r = anon.post(
+        TOKEN,
+        json={
+            "grant_type": "password",
+            "username": "admin",
+            "password": "admin",
+            "client_id": "kompass",
+            "client_secret": "kompass-secret",
+        },
+    )
     assert r.status_code == 400 and set(r.json()) == {"error", "error_description"}
     r = anon.post(TOKEN, data={"grant_type": "magic", "client_id": "kompass", "client_secret": "kompass-secret"})
     assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"

@@ -39,7 +39,10 @@ def wait_for(url, verify, proc, timeout=20):
 
 def start(*args, env=None):
     return subprocess.Popen(
-        [PYTHON, "-m", "snowsim", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [PYTHON, "-m", "snowsim", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, **(env or {})},
     )
 
@@ -56,6 +59,7 @@ def stop(proc):
 
 # -- parsing ----------------------------------------------------------------------------------
 
+
 def test_serve_defaults():
     args = build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.data, args.seed) == ("127.0.0.1", 8001, "var/snowsim", 1)
@@ -64,11 +68,29 @@ def test_serve_defaults():
 
 
 def test_serve_options():
-    args = build_parser().parse_args([
-        "serve", "--port", "9000", "--faults", "error500=0.1", "--webhook", "https://a/hook", "--webhook", "https://b",
-        "--webhook-secret", "s", "--webhook-skip-user", "kompass.integration", "--insecure-http",
-        "--invalid-query-returns-no-rows", "--cert", "c.pem", "--key", "k.pem",
-    ])
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--port",
+            "9000",
+            "--faults",
+            "error500=0.1",
+            "--webhook",
+            "https://a/hook",
+            "--webhook",
+            "https://b",
+            "--webhook-secret",
+            "s",
+            "--webhook-skip-user",
+            "kompass.integration",
+            "--insecure-http",
+            "--invalid-query-returns-no-rows",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+        ]
+    )
     assert args.port == 9000 and args.faults == "error500=0.1"
     assert args.webhook == ["https://a/hook", "https://b"] and args.webhook_skip_user == ["kompass.integration"]
     assert args.insecure_http and args.invalid_query_returns_no_rows and (args.cert, args.key) == ("c.pem", "k.pem")
@@ -87,10 +109,31 @@ def test_environment_fallbacks(monkeypatch):
 
 
 def test_vendor_agent_and_reset_options():
-    args = build_parser().parse_args(["vendor-agent", "--url", "https://h:1", "--ca", "ca.pem", "--user", "admin",
-                                      "--speed", "10", "--seed", "5", "--create-every", "30"])
+    args = build_parser().parse_args(
+        [
+            "vendor-agent",
+            "--url",
+            "https://h:1",
+            "--ca",
+            "ca.pem",
+            "--user",
+            "admin",
+            "--speed",
+            "10",
+            "--seed",
+            "5",
+            "--create-every",
+            "30",
+        ]
+    )
     assert (args.url, args.ca, args.user, args.speed, args.seed, args.create_every) == (
-        "https://h:1", "ca.pem", "admin", 10.0, 5, 30.0)
+        "https://h:1",
+        "ca.pem",
+        "admin",
+        10.0,
+        5,
+        30.0,
+    )
     assert args.caller_timeout == 300.0
     assert build_parser().parse_args(["vendor-agent", "--caller-timeout", "45"]).caller_timeout == 45.0
     assert build_parser().parse_args(["reset", "--data", "d"]).data == "d"
@@ -101,17 +144,33 @@ def test_vendor_agent_and_reset_options():
 
 
 def test_a_bad_fault_spec_exits_with_2(tmp_path):
-    result = subprocess.run([PYTHON, "-m", "snowsim", "serve", "--data", str(tmp_path), "--faults", "nope=1"],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [PYTHON, "-m", "snowsim", "serve", "--data", str(tmp_path), "--faults", "nope=1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "nope" in result.stderr
 
 
 # -- processes --------------------------------------------------------------------------------
 
+
 def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
     port, receiver = free_port(), Receiver()
-    proc = start("serve", "--port", str(port), "--data", str(tmp_path), "--webhook", receiver.url,
-                 "--webhook-secret", "shh", "--webhook-skip-user", "admin")
+    proc = start(
+        "serve",
+        "--port",
+        str(port),
+        "--data",
+        str(tmp_path),
+        "--webhook",
+        receiver.url,
+        "--webhook-secret",
+        "shh",
+        "--webhook-skip-user",
+        "admin",
+    )
     try:
         ca = tmp_path / "tls" / "ca.pem"
         deadline = time.monotonic() + 20
@@ -121,8 +180,9 @@ def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
         response = wait_for(f"https://127.0.0.1:{port}/api/now/table/incident?sysparm_limit=1", verify, proc)
         assert response.status_code == 200
         assert (tmp_path / "snowsim.sqlite3").exists()
-        with httpx.Client(base_url=f"https://localhost:{port}", verify=verify,
-                          auth=("kompass.integration", "kompass")) as c:
+        with httpx.Client(
+            base_url=f"https://localhost:{port}", verify=verify, auth=("kompass.integration", "kompass")
+        ) as c:
             created = c.post("/api/now/table/incident", json={"short_description": "from the CLI test"})
             assert created.status_code == 201
         assert httpx.get(f"https://127.0.0.1:{port}/snowsim/", verify=verify).status_code == 200
@@ -160,8 +220,18 @@ def test_vendor_agent_process_works_and_exits_cleanly_on_sigterm(tmp_path):
             time.sleep(0.05)
         verify = client_verify(tmp_path / "tls" / "ca.pem")
         wait_for(f"https://127.0.0.1:{port}/api/now/table/incident?sysparm_limit=1", verify, server)
-        agent = start("vendor-agent", "--url", f"https://127.0.0.1:{port}", "--ca", str(tmp_path / "tls" / "ca.pem"),
-                      "--speed", "1000", "--create-every", "1000", "-v")
+        agent = start(
+            "vendor-agent",
+            "--url",
+            f"https://127.0.0.1:{port}",
+            "--ca",
+            str(tmp_path / "tls" / "ca.pem"),
+            "--speed",
+            "1000",
+            "--create-every",
+            "1000",
+            "-v",
+        )
         url = f"https://127.0.0.1:{port}/api/now/table/incident?sysparm_query=assigned_toISNOTEMPTY&sysparm_limit=1"
         deadline, found = time.monotonic() + 20, []
         while not found and time.monotonic() < deadline and agent.poll() is None:
@@ -181,8 +251,9 @@ def test_reset_reseeds_the_store(tmp_path):
     store = Store(str(tmp_path / "snowsim.sqlite3"), seed=1)
     store.insert("incident", {"short_description": "x"}, "admin")
     store.close()
-    result = subprocess.run([PYTHON, "-m", "snowsim", "reset", "--data", str(tmp_path)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [PYTHON, "-m", "snowsim", "reset", "--data", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     store = Store(str(tmp_path / "snowsim.sqlite3"), seed=1)
     assert store.count("incident") == 0

@@ -45,6 +45,7 @@ def statuses(client, n=200):
 
 # -- config syntax ----------------------------------------------------------------------------
 
+
 def test_it_parses_the_cli_syntax():
     config = FaultConfig.parse(
         "error500=0.05,error503=0.05,rate429=0.02,retry_after=2,latency_ms=50-200,timeout=0.01,timeout_s=30,"
@@ -64,6 +65,7 @@ def test_it_rejects_bad_specs(spec):
 
 
 # -- HTTP faults ------------------------------------------------------------------------------
+
 
 def test_no_faults_pass_everything_through():
     client = make_client()
@@ -166,10 +168,16 @@ def test_the_down_switch_answers_503_until_it_expires():
 
 # -- admin endpoints --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("auth", [None, ("admin", "wrong"), ("itil.engineer1", "itil.engineer1")])
 @pytest.mark.parametrize(
-    "method,path", [("GET", "/snowsim/admin/faults"), ("PUT", "/snowsim/admin/faults"),
-                    ("POST", "/snowsim/admin/down"), ("POST", "/snowsim/admin/reset")]
+    "method,path",
+    [
+        ("GET", "/snowsim/admin/faults"),
+        ("PUT", "/snowsim/admin/faults"),
+        ("POST", "/snowsim/admin/down"),
+        ("POST", "/snowsim/admin/reset"),
+    ],
 )
 def test_admin_endpoints_need_admin_basic_auth(auth, method, path):
     client = make_client()

@@ -25,8 +25,9 @@ def sn(live_server):
 def _make(store, n, **extra):
     ids = []
     for i in range(n):
-        rec = store.insert("incident", {"short_description": f"pysnc item {i:03d}", "urgency": str(1 + i % 3),
-                                        **extra}, "admin")
+        rec = store.insert(
+            "incident", {"short_description": f"pysnc item {i:03d}", "urgency": str(1 + i % 3), **extra}, "admin"
+        )
         ids.append(rec["sys_id"])
     return ids
 

@@ -29,7 +29,9 @@ def test_parse_operators_and_escapes():
     query = parse("short_descriptionNOT LIKEfoo^^bar^stateIN1,2^close_codeISEMPTY^x>=5^EQ")
     terms = [t for seg in query.segments for clause in seg for t in clause]
     assert [(t.field, t.op, t.value) for t in terms] == [
-        ("short_description", "NOT LIKE", "foo^bar"), ("state", "IN", "1,2"), ("close_code", "ISEMPTY", ""),
+        ("short_description", "NOT LIKE", "foo^bar"),
+        ("state", "IN", "1,2"),
+        ("close_code", "ISEMPTY", ""),
         ("x", ">=", "5"),
     ]
 
@@ -51,8 +53,9 @@ _SHARED_STORE = Store(None, seed=1)
 _INCIDENT = __import__("snowsim.tables", fromlist=["TABLES"]).TABLES["incident"]
 
 
-@given(st.text(alphabet=st.sampled_from(list("^=!<>@,.LIKEORNQBYDESC _abcdefghijklmnopqrstuvwxyz0123456789")),
-               max_size=80))
+@given(
+    st.text(alphabet=st.sampled_from(list("^=!<>@,.LIKEORNQBYDESC _abcdefghijklmnopqrstuvwxyz0123456789")), max_size=80)
+)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_store_query_never_raises_on_arbitrary_queries(text):
     _SHARED_STORE.query("incident", text, limit=5)
@@ -66,11 +69,22 @@ def test_store_query_never_raises_on_arbitrary_queries(text):
 def populated(store):
     beth = store.sid("sys_user", "beth.anglin")
     rows = [
-        {"short_description": "Printer on fire", "impact": "1", "urgency": "1", "caller_id": beth,
-         "correlation_id": "K-1", "description": "Printer"},
+        {
+            "short_description": "Printer on fire",
+            "impact": "1",
+            "urgency": "1",
+            "caller_id": beth,
+            "correlation_id": "K-1",
+            "description": "Printer",
+        },
         {"short_description": "Email is slow", "impact": "2", "urgency": "2", "category": "software"},
-        {"short_description": "VPN broken", "impact": "3", "urgency": "1", "correlation_id": "K-3",
-         "description": "VPN broken"},
+        {
+            "short_description": "VPN broken",
+            "impact": "3",
+            "urgency": "1",
+            "correlation_id": "K-3",
+            "description": "VPN broken",
+        },
         {"short_description": "printer jam", "impact": "3", "urgency": "3", "caller_id": beth},
     ]
     ids = [store.insert("incident", r, "admin")["sys_id"] for r in rows]
@@ -83,36 +97,39 @@ def _numbers(store, query, **kw):
     return [r["short_description"] for r in rows]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("short_description=VPN broken", ["VPN broken"]),
-    ("short_description!=VPN broken", ["Printer on fire", "Email is slow", "printer jam"]),
-    ("short_descriptionLIKEprinter", ["Printer on fire", "printer jam"]),
-    ("short_descriptionNOT LIKEprinter", ["Email is slow", "VPN broken"]),
-    ("short_descriptionSTARTSWITHprint", ["Printer on fire", "printer jam"]),
-    ("short_descriptionENDSWITHslow", ["Email is slow"]),
-    ("short_descriptionCONTAINSjam", ["printer jam"]),
-    ("short_descriptionDOES NOT CONTAINjam", ["Printer on fire", "Email is slow", "VPN broken"]),
-    ("priorityIN1,5", ["Printer on fire", "printer jam"]),
-    ("priorityNOT IN1,5", ["Email is slow", "VPN broken"]),
-    ("priority<3", ["Printer on fire"]),
-    ("priority<=3", ["Printer on fire", "Email is slow", "VPN broken"]),
-    ("priority>3", ["printer jam"]),
-    ("priority>=3", ["Email is slow", "VPN broken", "printer jam"]),
-    ("priorityBETWEEN2@3", ["Email is slow", "VPN broken"]),
-    ("correlation_idISEMPTY", ["Email is slow", "printer jam"]),
-    ("correlation_idISNOTEMPTY", ["Printer on fire", "VPN broken"]),
-    ("correlation_idANYTHING", ["Printer on fire", "Email is slow", "VPN broken", "printer jam"]),
-    ("descriptionSAMEASshort_description", ["VPN broken"]),
-    ("descriptionNSAMEASshort_description", ["Printer on fire", "Email is slow", "printer jam"]),
-    ("caller_id.user_name=beth.anglin", ["Printer on fire", "printer jam"]),
-    ("caller_id.nameSTARTSWITHBeth^priority=5", ["printer jam"]),
-    ("priority=1^ORpriority=5", ["Printer on fire", "printer jam"]),
-    ("priority=1^ORpriority=5^short_descriptionLIKEjam", ["printer jam"]),
-    ("priority=1^NQcategory=software", ["Printer on fire", "Email is slow"]),
-    ("priority>0^ORDERBYDESCpriority", ["printer jam", "Email is slow", "VPN broken", "Printer on fire"]),
-    ("ORDERBYurgency^ORDERBYDESCimpact", ["VPN broken", "Printer on fire", "Email is slow", "printer jam"]),
-    ("ORDERBYshort_description", ["Email is slow", "Printer on fire", "VPN broken", "printer jam"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("short_description=VPN broken", ["VPN broken"]),
+        ("short_description!=VPN broken", ["Printer on fire", "Email is slow", "printer jam"]),
+        ("short_descriptionLIKEprinter", ["Printer on fire", "printer jam"]),
+        ("short_descriptionNOT LIKEprinter", ["Email is slow", "VPN broken"]),
+        ("short_descriptionSTARTSWITHprint", ["Printer on fire", "printer jam"]),
+        ("short_descriptionENDSWITHslow", ["Email is slow"]),
+        ("short_descriptionCONTAINSjam", ["printer jam"]),
+        ("short_descriptionDOES NOT CONTAINjam", ["Printer on fire", "Email is slow", "VPN broken"]),
+        ("priorityIN1,5", ["Printer on fire", "printer jam"]),
+        ("priorityNOT IN1,5", ["Email is slow", "VPN broken"]),
+        ("priority<3", ["Printer on fire"]),
+        ("priority<=3", ["Printer on fire", "Email is slow", "VPN broken"]),
+        ("priority>3", ["printer jam"]),
+        ("priority>=3", ["Email is slow", "VPN broken", "printer jam"]),
+        ("priorityBETWEEN2@3", ["Email is slow", "VPN broken"]),
+        ("correlation_idISEMPTY", ["Email is slow", "printer jam"]),
+        ("correlation_idISNOTEMPTY", ["Printer on fire", "VPN broken"]),
+        ("correlation_idANYTHING", ["Printer on fire", "Email is slow", "VPN broken", "printer jam"]),
+        ("descriptionSAMEASshort_description", ["VPN broken"]),
+        ("descriptionNSAMEASshort_description", ["Printer on fire", "Email is slow", "printer jam"]),
+        ("caller_id.user_name=beth.anglin", ["Printer on fire", "printer jam"]),
+        ("caller_id.nameSTARTSWITHBeth^priority=5", ["printer jam"]),
+        ("priority=1^ORpriority=5", ["Printer on fire", "printer jam"]),
+        ("priority=1^ORpriority=5^short_descriptionLIKEjam", ["printer jam"]),
+        ("priority=1^NQcategory=software", ["Printer on fire", "Email is slow"]),
+        ("priority>0^ORDERBYDESCpriority", ["printer jam", "Email is slow", "VPN broken", "Printer on fire"]),
+        ("ORDERBYurgency^ORDERBYDESCimpact", ["VPN broken", "Printer on fire", "Email is slow", "printer jam"]),
+        ("ORDERBYshort_description", ["Email is slow", "Printer on fire", "VPN broken", "printer jam"]),
+    ],
+)
 def test_operators(populated, query, expected):
     store, _ids = populated
     assert _numbers(store, query) == expected
@@ -136,8 +153,11 @@ def test_datetime_compare_and_javascript(store):
     assert _numbers(store, "opened_at>=javascript:gs.daysAgoStart(0)") == ["recent"]
     assert _numbers(store, "opened_at>=javascript:gs.beginningOfToday()") == ["recent"]
     assert _numbers(store, "opened_at<=javascript:gs.nowDateTime()^ORDERBYopened_at") == ["old", "recent"]
-    assert _numbers(store, "opened_atBETWEENjavascript:gs.dateGenerate('2024-04-30','start')"
-                           "@javascript:gs.dateGenerate('2024-05-02','end')") == ["old"]
+    assert _numbers(
+        store,
+        "opened_atBETWEENjavascript:gs.dateGenerate('2024-04-30','start')"
+        "@javascript:gs.dateGenerate('2024-05-02','end')",
+    ) == ["old"]
 
 
 def test_get_user_id(store):
@@ -174,9 +194,15 @@ def test_limit_offset_and_total(populated):
 # --------------------------------------------------------------------------- property: SQL == reference
 
 SCHEMA = Table("qt", "Query test")
-for _f in (Field("sys_id", GUID), Field("s1", STRING), Field("s2", STRING), Field("n", INTEGER),
-           Field("c", CHOICE, choices=(("1", "One"), ("2", "Two")), numeric=True), Field("d", DATETIME),
-           Field("b", BOOLEAN)):
+for _f in (
+    Field("sys_id", GUID),
+    Field("s1", STRING),
+    Field("s2", STRING),
+    Field("n", INTEGER),
+    Field("c", CHOICE, choices=(("1", "One"), ("2", "Two")), numeric=True),
+    Field("d", DATETIME),
+    Field("b", BOOLEAN),
+):
     SCHEMA.fields[_f.name] = _f
 
 STRINGS = ["", "a", "A", "ab", "Ab", "b%", "_", "a_b", "é", "É", "x^y", "10", "9"]
@@ -184,8 +210,29 @@ INTS = ["", "0", "1", "2", "10", "-3", "9"]
 DATES = ["", "2024-01-01 00:00:00", "2024-01-01 12:00:00", "2024-02-01 00:00:00", "2023-12-31 23:59:59"]
 BOOLS = ["true", "false"]
 VALUES = {"s1": STRINGS, "s2": STRINGS, "n": INTS, "c": INTS, "d": DATES, "b": BOOLS}
-OPS = ["=", "!=", "LIKE", "NOT LIKE", "STARTSWITH", "ENDSWITH", "IN", "NOT IN", "<", "<=", ">", ">=", "ISEMPTY",
-       "ISNOTEMPTY", "BETWEEN", "ANYTHING", "SAMEAS", "NSAMEAS", "CONTAINS", "DOES NOT CONTAIN", "BOGUS"]
+OPS = [
+    "=",
+    "!=",
+    "LIKE",
+    "NOT LIKE",
+    "STARTSWITH",
+    "ENDSWITH",
+    "IN",
+    "NOT IN",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "ISEMPTY",
+    "ISNOTEMPTY",
+    "BETWEEN",
+    "ANYTHING",
+    "SAMEAS",
+    "NSAMEAS",
+    "CONTAINS",
+    "DOES NOT CONTAIN",
+    "BOGUS",
+]
 
 record_st = st.fixed_dictionaries({k: st.sampled_from(v) for k, v in VALUES.items()})
 
@@ -240,8 +287,10 @@ def test_sql_matches_reference_evaluator(records, query, invalid_no_rows):
         row = {"sys_id": f"{i:032x}", **rec}
         rows.append(row)
         names = list(row)
-        conn.execute(f"INSERT INTO qt ({', '.join(q(n) for n in names)}) VALUES ({', '.join('?' * len(names))})",
-                     [row[n] for n in names])
+        conn.execute(
+            f"INSERT INTO qt ({', '.join(q(n) for n in names)}) VALUES ({', '.join('?' * len(names))})",
+            [row[n] for n in names],
+        )
     compiled = compile_query(SCHEMA, query, QueryContext(), invalid_no_rows)
     expected = [r["sys_id"] for r in evaluate(compiled, rows)]
     assert _sql_eval(conn, compiled) == expected

@@ -23,9 +23,11 @@ def test_it_creates_ca_and_server_certificate(tmp_path):
 
 def test_it_covers_localhost_and_loopback_addresses(tmp_path):
     cert_path, _, _ = ensure_certificate(tmp_path)
-    san = x509.load_pem_x509_certificate(cert_path.read_bytes()).extensions.get_extension_for_class(
-        x509.SubjectAlternativeName
-    ).value
+    san = (
+        x509.load_pem_x509_certificate(cert_path.read_bytes())
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value
+    )
     assert san.get_values_for_type(x509.DNSName) == ["localhost"]
     assert set(san.get_values_for_type(x509.IPAddress)) == {
         ipaddress.ip_address("127.0.0.1"),

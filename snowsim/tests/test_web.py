@@ -13,11 +13,18 @@ def web(store):
 
 @pytest.fixture
 def incident(store):
-    rec = store.insert("incident", {
-        "short_description": "Printer <b>jammed</b>", "category": "hardware", "impact": "1", "urgency": "2",
-        "assignment_group": store.sid("sys_user_group", "Network"),
-        "assigned_to": store.sid("sys_user", "itil.engineer1"),
-    }, "kompass.integration")
+    rec = store.insert(
+        "incident",
+        {
+            "short_description": "Printer <b>jammed</b>",
+            "category": "hardware",
+            "impact": "1",
+            "urgency": "2",
+            "assignment_group": store.sid("sys_user_group", "Network"),
+            "assigned_to": store.sid("sys_user", "itil.engineer1"),
+        },
+        "kompass.integration",
+    )
     store.update("incident", rec["sys_id"], {"comments": "First comment"}, "kompass.integration")
     store.update("incident", rec["sys_id"], {"work_notes": "Second, a work note"}, "itil.engineer1")
     store.add_attachment("incident", rec["sys_id"], "screen.png", "image/png", b"\x89PNG....", "kompass.integration")

@@ -23,8 +23,6 @@ from snowsim.webhooks import (
 SECRET = "s3cret"
 
 
-
-
 @pytest.fixture
 def receiver():
     r = Receiver()
@@ -39,13 +37,26 @@ def event(n=1, operation="update", table="incident", updated_by="itil.engineer1"
         "operation": operation,
         "sys_id": sys_id,
         "record": {
-            "sys_id": sys_id, "number": f"INC{10000 + n:07d}", "correlation_id": correlation_id,
-            "sys_updated_on": "2026-01-01 10:00:00", "sys_updated_by": updated_by, "sys_mod_count": str(n),
+            "sys_id": sys_id,
+            "number": f"INC{10000 + n:07d}",
+            "correlation_id": correlation_id,
+            "sys_updated_on": "2026-01-01 10:00:00",
+            "sys_updated_by": updated_by,
+            "sys_mod_count": str(n),
             "state": "2",
         },
         "changed_fields": ["state"],
-        "journal": [{"sys_id": "j" * 32, "element": "comments", "element_id": sys_id, "name": table,
-                     "value": "hello", "sys_created_on": "2026-01-01 10:00:00", "sys_created_by": updated_by}],
+        "journal": [
+            {
+                "sys_id": "j" * 32,
+                "element": "comments",
+                "element_id": sys_id,
+                "name": table,
+                "value": "hello",
+                "sys_created_on": "2026-01-01 10:00:00",
+                "sys_created_by": updated_by,
+            }
+        ],
     }
 
 
@@ -56,6 +67,7 @@ def dispatcher_for(receiver, config=None, seed=3, **target):
 
 
 # -- signature ------------------------------------------------------------------------------
+
 
 def test_sign_is_hmac_sha256_over_timestamp_dot_body():
     import hashlib
@@ -93,6 +105,7 @@ def test_verify_signature_also_accepts_base64_as_servicenow_generatemac_produces
 
 # -- deliveries -----------------------------------------------------------------------------
 
+
 def test_it_posts_a_signed_payload(receiver):
     dispatcher = dispatcher_for(receiver)
     dispatcher.listener(event(1, operation="insert"))
@@ -117,7 +130,10 @@ def test_it_posts_a_signed_payload(receiver):
 
 def test_targets_filter_by_table_operation_correlation_and_skip_user(receiver):
     dispatcher = dispatcher_for(
-        receiver, tables=("incident",), operations=("update",), require_correlation_id=True,
+        receiver,
+        tables=("incident",),
+        operations=("update",),
+        require_correlation_id=True,
         skip_updated_by=("kompass.integration",),
     )
     dispatcher.listener(event(1, table="sc_req_item"))
@@ -175,6 +191,7 @@ def test_an_unreachable_target_is_logged_as_failed():
 
 
 # -- webhook faults -------------------------------------------------------------------------
+
 
 def run_events(config, seed, n=30):
     receiver = Receiver()
@@ -262,14 +279,22 @@ def test_reorder_is_deterministic_for_a_seed():
 
 # -- admin endpoint -------------------------------------------------------------------------
 
+
 def test_admin_webhooks_endpoint(receiver):
     dispatcher = WebhookDispatcher().start()
     client = TestClient(Starlette(routes=admin_routes(dispatcher)))
     assert client.get("/snowsim/admin/webhooks").status_code == 401
     assert client.post("/snowsim/admin/webhooks", json={"url": receiver.url}, auth=("admin", "x")).status_code == 401
-    response = client.post("/snowsim/admin/webhooks", auth=("admin", "admin"), json={
-        "url": receiver.url, "secret": SECRET, "tables": "incident", "skip_updated_by": ["kompass.integration"],
-    })
+    response = client.post(
+        "/snowsim/admin/webhooks",
+        auth=("admin", "admin"),
+        json={
+            "url": receiver.url,
+            "secret": SECRET,
+            "tables": "incident",
+            "skip_updated_by": ["kompass.integration"],
+        },
+    )
     assert response.status_code == 201
     target = response.json()["result"]
     assert target["secret"] == "***" and target["skip_updated_by"] == ["kompass.integration"]

@@ -324,7 +324,10 @@ def test_administrator_tests_the_vendor_connection(page, live_server, cast, snow
     url, ca = snowsim_instance
     monkeypatch.setenv("BROWSER_SNOW_SECRET", "kompass")
     connection = VendorConnection.objects.create(
-        name="Driftsleverandør", base_url=url, ca_bundle=ca, username="kompass.integration",
+        name="Driftsleverandør",
+        base_url=url,
+        ca_bundle=ca,
+        username="kompass.integration",
         secret_env="BROWSER_SNOW_SECRET",
     )
     log_in(page, live_server, cast["admin"])
