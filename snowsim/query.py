@@ -78,29 +78,20 @@ OPERATORS = (
     "<",
     ">",
 )
-SUPPORTED = {
-    "ISNOTEMPTY",
-    "ISEMPTY",
-    "EMPTYSTRING",
-    "ANYTHING",
-    "NOT LIKE",
-    "NOT IN",
-    "LIKE",
-    "STARTSWITH",
-    "ENDSWITH",
-    "IN",
-    "BETWEEN",
-    "NSAMEAS",
-    "SAMEAS",
-    "DOES NOT CONTAIN",
-    "CONTAINS",
-    "!=",
-    "<=",
-    ">=",
-    "=",
-    "<",
-    ">",
+#: Recognised (so they are not mistaken for a field name) but not implemented: such terms are invalid.
+UNSUPPORTED = {
+    "INSTANCEOF",
+    "DYNAMIC",
+    "VALCHANGES",
+    "CHANGESFROM",
+    "CHANGESTO",
+    "RELATIVEGT",
+    "RELATIVELT",
+    "DATEPART",
+    "MORETHAN",
+    "LESSTHAN",
 }
+SUPPORTED = set(OPERATORS) - UNSUPPORTED
 NO_VALUE_OPS = {"ISNOTEMPTY", "ISEMPTY", "EMPTYSTRING", "ANYTHING"}
 RELATIONAL = {"<", "<=", ">", ">="}
 _FIELD_RE = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*")

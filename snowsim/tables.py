@@ -447,29 +447,12 @@ SYS_CHOICE = _make(
     display_field="label",
 )
 
-CMDB_CI = _make(
-    "cmdb_ci",
-    "Configuration Item",
-    [
-        Field("name", STRING, "Name"),
-        Field("sys_class_name", STRING, "Class", default="cmdb_ci"),
-        Field(
-            "operational_status",
-            CHOICE,
-            "Operational status",
-            (("1", "Operational"), ("2", "Non-Operational")),
-            default="1",
-            numeric=True,
-        ),
-    ],
-)
 
-CMDB_CI_SERVICE = _make(
-    "cmdb_ci_service",
-    "Business Service",
-    [
+def _ci_fields(class_name: str) -> list[Field]:
+    """The fields every configuration item shares; ``sys_class_name`` defaults to its own table."""
+    return [
         Field("name", STRING, "Name"),
-        Field("sys_class_name", STRING, "Class", default="cmdb_ci_service"),
+        Field("sys_class_name", STRING, "Class", default=class_name),
         Field(
             "operational_status",
             CHOICE,
@@ -478,8 +461,12 @@ CMDB_CI_SERVICE = _make(
             default="1",
             numeric=True,
         ),
-    ],
-)
+    ]
+
+
+CMDB_CI = _make("cmdb_ci", "Configuration Item", _ci_fields("cmdb_ci"))
+
+CMDB_CI_SERVICE = _make("cmdb_ci_service", "Business Service", _ci_fields("cmdb_ci_service"))
 
 SC_CAT_ITEM = _make(
     "sc_cat_item",
