@@ -3,8 +3,7 @@
 - ``store``: a fresh in-memory :class:`snowsim.store.Store` (seed 0).
 - ``app``: ``create_app(store)``.
 - ``client``: Starlette TestClient on ``https://testserver`` with admin Basic auth.
-- ``tls_files``: (cert, key, ca) for 127.0.0.1/localhost; from ``snowsim.tls`` when present,
-  otherwise generated here with ``cryptography``.
+- ``tls_files``: (cert, key, ca) for 127.0.0.1/localhost, made by ``snowsim.tls.ensure_certificate``.
 - ``make_live_server(app)``: starts uvicorn over HTTPS on 127.0.0.1 (random port) in a thread and
   returns a :class:`LiveServer` (``.url``, ``.ca_path``, ``.store``, ``.app``); stopped at teardown.
 - ``live_server``: ``make_live_server(create_app(store))``; parametrize it indirectly with an app
@@ -13,18 +12,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from snowsim.api import create_app
 from snowsim.store import Store
+from snowsim.tls import ensure_certificate
 
 
 def pytest_configure(config):
@@ -63,75 +60,9 @@ def client(app):
         yield c
 
 
-def _generate_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "snowsim test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    enc = serialization.Encoding.PEM
-    cert_path, key_path, ca_path = directory / "server.pem", directory / "server-key.pem", directory / "ca.pem"
-    cert_path.write_bytes(cert.public_bytes(enc))
-    key_path.write_bytes(key.private_bytes(enc, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    ca_path.write_bytes(ca.public_bytes(enc))
-    return cert_path, key_path, ca_path
-
-
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory) -> tuple[str, str, str]:
-    directory = tmp_path_factory.mktemp("snowsim-tls")
-    try:
-        from snowsim.tls import ensure_certificate  # written by another part of snowsim
-
-        cert, key, ca = ensure_certificate(directory)
-    except Exception:  # noqa: BLE001 - fall back to our own generator
-        cert, key, ca = _generate_certificates(directory)
+    cert, key, ca = ensure_certificate(tmp_path_factory.mktemp("snowsim-tls"))
     return str(cert), str(key), str(ca)
 
 

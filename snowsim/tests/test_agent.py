@@ -1,12 +1,9 @@
 """snowsim.agent: the simulated vendor desk, driven step by step against a live HTTPS snowsim."""
 
-import socket
 import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 
 from snowsim.agent import AgentConfig, VendorAgent
 from snowsim.cli import build_app
@@ -25,47 +22,14 @@ class Clock:
         self.now += seconds
 
 
-class Server:
-    """snowsim (build_app: API + faults + admin) over HTTPS on a free loopback port, in a thread."""
-
-    def __init__(self, store, tls_files):
-        cert, key, self.ca_path = tls_files
-        self.store, self.app = store, build_app(store)
-        self.agents = []
-        # IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets whose proto is TCP, and
-        # without it every small response waits ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"https://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self.app,
-            ssl_certfile=cert,
-            ssl_keyfile=key,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.01)
-
-    def stop(self):
-        for agent in self.agents:
-            agent.client.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
-def server(store, tls_files):
-    srv = Server(store, tls_files)
+def server(store, make_live_server):
+    """snowsim (build_app: API + faults + admin) over HTTPS on a free loopback port, in a thread."""
+    srv = make_live_server(build_app(store), store)
+    srv.agents = []
     yield srv
-    srv.stop()
+    for agent in srv.agents:
+        agent.client.close()
 
 
 @pytest.fixture
