@@ -12,8 +12,9 @@ def style_fields(form: forms.BaseForm) -> None:
         widget = field.widget
         if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
             continue
-        css = "pkt-input"
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        classes = widget.attrs.get("class", "").split()
+        if "pkt-input" not in classes:  # called again after cleaning: don't repeat the class
+            widget.attrs["class"] = " ".join([*classes, "pkt-input"])
         described = []
         if field.help_text:
             described.append(f"{form[name].auto_id}-help")
