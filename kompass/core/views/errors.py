@@ -4,29 +4,18 @@ from django.http import JsonResponse
 from django.views import defaults
 
 
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+def _api_aware(page_view, status: int, detail: str):
+    """An error handler answering ``{"detail": ...}`` for API paths and ``page_view``'s page otherwise."""
+
+    def handler(request, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail}, status=status)
+        return page_view(request, *args, **kwargs)
+
+    return handler
 
 
-def page_not_found(request, exception=None):
-    if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def permission_denied(request, exception=None):
-    if _is_api(request):
-        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
-    return defaults.permission_denied(request, exception)
-
-
-def bad_request(request, exception=None):
-    if _is_api(request):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    return defaults.bad_request(request, exception)
-
-
-def server_error(request):
-    if _is_api(request):
-        return JsonResponse({"detail": "Server error."}, status=500)
-    return defaults.server_error(request)
+bad_request = _api_aware(defaults.bad_request, 400, "Bad request.")
+permission_denied = _api_aware(defaults.permission_denied, 403, "You do not have permission to perform this action.")
+page_not_found = _api_aware(defaults.page_not_found, 404, "Not found.")
+server_error = _api_aware(defaults.server_error, 500, "Server error.")

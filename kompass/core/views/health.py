@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kompass import __version__
+from kompass.core.models import Heartbeat
 
 
 @never_cache
@@ -29,8 +30,6 @@ def healthz(request):
         body["status"] = "error"
         body["database"] = {"status": "unreachable", "vendor": connection.vendor}
         return JsonResponse(body, status=503)
-
-    from kompass.core.models import Heartbeat
 
     max_age = timedelta(seconds=settings.KOMPASS_HEARTBEAT_INTERVAL * 3)
     now = timezone.now()

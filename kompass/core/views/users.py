@@ -6,6 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -14,6 +15,7 @@ from kompass.core import access
 from kompass.core.audit import history_for
 from kompass.core.forms import OrganisationForm, RoleAssignmentForm, UserForm
 from kompass.core.models import Organisation, RoleAssignment, User
+from kompass.core.roles import Role
 from kompass.core.views.generic import ObjectEditView
 
 
@@ -35,8 +37,6 @@ class UserListView(AdministratorRequired, TemplateView):
         if role:
             users = users.filter(role_assignments__role=role).distinct()
         page = Paginator(users, 50).get_page(self.request.GET.get("page"))
-        from kompass.core.roles import Role
-
         context.update(page_obj=page, object_list=page.object_list, q=q, role=role, roles=Role.choices)
         return context
 
@@ -128,8 +128,6 @@ class OrganisationEditView(AdministratorRequired, ObjectEditView):
 
 def branding_css(request):
     """The organisation's colour as a stylesheet, so the strict CSP needs no inline styles."""
-    from django.http import HttpResponse
-
     colour = Organisation.current().primary_colour
     response = HttpResponse(f":root {{ --kp-blue: {colour}; }}\n", content_type="text/css")
     response["Cache-Control"] = "max-age=300"
