@@ -8,7 +8,7 @@
 * :func:`visit` / :func:`check_a11y`: navigate, then run axe (WCAG 2.0/2.1 A and AA) and fail on any
   ``serious`` or ``critical`` violation with a readable report.
 
-Never run ``playwright install``: the tests drive the Chromium from the operating system.
+Playwright never downloads a browser here: the tests drive the Chromium from the operating system.
 """
 
 import os
@@ -44,7 +44,7 @@ def _browser_required() -> bool:
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (install Debian's chromium package; never `playwright install`)"
+        reason = f"{CHROMIUM} is missing (install Debian's chromium package; no browser download)"
         if _browser_required():
             pytest.fail(f"KOMPASS_REQUIRE_BROWSER is set but {reason}", pytrace=False)
         pytest.skip(reason)
