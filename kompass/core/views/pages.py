@@ -18,16 +18,15 @@ class HomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        agencies = Agency.objects.restrict(user)
+        agencies = Agency.objects.restrict(user).filter(active=True)
+        systems = System.objects.restrict(user).filter(active=True)
         context.update(
-            agency_count=agencies.filter(active=True).count(),
-            system_count=System.objects.restrict(user).filter(active=True).count(),
-            critical_system_count=System.objects.restrict(user)
-            .filter(active=True, criticality=System.Criticality.CRITICAL)
-            .count(),
+            agency_count=agencies.count(),
+            system_count=systems.count(),
+            critical_system_count=systems.filter(criticality=System.Criticality.CRITICAL).count(),
             service_count=Service.objects.restrict(user).filter(active=True).count(),
             my_assignments=user.role_assignments.select_related("agency"),
-            my_agencies=agencies.filter(active=True)[:12] if not access.access_for(user).sees_all else [],
+            my_agencies=agencies[:12] if not access.access_for(user).sees_all else [],
         )
         return context
 
