@@ -147,10 +147,10 @@ def norwegian_holidays(year: int) -> Mapping[date, tuple[str, ...]]:
     """Norway's statutory holidays of ``year`` (bokmål names), without ordinary Sundays.
 
     Cached per year: building a ``holidays.Norway`` costs milliseconds, a lookup nanoseconds. A date
-    with two holidays keeps both names (17 May 2027: Grunnlovsdag and Andre pinsedag).
+    with two holidays keeps both names, sorted (17 May 2027: Andre pinsedag, Grunnlovsdag).
     """
     calendar = holidays.Norway(years=year, language="no", include_sundays=False)
-    return {day: tuple(calendar.get_list(day)) for day in sorted(calendar)}
+    return {day: tuple(sorted(calendar.get_list(day))) for day in sorted(calendar)}
 
 
 def easter_sunday(year: int) -> date:
