@@ -39,9 +39,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -72,8 +74,7 @@ ReducedDayRule = Callable[[int], Mapping[date, Hours]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _US_PER_S = 1_000_000
-# A year and a bit without a single open hour means the calendar is misconfigured; stop walking.
-_MAX_CLOSED_DAYS = 400
+_US_PER_YEAR = 31_556_952_000_000  # the mean Gregorian year
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -198,6 +199,27 @@ def from_microseconds(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+class _Year(NamedTuple):
+    """One local year of a calendar, laid out for binary search (all instants in UTC microseconds)."""
+
+    year: int
+    first: int  # local midnight, 1 January
+    after: int  # local midnight, 1 January of the next year
+    starts: list[int]  # open intervals, in order
+    ends: list[int]
+    cum: list[int]  # business time in the year before each interval
+    cum_end: list[int]  # ... and up to its end
+    working: list[int]  # ordinals of the working days
+    total: int
+
+    def before(self, at: int) -> int:
+        """Business time in this year before ``at`` (``at`` within the year)."""
+        i = bisect_right(self.starts, at) - 1
+        if i < 0:
+            return 0
+        return self.cum[i] + min(at, self.ends[i]) - self.starts[i]
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     """When a service level's clock runs. Immutable; build variants with :meth:`replace`.
@@ -214,9 +236,10 @@ class BusinessCalendar:
     extra_closed: frozenset[date] = frozenset()
     reduced_days: tuple[tuple[date, Hours], ...] = ()
     reduced_day_rules: tuple[ReducedDayRule, ...] = ()
-    # Per-instance caches (local day -> UTC intervals, year -> reduced days); not part of identity.
+    # Per-instance caches (local day -> UTC intervals, year -> reduced days and index); not identity.
     _days: dict[int, tuple[int, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _reduced: dict[int, dict[date, Hours]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _years: dict[int, _Year] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         weekly = tuple(_normalise(day) for day in self.weekly)
@@ -289,7 +312,7 @@ class BusinessCalendar:
             for start, end in self.hours_on(day):
                 lo = self._wall_to_us(midnight + timedelta(seconds=start))
                 hi = self._wall_to_us(midnight + timedelta(seconds=end))
-                if hi > lo:  # an interval wholly inside the spring gap has no real length
+                if hi > lo:  # 02:30-03:15 on the spring day reads as 03:30-03:15 CEST: empty
                     flat += (lo, hi)
             cached = self._days[ordinal] = tuple(flat)
         return cached
@@ -298,8 +321,52 @@ class BusinessCalendar:
         # fold=0: the gap is read with the pre-switch offset, the overlap as its first occurrence.
         return (wall.replace(tzinfo=self.zone) - _EPOCH) // _US
 
-    def _local_ordinal(self, us: int) -> int:
-        return datetime.fromtimestamp(us // _US_PER_S, self.zone).toordinal()
+    # ---- the year index ------------------------------------------------------------------------
+    #
+    # Each local calendar year is laid out once: its open intervals in UTC microseconds, the business
+    # time before each interval, and its working days. Measuring is then two binary searches and
+    # adding one, whole years are skipped by their totals, and nothing walks day by day.
+
+    def _year(self, year: int) -> _Year:
+        index = self._years.get(year)
+        if index is None:
+            index = self._years[year] = self._build_year(year)
+        return index
+
+    def _build_year(self, year: int) -> _Year:
+        starts: list[int] = []
+        ends: list[int] = []
+        cum: list[int] = []
+        cum_end: list[int] = []
+        working: list[int] = []
+        total = 0
+        for ordinal in range(date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()):
+            day = self._day(ordinal)
+            if day:
+                working.append(ordinal)
+            for i in range(0, len(day), 2):
+                starts.append(day[i])
+                ends.append(day[i + 1])
+                cum.append(total)
+                total += day[i + 1] - day[i]
+                cum_end.append(total)
+        first = self._wall_to_us(datetime(year, 1, 1))
+        return _Year(
+            year, first, self._wall_to_us(datetime(year + 1, 1, 1)), starts, ends, cum, cum_end, working, total
+        )
+
+    def _year_of(self, us: int) -> _Year:
+        """The index of the local year that contains instant ``us``."""
+        index = self._year(1970 + us // _US_PER_YEAR)  # a guess within a day of the truth
+        while us < index.first:
+            index = self._year(index.year - 1)
+        while us >= index.after:
+            index = self._year(index.year + 1)
+        return index
+
+    def _nonempty(self, index: _Year) -> None:
+        if not index.total:
+            raise CalendarError(f"calendar {self.name!r} has no opening hours in all of {index.year}")
 
     # ---- business time, in microseconds ------------------------------------------------------
 
@@ -309,18 +376,11 @@ class BusinessCalendar:
             return 0
         if self.always_open:
             return end - start
-        total = 0
-        last = self._local_ordinal(end)
-        ordinal = self._local_ordinal(start)
-        while ordinal <= last:
-            day = self._day(ordinal)
-            for i in range(0, len(day), 2):
-                lo = day[i] if day[i] > start else start
-                hi = day[i + 1] if day[i + 1] < end else end
-                if hi > lo:
-                    total += hi - lo
-            ordinal += 1
-        return total
+        first, last = self._year_of(start), self._year_of(end)
+        if first.year == last.year:
+            return first.before(end) - first.before(start)
+        middle = sum(self._year(y).total for y in range(first.year + 1, last.year))
+        return first.total - first.before(start) + middle + last.before(end)
 
     def add_us(self, start: int, duration: int) -> int:
         """The earliest instant at which ``duration`` business microseconds have passed since ``start``."""
@@ -330,33 +390,46 @@ class BusinessCalendar:
             return start
         if self.always_open:
             return start + duration
-        ordinal = self._local_ordinal(start)
-        closed_run = 0
-        while True:
-            day = self._day(ordinal)
-            closed_run = closed_run + 1 if not day else 0
-            if closed_run > _MAX_CLOSED_DAYS:
-                raise CalendarError(f"calendar {self.name!r} has no opening hours for over a year")
-            for i in range(0, len(day), 2):
-                end = day[i + 1]
-                if end <= start:
-                    continue
-                lo = day[i] if day[i] > start else start
-                if duration <= end - lo:
-                    return lo + duration
-                duration -= end - lo
-            ordinal += 1
+        index = self._year_of(start)
+        wanted = index.before(start) + duration  # business time since the start of that year
+        while wanted > index.total:
+            self._nonempty(index)
+            wanted -= index.total
+            index = self._year(index.year + 1)
+        i = bisect_left(index.cum_end, wanted)  # the first interval that gets there
+        return index.starts[i] + wanted - index.cum[i]
 
     def next_open_us(self, at: int) -> int:
         """``at`` if open, else the next opening instant."""
-        ordinal = self._local_ordinal(at)
-        for _ in range(_MAX_CLOSED_DAYS):
-            day = self._day(ordinal)
-            for i in range(0, len(day), 2):
-                if day[i + 1] > at:
-                    return max(day[i], at)
-            ordinal += 1
-        raise CalendarError(f"calendar {self.name!r} has no opening hours for over a year")
+        if self.always_open:
+            return at
+        index = self._year_of(at)
+        i = bisect_right(index.ends, at)
+        while i == len(index.ends):
+            index = self._year(index.year + 1)
+            self._nonempty(index)
+            i = 0
+        return max(index.starts[i], at)
+
+    def is_open_us(self, at: int) -> bool:
+        if self.always_open:
+            return True
+        index = self._year_of(at)
+        i = bisect_right(index.starts, at) - 1
+        return i >= 0 and at < index.ends[i]
+
+    def _local_ordinal(self, us: int) -> int:
+        return datetime.fromtimestamp(us // _US_PER_S, self.zone).toordinal()
+
+    def _nth_working_day_after(self, ordinal: int, days: int) -> int:
+        """The ``days``-th working day strictly after local day ``ordinal`` (days >= 1)."""
+        index = self._year(date.fromordinal(ordinal).year)
+        position = bisect_right(index.working, ordinal) + days - 1
+        while position >= len(index.working):
+            self._nonempty(index)
+            position -= len(index.working)
+            index = self._year(index.year + 1)
+        return index.working[position]
 
     # ---- public datetime API -----------------------------------------------------------------
 
@@ -380,9 +453,7 @@ class BusinessCalendar:
 
     def is_open(self, at: datetime) -> bool:
         """Whether the clock runs at ``at`` (intervals are half-open: closed at 16:00 sharp)."""
-        us = to_microseconds(at)
-        day = self._day(self._local_ordinal(us))
-        return any(day[i] <= us < day[i + 1] for i in range(0, len(day), 2))
+        return self.is_open_us(to_microseconds(at))
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` (in UTC) if open, else the next opening instant."""
@@ -410,20 +481,11 @@ class BusinessCalendar:
         origin = self.next_open_us(start)
         local = datetime.fromtimestamp(origin // _US_PER_S, self.zone).replace(tzinfo=None)
         time_of_day = local - datetime(local.year, local.month, local.day) + timedelta(microseconds=origin % _US_PER_S)
-        ordinal = local.toordinal()
-        for _ in range(days):
-            ordinal = self._next_working_ordinal(ordinal)
+        ordinal = self._nth_working_day_after(local.toordinal(), days)
         target = date.fromordinal(ordinal)
         wall = datetime(target.year, target.month, target.day) + time_of_day
         deadline = _clamp(self._wall_to_us(wall), self._day(ordinal))
         return self.business_us(start, deadline)
-
-    def _next_working_ordinal(self, ordinal: int) -> int:
-        for _ in range(_MAX_CLOSED_DAYS):
-            ordinal += 1
-            if self._day(ordinal):
-                return ordinal
-        raise CalendarError(f"calendar {self.name!r} has no working day for over a year")
 
 
 def _clamp(instant: int, day: tuple[int, ...]) -> int:

@@ -263,10 +263,19 @@ def test_naive_datetimes_and_negative_durations_are_refused():
         OFFICE.add_working_days(oslo(2026, 12, 7, 10), -1)
 
 
-def test_a_calendar_closed_for_over_a_year_says_so():
-    closed = OFFICE.replace(extra_closed={date(2027, 1, 1) + timedelta(days=i) for i in range(500)})
-    with pytest.raises(CalendarError, match="over a year"):
-        closed.add_business_time(oslo(2027, 1, 1), H)
+def test_a_calendar_closed_for_a_whole_year_says_so():
+    closed = OFFICE.replace(extra_closed={date(2027, 1, 1) + timedelta(days=i) for i in range(365)})
+    for attempt in (
+        lambda: closed.add_business_time(oslo(2026, 12, 31, 15), 2 * H),
+        lambda: closed.next_open(oslo(2026, 12, 31, 17)),
+        lambda: closed.add_working_days(oslo(2026, 12, 31, 10), 1),
+    ):
+        with pytest.raises(CalendarError, match="no opening hours in all of 2027"):
+            attempt()
+    # Closed 1 June 2027 to 15 May 2028 is odd but possible: 1 h on Mon 31 May 2027, then the next
+    # opening is Tue 16 May 2028 08:00 CEST; due 09:00 CEST = 07:00 UTC.
+    long = OFFICE.replace(extra_closed={date(2027, 6, 1) + timedelta(days=i) for i in range(350)})
+    assert long.add_business_time(oslo(2027, 5, 31, 15), 2 * H) == utc(2028, 5, 16, 7)
 
 
 def test_calendars_are_immutable_values():

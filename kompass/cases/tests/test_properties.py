@@ -23,6 +23,7 @@ from kompass.cases.sla import (
     oslo_reduced_days,
     weekdays,
 )
+from kompass.cases.tests import reference
 
 LOW = datetime(2026, 1, 1, tzinfo=UTC)
 HIGH = datetime(2028, 12, 31, tzinfo=UTC)
@@ -78,6 +79,16 @@ durations = st.one_of(
 )
 working_days = st.integers(0, 15)
 dates = st.dates(date(2026, 1, 1), date(2028, 12, 31))
+
+
+@given(calendars, spans())
+def test_elapsed_equals_the_sum_over_open_intervals(cal, span):
+    assert cal.business_time_between(*span) == reference.between(cal, *span)
+
+
+@given(calendars, instants(), durations)
+def test_due_date_equals_walking_the_open_intervals(cal, start, duration):
+    assert cal.add_business_time(start, duration) == reference.add(cal, start, duration)
 
 
 @given(calendars, instants(), instants(), instants())
