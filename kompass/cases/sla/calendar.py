@@ -19,6 +19,10 @@ Time handling, and why:
   (08–16) never touch either; only calendars open at night do.
 * Internally instants are integer microseconds since the epoch, so adding and then measuring
   business time round-trips exactly (no float drift).
+* Speed: each local year is laid out once per calendar (its open intervals, the running total of
+  business time, its working days) and then searched with ``bisect``; whole years are skipped by
+  their totals. A due date costs a few microseconds, whatever its length (``bench/sla_bench.py``).
+  The caches fill idempotently, so one calendar can be shared between threads.
 
 Statutory holidays: ``holidays.Norway`` lists the twelve holidays of domain.md §4 and, with
 ``include_sundays=True``, every Sunday. We always ask for it *without* Sundays: Sundays are closed
@@ -417,9 +421,6 @@ class BusinessCalendar:
         index = self._year_of(at)
         i = bisect_right(index.starts, at) - 1
         return i >= 0 and at < index.ends[i]
-
-    def _local_ordinal(self, us: int) -> int:
-        return datetime.fromtimestamp(us // _US_PER_S, self.zone).toordinal()
 
     def _nth_working_day_after(self, ordinal: int, days: int) -> int:
         """The ``days``-th working day strictly after local day ``ordinal`` (days >= 1)."""
