@@ -270,3 +270,27 @@ def test_clock_survives_its_own_serialisation(case):
     again = Clock.from_dict(clock.to_dict(), DEFAULT_PROFILE)
     assert again == clock
     assert again.status(now) == clock.status(now)
+
+
+def _with_closed_date(profile, day):
+    """The profile with ``day`` closed on every calendar that observes holidays."""
+    targets = {}
+    for priority, target in profile.targets.items():
+        cal = target.calendar
+        if cal.statutory_holidays:
+            cal = cal.replace(extra_closed=cal.extra_closed | {day})
+        targets[priority] = replace(target, calendar=cal)
+    return replace(profile, targets=targets)
+
+
+@given(clocks(), st.integers(-1, 25))
+def test_adding_a_holiday_never_makes_a_clock_due_earlier(case, offset):
+    clock, _, now = case
+    status = clock.status(now)
+    day = status.started_at.astimezone(OSLO_OFFICE_HOURS.zone).date() + timedelta(days=offset)
+    other = Clock.from_dict(clock.to_dict(), _with_closed_date(DEFAULT_PROFILE, day)).status(now)
+    assert other.elapsed <= status.elapsed
+    if status.due_at is not None and other.due_at is not None:
+        assert other.due_at >= status.due_at
+    if status.projected_due_at is not None and other.projected_due_at is not None:
+        assert other.projected_due_at >= status.projected_due_at
