@@ -25,6 +25,10 @@ How the cases app uses it::
 * One clock per kind: a response clock is usually only started and stopped; the resolution clock is
   paused while waiting for the requester. Illegal sequences raise :class:`ClockError` (a ``ValueError``)
   and change nothing, so a view can turn them into a 400.
+* One :class:`SlaProfile` per service (or contract), built from configuration. The clock stores the
+  profile's *name*; pass ``from_dict`` a mapping of profiles by name. When bilag 5 changes, add the
+  new levels under a new name and keep the old profile in that mapping, so open cases keep the
+  targets they were opened under unless the cases app moves them on purpose.
 * All datetimes in must be aware (any zone); all datetimes out are UTC.
 * Calendars: :data:`OSLO_OFFICE_HOURS` (08–16 Mon–Fri, statutory holidays), :data:`TWENTY_FOUR_SEVEN`;
   variants with ``calendar.replace(extra_closed=..., reduced_day_rules=(oslo_reduced_days,))``.

@@ -274,7 +274,7 @@ class Clock:
             due_at = None
             projected = calendar.add_us(now_us, max(budget - elapsed, 0))
         elif stop is not None and not breached:
-            due_at = calendar.add_us(end_us, budget - elapsed)  # where it was due when it stopped
+            due_at = calendar.add_us(end_us, max(budget - elapsed, 0))  # where it was due when it stopped
         else:
             due_at = due
             projected = due if state is ClockState.RUNNING else None
