@@ -230,7 +230,8 @@ class BusinessCalendar:
 
     ``weekly`` holds the opening hours Monday first (seven :data:`Hours`; see :func:`weekdays`,
     :func:`every_day`); ``extra_closed`` are dates closed on top of the holidays (e.g. a bridge day
-    bilag 5 grants); ``reduced_days`` and ``reduced_day_rules`` cap single dates' hours.
+    bilag 5 grants); ``reduced_days`` (a dict ``date -> Hours`` is accepted) and ``reduced_day_rules``
+    (functions ``year -> {date: Hours}`` such as :func:`oslo_reduced_days`) cap single dates' hours.
     """
 
     name: str

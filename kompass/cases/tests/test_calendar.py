@@ -67,6 +67,20 @@ def test_easter_reduced_days_only_with_the_preset():
     assert REDUCED.hours_on(date(2027, 3, 27)) == ()
 
 
+def test_reduced_days_cap_open_days_and_combine():
+    # An extended calendar (07–22 daily) is open on Easter Saturday: the preset caps it at 12:00.
+    extended = BusinessCalendar(
+        name="extended", weekly=every_day("07:00-22:00"), reduced_day_rules=(oslo_reduced_days,)
+    )
+    assert extended.hours_on(date(2027, 3, 27)) == ((7 * 3600, 12 * 3600),)
+    # A one-off reduced day from configuration (a dict is accepted), intersected with the preset.
+    one_off = REDUCED.replace(
+        reduced_days={date(2026, 12, 24): parse_hours("10:00-24:00"), date(2026, 12, 7): parse_hours("00:00-10:00")}
+    )
+    assert one_off.hours_on(date(2026, 12, 24)) == ((10 * 3600, 12 * 3600),)
+    assert one_off.business_time_between(oslo(2026, 12, 7), oslo(2026, 12, 8)) == 2 * H
+
+
 def test_preset_days_follow_easter():
     assert sorted(oslo_reduced_days(2027)) == [
         date(2027, 3, 24),
