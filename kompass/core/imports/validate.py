@@ -1,0 +1,420 @@
+"""Turn a sheet and a mapping into a :class:`Preview`: clean rows, row-level errors, warnings and the diff.
+
+Nothing here writes. Every message names the sheet row as the spreadsheet shows it and, where it is
+about one cell, the column letter, so a person can find it. Errors block the import; warnings are
+flags for a person (an ID that Excel stored as a number) and must be accepted before applying.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from kompass.core.imports.diff import Diff, comparable, compute_diff
+from kompass.core.imports.reader import Cell, CellKind, Sheet, column_letter, read_sheet
+from kompass.core.imports.spec import (
+    HEADER_SCAN_ROWS,
+    ColumnMapping,
+    Field,
+    FieldType,
+    ImportSpec,
+    RowKind,
+    find_header,
+    normalise,
+    suggest_mapping,
+)
+
+__all__ = ["ImportRow", "Preview", "RowError", "build_preview"]
+
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_TRUE = {"ja", "j", "yes", "y", "true", "sann", "1", "x"}
+_FALSE = {"nei", "n", "no", "false", "usann", "0"}
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem on one row (``row`` 0: with the file or the mapping as a whole)."""
+
+    row: int
+    message: str
+    column: str = ""  # column letter, e.g. "C"
+    field: str = ""  # field name
+
+    def __str__(self) -> str:
+        if not self.row:
+            return self.message
+        if self.column:
+            return _("Row %(row)s, column %(column)s: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
+
+
+@dataclass
+class ImportRow:
+    """A valid data row: its sheet row number, key and cleaned values (only mapped fields, plus the section)."""
+
+    number: int
+    key: str
+    values: dict[str, Any]
+    cells: dict[str, Cell] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Preview:
+    """Everything a person needs to decide, and everything ``apply_import`` needs to check and write."""
+
+    spec_name: str
+    filename: str
+    sheet: str
+    mapping: ColumnMapping
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    diff: Diff = field(default_factory=Diff)
+    sections: int = 0
+    repeated_headers: int = 0
+    skipped_rows: int = 0  # blank in every mapped column, or classified as SKIP
+    fingerprint: str = ""
+    data: bytes = field(default=b"", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready counts and messages, e.g. for ``ImportBatch.summary``."""
+        return {
+            "rows": len(self.rows),
+            "errors": [e.to_json() for e in self.errors],
+            "warnings": [w.to_json() for w in self.warnings],
+            "sections": self.sections,
+            "repeated_headers": self.repeated_headers,
+            "skipped_rows": self.skipped_rows,
+            **self.diff.counts(),
+        }
+
+
+def build_preview(
+    data: bytes,
+    filename: str,
+    spec: ImportSpec,
+    context: Mapping[str, Any] | None = None,
+    mapping: ColumnMapping | None = None,
+) -> Preview:
+    """Read the file, map its columns (suggesting a mapping if none is given) and validate every row."""
+    context = context or {}
+    sheet = read_sheet(data, filename, mapping.sheet if mapping else None)
+    if mapping is None or not mapping.columns:
+        mapping = suggest_mapping(sheet, spec, mapping)
+    mapping.sheet = sheet.name
+    preview = Preview(spec.name, filename, sheet.name, mapping, data=data)
+    existing = {str(k): v for k, v in spec.existing(context).items()}
+    _validate(preview, sheet, spec, context, existing)
+    preview.fingerprint = fingerprint(data, spec, mapping, existing)
+    return preview
+
+
+def fingerprint(data: bytes, spec: ImportSpec, mapping: ColumnMapping, existing: Mapping[str, Any]) -> str:
+    """Changes when the file, the mapping or the existing records change: a preview of other data is stale."""
+    state = {
+        "spec": spec.name,
+        "file": hashlib.sha256(data).hexdigest(),
+        "mapping": mapping.to_json(),
+        "existing": {key: {f: comparable(v) for f, v in values.items()} for key, values in existing.items()},
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --- Rows ---------------------------------------------------------------------------------------------------------
+
+
+def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existing) -> None:
+    header_index = find_header(sheet, spec, preview.mapping)
+    if header_index is None:
+        labels = ", ".join(f"“{f.label}”" for f in spec.fields if f.required) or f"“{spec.key_field.label}”"
+        preview.errors.append(
+            RowError(
+                0,
+                _("No header row found: none of the first %(count)s rows names the columns %(labels)s.")
+                % {"count": HEADER_SCAN_ROWS, "labels": labels},
+            )
+        )
+        return
+    header = sheet.rows[header_index]
+    preview.mapping.header_row = header[0].row
+    columns = preview.mapping.fields_by_column(header)
+    mapped = set(columns.values())
+    for f in spec.fields:
+        if (f.required or f.name == spec.key) and f.name not in mapped and f.name != spec.section_field:
+            preview.errors.append(
+                RowError(0, _("No column is mapped to “%(field)s”, which is required.") % {"field": f.label})
+            )
+    if preview.errors:
+        return
+
+    header_text = {cell.column: normalise(cell.text) for cell in header}
+    fields = {name: spec.field(name) for name in mapped}
+    # Built once per preview: reference lookups (one query each) and choice words (labels in every language).
+    helpers: dict[str, Any] = {name: f.choice_index() for name, f in fields.items() if f.type == FieldType.CHOICE}
+    helpers.update(
+        {name: f.resolver(context) for name, f in fields.items() if f.type == FieldType.REFERENCE and f.resolver}
+    )
+    section = ""
+    keys: dict[str, int] = {}  # key → first row
+    numeric_keys: list[tuple[Decimal, str, int, bool]] = []  # value, key, row, stored as a number
+
+    for cells in sheet.rows[header_index + 1 :]:
+        by_field = {columns[c.column]: c for c in cells if c.column in columns}
+        if not any(not c.is_empty for c in by_field.values()):
+            preview.skipped_rows += 1
+            continue
+        repeats = sum(1 for c in by_field.values() if c.text and normalise(c.text) == header_text.get(c.column))
+        if repeats * 2 >= len(columns):  # a header repeated on a later page or block
+            preview.repeated_headers += 1
+            continue
+        kind = spec.classify(by_field, spec)
+        if kind == RowKind.SKIP:
+            preview.skipped_rows += 1
+            continue
+        if kind == RowKind.SECTION:
+            section = next(c.text for c in sorted(by_field.values(), key=lambda c: c.column) if c.text)
+            preview.sections += 1
+            continue
+
+        number = cells[0].row
+        row_errors: list[RowError] = []
+        values: dict[str, Any] = {}
+        for name, f in fields.items():
+            cell = by_field.get(name) or Cell("", None, CellKind.EMPTY, "", number, _column_of(columns, name))
+            value, message = _convert(f, cell, helpers.get(name), required=f.required or name == spec.key)
+            if message:
+                row_errors.append(RowError(number, message, column_letter(cell.column), name))
+            else:
+                values[name] = value
+        if spec.section_field and not values.get(spec.section_field):
+            values[spec.section_field] = section
+
+        key = values.get(spec.key, "")
+        key_cell = by_field.get(spec.key)
+        if key_cell is not None and key_cell.kind == CellKind.NUMBER and key:
+            _flag_numeric_key(preview, key_cell, key, spec.key)
+        if key:
+            if key in keys:
+                row_errors.append(
+                    RowError(
+                        number,
+                        _("ID %(id)s appears on rows %(first)s and %(row)s.")
+                        % {"id": key, "first": keys[key], "row": number},
+                        column_letter(key_cell.column) if key_cell else "",
+                        spec.key,
+                    )
+                )
+            else:
+                keys[key] = number
+                if _PLAIN_NUMBER.match(key):
+                    numeric_keys.append((Decimal(key), key, number, key_cell.kind == CellKind.NUMBER))
+
+        if not row_errors and spec.clean_row:
+            try:
+                spec.clean_row(values, context)
+            except ValidationError as exc:
+                row_errors.extend(_row_validation_errors(exc, number, columns))
+        if row_errors:
+            preview.errors.extend(row_errors)
+        else:
+            preview.rows.append(ImportRow(number, key, values, by_field))
+
+    preview.errors.extend(_numeric_collisions(numeric_keys, spec))
+    preview.errors.sort(key=lambda e: (e.row, e.column))
+    compared = sorted(mapped | ({spec.section_field} if spec.section_field else set()))
+    preview.diff = compute_diff(preview.rows, existing, spec, compared, seen_keys=set(keys))
+
+
+def _column_of(columns: Mapping[int, str], name: str) -> int:
+    return next((column for column, field_name in columns.items() if field_name == name), 0)
+
+
+def _row_validation_errors(exc: ValidationError, number: int, columns) -> list[RowError]:
+    if hasattr(exc, "error_dict"):
+        return [
+            RowError(number, " ".join(messages), column_letter(_column_of(columns, name)), name)
+            for name, messages in exc.message_dict.items()
+        ]
+    return [RowError(number, message) for message in exc.messages]
+
+
+def _flag_numeric_key(preview: Preview, cell: Cell, key: str, key_field: str) -> None:
+    """An ID Excel stored as a number may not be what was typed (1.10 becomes 1.1): ask a person."""
+    if isinstance(cell.raw, int | float) and float(cell.raw).is_integer() and key == str(int(cell.raw)):
+        return  # a whole number shown as such (7) is what was typed
+    example = key + "0" if "." in key else key + ".0"
+    preview.warnings.append(
+        RowError(
+            cell.row,
+            _(
+                "Excel stored the ID %(id)s as a number, so it may have been typed differently (for example "
+                "%(example)s). Check it, or format the ID column as text and type the IDs again."
+            )
+            % {"id": key, "example": example},
+            column_letter(cell.column),
+            key_field,
+        )
+    )
+
+
+def _numeric_collisions(numeric_keys: Sequence[tuple[Decimal, str, int, bool]], spec: ImportSpec) -> list[RowError]:
+    """Refuse a numeric ID equal in value to another ID (numeric 1.1 and text 1.10): it may be the same one."""
+    by_value: dict[Decimal, list[tuple[str, int, bool]]] = {}
+    for value, key, row, stored_as_number in numeric_keys:
+        by_value.setdefault(value, []).append((key, row, stored_as_number))
+    errors = []
+    for group in by_value.values():
+        for key, row, stored_as_number in group:
+            if not stored_as_number:
+                continue
+            for other_key, other_row, _other_numeric in group:
+                if other_row != row:
+                    errors.append(
+                        RowError(
+                            row,
+                            _(
+                                "Excel stored the ID %(id)s as a number, so it cannot be told apart from ID "
+                                "%(other)s on row %(other_row)s. Format the ID column as text and type the ID again."
+                            )
+                            % {"id": key, "other": other_key, "other_row": other_row},
+                            field=spec.key,
+                        )
+                    )
+    return errors
+
+
+# --- Cells --------------------------------------------------------------------------------------------------------
+
+
+def _convert(f: Field, cell: Cell, helper, *, required: bool) -> tuple[Any, str]:
+    """The cleaned value of one cell, or an error message. ``helper``: the choice index or the resolver."""
+    if cell.kind == CellKind.ERROR:
+        return None, _("The cell shows the Excel error %(error)s.") % {"error": cell.text}
+    if cell.is_empty:
+        if required:
+            return None, _("“%(field)s” is required.") % {"field": f.label}
+        return ("" if f.type in _TEXT_TYPES else None), ""
+    try:
+        value = _CONVERTERS[f.type](f, cell, helper)
+        if f.max_length and isinstance(value, str) and len(value) > f.max_length:
+            raise ValidationError(
+                _("At most %(max)s characters (this has %(length)s).") % {"max": f.max_length, "length": len(value)}
+            )
+        for validator in f.validators:
+            validator(value)
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)
+    return value, ""
+
+
+def _text(f: Field, cell: Cell, resolver) -> str:
+    return cell.text
+
+
+def _choice(f: Field, cell: Cell, index) -> str:
+    value = index.get(normalise(cell.text))
+    if value is None:
+        allowed = ", ".join(str(label) for _value, label in f.choices)
+        raise ValidationError(
+            _("Unknown %(field)s “%(value)s”. Allowed: %(allowed)s.")
+            % {"field": str(f.label).lower(), "value": cell.text, "allowed": allowed}
+        )
+    return value
+
+
+def _number_text(cell: Cell) -> str:
+    return cell.text.replace(" ", "").replace("\u2009", "").replace("\u202f", "")
+
+
+def _int(f: Field, cell: Cell, resolver) -> int:
+    if cell.kind == CellKind.NUMBER and float(cell.raw).is_integer():
+        return int(cell.raw)
+    text = _number_text(cell)
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    raise ValidationError(_("“%(value)s” is not a whole number.") % {"value": cell.text})
+
+
+def _decimal(f: Field, cell: Cell, resolver) -> Decimal:
+    if cell.kind == CellKind.NUMBER:
+        return Decimal(repr(cell.raw)) if isinstance(cell.raw, float) else Decimal(cell.raw)
+    text = _number_text(cell)
+    if "," in text and "." in text:  # 1.234,50 or 1,234.50: the last one is the decimal separator
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "")
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": cell.text}) from None
+
+
+def _date(f: Field, cell: Cell, resolver) -> date:
+    if isinstance(cell.raw, datetime):
+        return cell.raw.date()
+    if isinstance(cell.raw, date):
+        return cell.raw
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cell.text, pattern).date()  # noqa: DTZ007 - a calendar date, no time zone
+        except ValueError:
+            continue
+    raise ValidationError(_("“%(value)s” is not a date; use 31.12.2026 or 2026-12-31.") % {"value": cell.text})
+
+
+def _bool(f: Field, cell: Cell, resolver) -> bool:
+    if isinstance(cell.raw, bool):
+        return cell.raw
+    word = normalise(cell.text)
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValidationError(_("“%(value)s” is not yes or no.") % {"value": cell.text})
+
+
+def _email(f: Field, cell: Cell, resolver) -> str:
+    validate_email(cell.text)
+    return cell.text.lower()
+
+
+def _reference(f: Field, cell: Cell, resolver) -> Any:
+    found = resolver(cell.text) if resolver else None
+    if found is None:
+        raise ValidationError(
+            _("No %(field)s matches “%(value)s”.") % {"field": str(f.label).lower(), "value": cell.text}
+        )
+    return found
+
+
+_TEXT_TYPES = {FieldType.TEXT, FieldType.ID, FieldType.CHOICE, FieldType.EMAIL}
+_CONVERTERS = {
+    FieldType.TEXT: _text,
+    FieldType.ID: _text,
+    FieldType.CHOICE: _choice,
+    FieldType.INT: _int,
+    FieldType.DECIMAL: _decimal,
+    FieldType.DATE: _date,
+    FieldType.BOOL: _bool,
+    FieldType.EMAIL: _email,
+    FieldType.REFERENCE: _reference,
+}
