@@ -13,15 +13,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from kompass.core.imports.reader import column_letter
+from kompass.core.imports.reader import _FORMULA_START, column_letter
 from kompass.core.imports.spec import Field, FieldType, ImportSpec
 
 __all__ = ["Column", "columns_for", "export_csv", "export_xlsx", "iter_csv", "write_xlsx"]
 
 _WIDTHS = {FieldType.ID: 14, FieldType.TEXT: 60, FieldType.DATE: 12, FieldType.BOOL: 8, FieldType.INT: 10}
-_FORMULA_START = ("=", "+", "@")  # a cell starting with these is a formula to a spreadsheet
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class Column:
 
 def columns_for(spec: ImportSpec, extra: Sequence[tuple[Any, str]] = ()) -> list[Column]:
     """The spec's fields in order, then ``extra`` (header, row key) columns such as status and evidence."""
-    columns = [Column(str(f.label), f.name, f, _WIDTHS.get(f.type, 24)) for f in spec.fields]
-    columns += [Column(str(header), name) for header, name in extra]
+    columns = [Column(capfirst(str(f.label)), f.name, f, _WIDTHS.get(f.type, 24)) for f in spec.fields]
+    columns += [Column(capfirst(str(header)), name) for header, name in extra]
     return columns
 
 

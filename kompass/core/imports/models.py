@@ -77,9 +77,12 @@ class ImportBatch(models.Model):
 
     @classmethod
     def remembered_mapping(cls, kind: str, scope: str = "") -> ColumnMapping | None:
-        """The mapping of the last applied import of this kind and scope (e.g. the same contract)."""
+        """The columns of the last applied import of this kind and scope (e.g. the same contract).
+
+        Only the header names → fields: the sheet and the header row are found again in the new file.
+        """
         last = cls.objects.filter(kind=kind, scope=scope, status=cls.Status.APPLIED).order_by("-applied").first()
-        return ColumnMapping.from_json(last.mapping) if last else None
+        return ColumnMapping(columns=ColumnMapping.from_json(last.mapping).columns) if last else None
 
     def read(self) -> bytes:
         with self.file.open("rb") as handle:

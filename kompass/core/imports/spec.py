@@ -77,6 +77,7 @@ class Field:
     resolver: ResolverFactory | None = None
     max_length: int | None = None
     validators: Sequence[Callable[[Any], None]] = ()  # raise ValidationError; run on the cleaned value
+    default: Any = None  # the value of an empty cell; None means "" for text types and None for the others
 
     def header_names(self) -> set[str]:
         """Normalised names this field answers to: its name, its label in every language, its synonyms."""

@@ -313,6 +313,8 @@ def _convert(f: Field, cell: Cell, helper, *, required: bool) -> tuple[Any, str]
     if cell.is_empty:
         if required:
             return None, _("“%(field)s” is required.") % {"field": f.label}
+        if f.default is not None:
+            return f.default, ""
         return ("" if f.type in _TEXT_TYPES else None), ""
     try:
         value = _CONVERTERS[f.type](f, cell, helper)
