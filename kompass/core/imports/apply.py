@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kompass.core.imports.spec import ImportSpec
 from kompass.core.imports.validate import Preview, build_preview
@@ -49,9 +50,14 @@ def apply_import(
                 fresh,
             )
         if fresh.errors:
+            count = len(fresh.errors)
             raise ImportRefused(
-                _("Nothing was imported: fix the %(count)s errors and upload the file again.")
-                % {"count": len(fresh.errors)},
+                ngettext(
+                    "Nothing was imported: fix the error and upload the file again.",
+                    "Nothing was imported: fix the %(count)s errors and upload the file again.",
+                    count,
+                )
+                % {"count": count},
                 fresh,
             )
         if fresh.warnings and not accept_warnings:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kompass.core.imports.apply import ImportRefused, apply_import
@@ -27,35 +27,40 @@ class ImportBatch(models.Model):
     """An uploaded file for one kind of import (``spec.name``), its mapping, its preview and its outcome."""
 
     class Status(models.TextChoices):
-        PREVIEWED = "previewed", _("Previewed")
-        APPLIED = "applied", _("Applied")
-        FAILED = "failed", _("Failed")
+        PREVIEWED = "previewed", pgettext_lazy("import", "Previewed")
+        APPLIED = "applied", pgettext_lazy("import", "Applied")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
 
     kind = models.CharField(_("kind"), max_length=100)
     scope = models.CharField(
-        _("scope"), max_length=100, blank=True, help_text=_("What the import is for, e.g. contract:12.")
+        pgettext_lazy("import", "scope"),
+        max_length=100,
+        blank=True,
+        help_text=_("What the import is for, e.g. contract:12."),
     )
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
-    file_name = models.CharField(_("file name"), max_length=255)
+    file = models.FileField(pgettext_lazy("import", "file"), upload_to="imports/%Y/%m/")
+    file_name = models.CharField(pgettext_lazy("import", "file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
-    fingerprint = models.CharField(_("preview fingerprint"), max_length=64, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED)
-    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    mapping = models.JSONField(pgettext_lazy("import", "column mapping"), default=dict, blank=True)
+    fingerprint = models.CharField(pgettext_lazy("import", "preview fingerprint"), max_length=64, blank=True)
+    status = models.CharField(
+        pgettext_lazy("import", "status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    summary = models.JSONField(pgettext_lazy("import", "summary"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
+        verbose_name=pgettext_lazy("import", "uploaded by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    created = models.DateTimeField(_("uploaded"), auto_now_add=True)
-    applied = models.DateTimeField(_("applied"), null=True, blank=True)
+    created = models.DateTimeField(pgettext_lazy("import", "uploaded"), auto_now_add=True)
+    applied = models.DateTimeField(pgettext_lazy("import", "applied"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("import")
-        verbose_name_plural = _("imports")
+        verbose_name = pgettext_lazy("import", "import")
+        verbose_name_plural = pgettext_lazy("import", "imports")
         ordering = ["-created"]
         indexes = [models.Index(fields=["kind", "scope", "-created"], name="core_import_kind_scope")]
 
