@@ -42,6 +42,12 @@ def requirement_spec(**overrides):
     return ImportSpec(**{**options, **overrides})
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
 SPEC = requirement_spec()
 HEADER = ["Krav-ID", "Kravtekst", "Status", "Frist"]
 
