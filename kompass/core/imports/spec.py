@@ -36,9 +36,11 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 def normalise(text: str) -> str:
     """Header names and choice words without case, diacritics, spaces or punctuation ("Krav-ID:" ≈ "krav id")."""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold().translate(_FOLD))
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _NON_WORD.sub("", stripped)
+    folded = str(text).casefold()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded.translate(_FOLD))
+        folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _NON_WORD.sub("", folded)
 
 
 class FieldType(StrEnum):

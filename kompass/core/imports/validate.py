@@ -34,6 +34,7 @@ from kompass.core.imports.spec import (
 
 __all__ = ["ImportRow", "Preview", "RowError", "build_preview"]
 
+SUMMARY_MESSAGES = 200  # a summary keeps this many errors and warnings; the preview itself has them all
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _TRUE = {"ja", "j", "yes", "y", "true", "sann", "1", "x"}
 _FALSE = {"nei", "n", "no", "false", "usann", "0"}
@@ -97,11 +98,13 @@ class Preview:
         return not self.errors
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready counts and messages, e.g. for ``ImportBatch.summary``."""
+        """JSON-ready counts and the first messages, e.g. for ``ImportBatch.summary``."""
         return {
             "rows": len(self.rows),
-            "errors": [e.to_json() for e in self.errors],
-            "warnings": [w.to_json() for w in self.warnings],
+            "error_count": len(self.errors),
+            "warning_count": len(self.warnings),
+            "errors": [e.to_json() for e in self.errors[:SUMMARY_MESSAGES]],
+            "warnings": [w.to_json() for w in self.warnings[:SUMMARY_MESSAGES]],
             "sections": self.sections,
             "repeated_headers": self.repeated_headers,
             "skipped_rows": self.skipped_rows,
@@ -121,7 +124,7 @@ def build_preview(
     sheet = read_sheet(data, filename, mapping.sheet if mapping else None)
     if mapping is None or not mapping.columns:
         mapping = suggest_mapping(sheet, spec, mapping)
-    mapping.sheet = sheet.name
+    mapping = ColumnMapping(dict(mapping.columns), sheet.name, mapping.header_row)  # the caller's stays as it was
     preview = Preview(spec.name, filename, sheet.name, mapping, data=data)
     existing = {str(k): v for k, v in spec.existing(context).items()}
     _validate(preview, sheet, spec, context, existing)
@@ -168,6 +171,7 @@ def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existin
         return
 
     header_text = {cell.column: normalise(cell.text) for cell in header}
+    longest_header = max((len(cell.text) for cell in header), default=0)
     fields = {name: spec.field(name) for name in mapped}
     # Built once per preview: reference lookups (one query each) and choice words (labels in every language).
     helpers: dict[str, Any] = {name: f.choice_index() for name, f in fields.items() if f.type == FieldType.CHOICE}
@@ -183,7 +187,11 @@ def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existin
         if not any(not c.is_empty for c in by_field.values()):
             preview.skipped_rows += 1
             continue
-        repeats = sum(1 for c in by_field.values() if c.text and normalise(c.text) == header_text.get(c.column))
+        repeats = sum(
+            1
+            for c in by_field.values()
+            if c.text and len(c.text) <= longest_header + 5 and normalise(c.text) == header_text.get(c.column)
+        )
         if repeats * 2 >= len(columns):  # a header repeated on a later page or block
             preview.repeated_headers += 1
             continue
