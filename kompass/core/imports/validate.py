@@ -83,6 +83,7 @@ class Preview:
     filename: str
     sheet: str
     mapping: ColumnMapping
+    header: list[Cell] = field(default_factory=list, repr=False)  # the header row's cells, for a mapping form
     rows: list[ImportRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
@@ -159,6 +160,7 @@ def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existin
         )
         return
     header = sheet.rows[header_index]
+    preview.header = header
     preview.mapping.header_row = header[0].row
     columns = preview.mapping.fields_by_column(header)
     mapped = set(columns.values())
