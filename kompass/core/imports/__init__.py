@@ -22,6 +22,19 @@ Domain apps (the contract register's requirements, the portfolio's systems and i
 6. **Export** ``export_xlsx(columns_for(spec, extra), rows)`` / ``iter_csv(...)``: the same columns, so an
    exported file imports again with no diff.
 
+The pages: :mod:`.forms` has ``UploadForm``, ``MappingForm`` (the sheet, and a field per header column)
+and ``ApplyForm`` (the fingerprint the person saw, "I have checked the flagged rows"); the includes
+``core/imports/upload.html``, ``mapping.html`` and ``preview.html`` render them. Apps add views and URLs.
+Tests build messy files with :mod:`.testing` (``make_xlsx(rows, merges=[...])``, ``make_csv(rows, encoding=...)``).
+
+A spec in brief (see :class:`ImportSpec` and :class:`Field`): ``fields`` with a ``type`` (text, id, choice,
+int, decimal, date, bool, email, reference), ``required``, header ``synonyms``, ``choices`` plus
+``choice_synonyms`` (e.g. "Åpen", "Ikke startet"), a ``resolver`` for references (``lookup_by(...)``),
+``validators`` and a ``default`` for empty cells; the ``key``; ``existing(context)`` giving
+``{key: {field: value}}`` with the values the fields produce (objects for references); ``apply(rows, diff,
+context)``; optionally ``classify`` (chapter rows), ``section_field`` and ``clean_row``. Only fields the file
+has a column for are compared and handed to ``apply``: a file without a status column changes no status.
+
 What the rows may look like (see :mod:`.reader` and :mod:`.validate` for the exact rules): title rows
 above the header, the header repeated further down (skipped), blank lines (skipped), merged cells (the
 value is copied down, not across), chapter rows without an ID (``RowKind.SECTION``; their text is

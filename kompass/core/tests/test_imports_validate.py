@@ -226,8 +226,11 @@ def test_typed_fields_report_the_cell():
 
 
 def test_excel_error_cells_are_errors():
-    preview = preview_of([HEADER, ["1.1", "=1/0"]])  # openpyxl leaves no cached value: the cell is empty
-    assert messages(preview.errors) == ["Row 2, column B: “Text” is required."]
+    preview = preview_of([HEADER, ["1.1", "#N/A"], ["1.2", "=1/0"]])  # a formula never calculated has no value
+    assert messages(preview.errors) == [
+        "Row 2, column B: The cell shows the Excel error #N/A.",
+        "Row 3, column B: “Text” is required.",
+    ]
 
 
 def test_clean_row_errors_name_the_field():
