@@ -111,7 +111,8 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text  # no formula injection when opened in Excel
+    # No formula injection when opened in Excel; a leading apostrophe is escaped too, so the reader can undo it.
+    return "'" + text if text.startswith((*_FORMULA_START, "'")) else text
 
 
 def iter_csv(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], delimiter: str = ";") -> Iterator[str]:

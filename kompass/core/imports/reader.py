@@ -15,7 +15,7 @@ Decisions:
   chapter title merged over A5:D5 stays in A5, so it never lands in an ID column. Copied cells are
   marked ``merged=True``.
 * **Formulas** are read as their last calculated value (``data_only=True``). In CSV, a leading apostrophe
-  before ``=``, ``+`` or ``@`` (how the export keeps such text from being run as a formula) is dropped.
+  before ``=``, ``+``, ``@`` or ``'`` (how the export keeps such text from being run as a formula) is dropped.
 * **Numbers**: ``text`` is what Excel would show for the common number formats (``0``, ``0.00``,
   ``#,##0``, percentages) and otherwise the shortest form of the value (``1.1``, ``7``). The raw value
   is kept, so callers can tell an ID that Excel turned into a number from one stored as text.
@@ -51,6 +51,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 _FORMULA_START = ("=", "+", "@")  # text starting with these is a formula to a spreadsheet
+_CSV_ESCAPED = "=+@'"  # a CSV export puts an apostrophe before text starting with one of these
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace except line breaks (includes NBSP, thin space, tabs)
 
 
@@ -269,8 +270,8 @@ def _read_csv(data: bytes, name: str) -> Sheet:
             cells = []
             for column, value in enumerate(values, start=1):
                 cleaned = clean_text(value)
-                if cleaned[:1] == "'" and cleaned[1:2] in _FORMULA_START:
-                    cleaned = cleaned[1:]  # our export's (and Excel's) text escape for a leading = + @
+                if cleaned[:1] == "'" and cleaned[1:2] and cleaned[1] in _CSV_ESCAPED:
+                    cleaned = cleaned[1:]  # the export's escape for text starting with = + @ (or ')
                 kind = CellKind.TEXT if cleaned else CellKind.EMPTY
                 cells.append(Cell(cleaned, value, kind, "", number, column))
             if any(not cell.is_empty for cell in cells):

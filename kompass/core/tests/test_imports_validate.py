@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kompass.core.imports import (
     ColumnMapping,
@@ -14,9 +16,14 @@ from kompass.core.imports import (
     ImportSpec,
     RowKind,
     build_preview,
+    columns_for,
+    export_csv,
+    export_xlsx,
+    normalise,
     read_sheet,
     suggest_mapping,
 )
+from kompass.core.imports.reader import clean_text
 from kompass.core.imports.testing import Formatted, make_csv, make_xlsx
 
 STATUSES = [("open", "Open"), ("in_progress", "In progress"), ("done", "Done")]
@@ -330,3 +337,28 @@ def test_the_fingerprint_covers_file_mapping_and_existing_records():
 def test_a_spec_must_name_its_key_among_its_fields(bad_key):
     with pytest.raises(ValueError, match="key"):
         requirement_spec(key=bad_key)
+
+
+# --- Export → import round trip, for any text ---------------------------------------------------------------------
+
+ROUND_TRIP = ImportSpec(
+    name="test.round_trip",
+    fields=[Field("ref", "ID", FieldType.ID), Field("text", "Text")],
+    key="ref",
+    existing=lambda context: context["existing"],
+    apply=lambda rows, diff, context: None,
+)
+_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn"), whitelist_characters="\n"), max_size=40)
+_KEYS = _TEXT.map(clean_text).filter(lambda key: key and normalise(key) not in {"id", "text"})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.dictionaries(_KEYS, _TEXT, min_size=1, max_size=8), fmt=st.sampled_from(["xlsx", "csv"]))
+def test_any_text_survives_export_and_import(records, fmt):
+    rows = [{"ref": key, "text": text} for key, text in records.items()]
+    columns = columns_for(ROUND_TRIP)
+    data = export_xlsx(columns, rows) if fmt == "xlsx" else export_csv(columns, rows, delimiter=",")
+    existing = {row["ref"]: row for row in rows}
+    preview = build_preview(data, f"export.{fmt}", ROUND_TRIP, {"existing": existing})
+    assert preview.errors == [] and preview.warnings == []
+    assert preview.diff.counts() == {"added": 0, "changed": 0, "removed": 0, "unchanged": len(rows)}
