@@ -8,7 +8,7 @@ flags for a person (an ID that Excel stored as a number) and must be accepted be
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -182,7 +182,7 @@ def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existin
     )
     section = ""
     keys: dict[str, int] = {}  # key → first row
-    numeric_keys: list[tuple[Decimal, str, int, bool]] = []  # value, key, row, stored as a number
+    numeric_keys: list[tuple[Decimal, str, int, str, bool]] = []  # value, key, row, column, stored as a number
 
     for cells in sheet.rows[header_index + 1 :]:
         by_field = {columns[c.column]: c for c in cells if c.column in columns}
@@ -237,7 +237,8 @@ def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existin
             else:
                 keys[key] = number
                 if _PLAIN_NUMBER.match(key):
-                    numeric_keys.append((Decimal(key), key, number, key_cell.kind == CellKind.NUMBER))
+                    stored_as_number = key_cell.kind == CellKind.NUMBER
+                    numeric_keys.append((Decimal(key), key, number, column_letter(key_cell.column), stored_as_number))
 
         if not row_errors and spec.clean_row:
             try:
@@ -249,7 +250,7 @@ def _validate(preview: Preview, sheet: Sheet, spec: ImportSpec, context, existin
         else:
             preview.rows.append(ImportRow(number, key, values, by_field))
 
-    preview.errors.extend(_numeric_collisions(numeric_keys, spec))
+    preview.errors.extend(_numeric_collisions(numeric_keys, existing, spec))
     preview.errors.sort(key=lambda e: (e.row, e.column))
     compared = sorted(mapped | ({spec.section_field} if spec.section_field else set()))
     preview.diff = compute_diff(preview.rows, existing, spec, compared, seen_keys=set(keys))
@@ -287,29 +288,35 @@ def _flag_numeric_key(preview: Preview, cell: Cell, key: str, key_field: str) ->
     )
 
 
-def _numeric_collisions(numeric_keys: Sequence[tuple[Decimal, str, int, bool]], spec: ImportSpec) -> list[RowError]:
-    """Refuse a numeric ID equal in value to another ID (numeric 1.1 and text 1.10): it may be the same one."""
-    by_value: dict[Decimal, list[tuple[str, int, bool]]] = {}
-    for value, key, row, stored_as_number in numeric_keys:
-        by_value.setdefault(value, []).append((key, row, stored_as_number))
+def _numeric_collisions(numeric_keys, existing: Mapping[str, Any], spec: ImportSpec) -> list[RowError]:
+    """Refuse a numeric ID equal in value to another ID (numeric 1.1 and text 1.10): it may be the same one.
+
+    The other ID may be on another row or an existing record's (imported as text earlier).
+    """
+    by_value: dict[Decimal, list[tuple[str, int]]] = {}
+    for value, key, row, _column, _stored_as_number in numeric_keys:
+        by_value.setdefault(value, []).append((key, row))
+    for key in existing:
+        if _PLAIN_NUMBER.match(key):
+            by_value.setdefault(Decimal(key), []).append((key, 0))
     errors = []
-    for group in by_value.values():
-        for key, row, stored_as_number in group:
-            if not stored_as_number:
-                continue
-            for other_key, other_row, _other_numeric in group:
-                if other_row != row:
-                    errors.append(
-                        RowError(
-                            row,
-                            _(
-                                "Excel stored the ID %(id)s as a number, so it cannot be told apart from ID "
-                                "%(other)s on row %(other_row)s. Format the ID column as text and type the ID again."
-                            )
-                            % {"id": key, "other": other_key, "other_row": other_row},
-                            field=spec.key,
-                        )
-                    )
+    for value, key, row, column, stored_as_number in numeric_keys:
+        if not stored_as_number:
+            continue
+        for other_key, other_row in by_value[value]:
+            if other_key == key:
+                continue  # the same text: this row itself, or the existing record it updates
+            if other_row:
+                message = _(
+                    "Excel stored the ID %(id)s as a number, so it cannot be told apart from ID "
+                    "%(other)s on row %(other_row)s. Format the ID column as text and type the ID again."
+                ) % {"id": key, "other": other_key, "other_row": other_row}
+            else:
+                message = _(
+                    "Excel stored the ID %(id)s as a number, so it cannot be told apart from the existing ID "
+                    "%(other)s. Format the ID column as text and type the ID again."
+                ) % {"id": key, "other": other_key}
+            errors.append(RowError(row, message, column, spec.key))
     return errors
 
 

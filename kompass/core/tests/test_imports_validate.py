@@ -140,10 +140,24 @@ def test_an_id_excel_stored_as_a_number_is_flagged_not_guessed():
 def test_a_numeric_id_that_may_be_another_id_is_refused():
     preview = preview_of([HEADER, [1.1, "numeric"], ["1.10", "text"], ["1.1 ", "text, once more"]])
     assert messages(preview.errors) == [
-        "Row 2: Excel stored the ID 1.1 as a number, so it cannot be told apart from ID 1.10 on row 3. "
+        "Row 2, column A: Excel stored the ID 1.1 as a number, so it cannot be told apart from ID 1.10 on row 3. "
         "Format the ID column as text and type the ID again.",
         "Row 4, column A: ID 1.1 appears on rows 2 and 4.",
     ]
+
+
+def test_a_numeric_id_that_may_be_an_existing_id_is_refused():
+    existing = {"1.10": {"ref": "1.10", "text": "a"}, "2": {"ref": "2", "text": "b"}, "3.5": {"ref": "3.5"}}
+    preview = preview_of(
+        [HEADER, [1.1, "a"], [2, "b"], [3.5, "c"], [7, "007 in Excel"]], context={"existing": existing}
+    )
+    assert messages(preview.errors) == [
+        "Row 2, column A: Excel stored the ID 1.1 as a number, so it cannot be told apart from the existing ID 1.10. "
+        "Format the ID column as text and type the ID again."
+    ]
+    existing = {"007": {"ref": "007", "text": "x"}}
+    preview = preview_of([HEADER, [7, "Excel dropped the zeros"]], context={"existing": existing})
+    assert [e.row for e in preview.errors] == [2]
 
 
 def test_text_ids_that_only_look_alike_are_different_ids():
