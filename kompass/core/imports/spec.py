@@ -13,9 +13,11 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.translation import gettext
 
-from kompass.core.imports.reader import Cell, Sheet
+from kompass.core.imports.reader import Cell, Sheet, clean_text
 
 __all__ = [
     "ColumnMapping",
@@ -61,7 +63,8 @@ class RowKind(StrEnum):
     SKIP = "skip"
 
 
-#: ``resolver(context)`` returns a function that turns a cell's text into an object, or None if unknown.
+#: ``resolver(context)`` returns a function that turns a cell's text into an object, None if unknown, or
+#: raises ``ValidationError`` with a message for the person (e.g. an ambiguous match).
 ResolverFactory = Callable[[Mapping[str, Any]], Callable[[str], Any]]
 
 
@@ -110,19 +113,33 @@ def _in_every_language(text: Any) -> list[str]:
     return words
 
 
+_AMBIGUOUS = object()
+
+
 def lookup_by(queryset: Callable[[Mapping[str, Any]], Iterable[Any]], *attributes: str) -> ResolverFactory:
-    """A resolver matching a cell against ``attributes`` of the objects (case- and diacritics-insensitive).
+    """A resolver matching a cell against ``attributes`` of the objects, ignoring case and extra spaces.
 
     The objects are read once per preview: ``lookup_by(lambda ctx: Agency.objects.all(), "short_code", "name")``.
+    Punctuation counts (``ola.n@`` is not ``olan@``); a text that fits two objects is refused, not guessed.
     """
 
     def factory(context: Mapping[str, Any]) -> Callable[[str], Any]:
         index: dict[str, Any] = {}
         for obj in queryset(context):
             for attribute in attributes:
-                index.setdefault(normalise(getattr(obj, attribute) or ""), obj)
-        index.pop("", None)
-        return lambda text: index.get(normalise(text))
+                key = clean_text(str(getattr(obj, attribute) or "")).casefold()
+                if key:
+                    index[key] = obj if index.get(key, obj) == obj else _AMBIGUOUS
+
+        def resolve(text: str) -> Any:
+            found = index.get(clean_text(text).casefold())
+            if found is _AMBIGUOUS:
+                raise ValidationError(
+                    gettext("More than one match for “%(value)s”; use a value that is unique.") % {"value": text}
+                )
+            return found
+
+        return resolve
 
     return factory
 

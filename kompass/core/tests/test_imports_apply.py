@@ -312,9 +312,19 @@ def test_systems_resolve_references_and_report_unknown_ones(alfa, owner):
         ["Visma", "middels", owner.full_name],
         ["Ukjent", "Lav", "nobody@example.no"],
     ]
+    User.objects.create_user("ola.n@example.no", full_name="Ola Nordmann")
+    User.objects.create_user("olan@example.no", full_name="Ola Nordmann")
+    rows += [["Lønn", "Høy", "ola.n@example.no"], ["Arkiv", "Lav", "ola nordmann"]]
     preview = build_preview(make_xlsx(rows), "systemer.xlsx", SYSTEMS, {"agency": alfa})
-    assert [str(e) for e in preview.errors] == ["Row 4, column C: No system owner matches “nobody@example.no”."]
-    assert [(r.key, r.values["system_owner"]) for r in preview.rows] == [("Gerica", owner), ("Visma", owner)]
+    assert [str(e) for e in preview.errors] == [
+        "Row 4, column C: No system owner matches “nobody@example.no”.",
+        "Row 6, column C: More than one match for “ola nordmann”; use a value that is unique.",
+    ]
+    assert [(r.key, r.values["system_owner"].email) for r in preview.rows] == [
+        ("Gerica", owner.email),
+        ("Visma", owner.email),
+        ("Lønn", "ola.n@example.no"),
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
