@@ -361,3 +361,6 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"
+
+
+from kompass.core.imports.models import ImportBatch  # noqa: E402, F401  (the import machinery's model)
