@@ -231,10 +231,11 @@ def run_due(now: datetime | None = None) -> list[str]:
 
     now = now or timezone.now()
     ran = []
-    for name, row in _plan(now).items():
+    rows = _plan(now)
+    for name, job in list(JOBS.items()):  # in registration order
+        row = rows[name]
         if row.next_run_at > now:
             continue
-        job = JOBS[name]
         # Claim the slot first (at most once per slot): only one process moves next_run_at on from this value.
         claimed = ScheduledJob.objects.filter(pk=row.pk, next_run_at=row.next_run_at).update(
             next_run_at=job.schedule.next_after(now), last_started_at=now, last_status=ScheduledJob.Status.RUNNING

@@ -24,3 +24,13 @@ class ChoreEffect(models.Model):
 
     def __str__(self) -> str:
         return f"effect of chore {self.chore_id} by {self.worker}"
+
+
+class Tick(models.Model):
+    """One run of the test app's scheduled job, by the scheduler process ``pid``."""
+
+    pid = models.IntegerField()
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tick by {self.pid} at {self.at:%H:%M:%S.%f}"
