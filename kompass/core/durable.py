@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "PROCESSORS",
     "DurableWork",
+    "ProcessResult",
     "Processor",
     "autodiscover",
     "backoff_delay",
@@ -248,6 +249,10 @@ class ProcessResult:
     def claimed(self) -> int:
         return self.done + self.failed + self.lost
 
+    def __iadd__(self, other: ProcessResult) -> ProcessResult:
+        self.done, self.failed, self.lost = self.done + other.done, self.failed + other.failed, self.lost + other.lost
+        return self
+
 
 def process(
     model_or_qs,
@@ -307,11 +312,7 @@ class Processor:
         deadline = time.monotonic() + budget_seconds
         while True:
             batch = process(self.model, self.handler, worker_id, limit=self.batch_size, lease_seconds=lease_seconds)
-            total.done, total.failed, total.lost = (
-                total.done + batch.done,
-                total.failed + batch.failed,
-                total.lost + batch.lost,
-            )
+            total += batch
             if not batch.claimed or time.monotonic() >= deadline:
                 return total
 
