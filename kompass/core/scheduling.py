@@ -299,13 +299,14 @@ def current_lease():
 # ---------------------------------------------------------------------------------------------
 @periodic(seconds=settings.KOMPASS_HEARTBEAT_INTERVAL, name="core.heartbeat")
 def heartbeat() -> None:
-    """Record the scheduler's own heartbeat and ask the worker to prove it is alive."""
+    """Record the scheduler's own heartbeat and ask each queue's worker to prove it is alive."""
     from kompass.core.models import Heartbeat
     from kompass.core.tasks import worker_heartbeat
 
     now = timezone.now()
     Heartbeat.objects.update_or_create(name="scheduler", defaults={"seen": now, "detail": ""})
-    worker_heartbeat.enqueue(now.isoformat())
+    for queue in settings.TASK_QUEUES:
+        worker_heartbeat.using(queue_name=queue).enqueue(now.isoformat(), queue)
 
 
 @periodic(seconds=settings.KOMPASS_DURABLE_DRAIN_INTERVAL, name="core.durable_drain")
