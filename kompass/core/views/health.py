@@ -72,4 +72,4 @@ def healthz(request):
 
 
 def _iso(moment) -> str | None:
-    return timezone.localtime(moment).isoformat() if moment else None
+    return moment.isoformat() if moment else None
