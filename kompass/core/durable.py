@@ -357,9 +357,19 @@ def drain() -> list[str]:
     from kompass.core.tasks import process_durable
 
     autodiscover()
+    waiting = _waiting_labels(process_durable.module_path)
     enqueued = []
     for label, entry in sorted(PROCESSORS.items()):
-        if entry.has_work():
+        # A task still waiting for its worker will pick these rows up: adding another only piles up.
+        if label not in waiting and entry.has_work():
             process_durable.using(queue_name=entry.queue).enqueue(label)
             enqueued.append(label)
     return enqueued
+
+
+def _waiting_labels(task_path: str) -> set[str]:
+    """Labels of ``process_durable`` tasks not yet started in the database task queue (django-tasks-db)."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(status="READY", task_path=task_path).values_list("args_kwargs", flat=True)
+    return {str(task["args"][0]) for task in waiting if task.get("args")}

@@ -233,6 +233,7 @@ def test_drain_enqueues_on_the_processors_queue_and_a_worker_processes_the_rows(
     assert durable.drain() == []  # nothing due, nothing enqueued
     chores(5)
     assert durable.drain() == ["durable_test.chore"]
+    assert durable.drain() == []  # the first task has not run yet: no pile-up
     call_command("db_worker", batch=True, startup_delay=False, reload=False, queue_name="default")
     assert ChoreEffect.objects.count() == 0  # the task waits on its own queue
     call_command("db_worker", batch=True, startup_delay=False, reload=False, queue_name="vendors")
@@ -270,3 +271,23 @@ def test_a_worker_killed_mid_claim_is_taken_over_and_each_row_completes_exactly_
         assert (row.state, row.claimed_by, row.attempts) == ("done", "rescuer", 2)
         assert row.effects.count() == 1
     assert ChoreEffect.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_admin_action_retries_only_the_selected_dead_rows(client):
+    from kompass.core.models import User
+
+    user = User.objects.create_superuser(email="root@test.example", password="x-very-long-password")
+    client.force_login(user)
+    dead, other_dead = chores(2, state=State.DEAD, attempts=8)
+    (pending,) = chores(1)
+    response = client.post(
+        "/django-admin/durable_test/chore/",
+        {"action": "retry_dead_rows", "_selected_action": [dead.pk, pending.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Chore.objects.get(pk=dead.pk).state == "pending"
+    assert Chore.objects.get(pk=other_dead.pk).state == "dead"
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["1 død rad venter igjen."]  # bokmål by default

@@ -274,3 +274,16 @@ def test_two_scheduler_processes_run_each_job_once_and_the_standby_takes_over(tm
     finally:
         for process in processes.values():
             stop(process, signal.SIGKILL)
+
+
+@pytest.mark.django_db
+def test_admin_lists_jobs_read_only(client, jobs):
+    from kompass.core.models import User
+
+    client.force_login(User.objects.create_superuser(email="root@test.example", password="x-very-long-password"))
+    jobs("beat", Every(timedelta(seconds=30)))
+    scheduling.run_due()
+    response = client.get("/django-admin/core/scheduledjob/")
+    assert response.status_code == 200
+    assert b"beat" in response.content
+    assert client.get("/django-admin/core/scheduledjob/add/").status_code == 403
