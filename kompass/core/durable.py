@@ -50,6 +50,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -264,6 +266,9 @@ def process(
 ) -> ProcessResult:
     """Claim one batch and run ``handler`` on each row: complete it, or fail it with the exception's text.
 
+    The handler runs outside a transaction (it may call a vendor: holding a transaction open for that would
+    lock SQLite); wrap its own database writes in ``transaction.atomic()`` where they belong together.
+
     The lease is renewed before each row, so a slow batch does not let later rows expire under us; a row
     that was taken over meanwhile is skipped (``lost``).
     """
@@ -323,6 +328,10 @@ PROCESSORS: dict[str, Processor] = {}
 def processor(model: type[DurableWork], *, queue: str = "default", batch_size: int = 20):
     """Register the decorated function as the handler of ``model``'s rows, run on task queue ``queue``."""
 
+    queues = settings.TASKS["default"].get("QUEUES", ["default"])
+    if queue not in queues:
+        raise ImproperlyConfigured(f"Durable processor of {model._meta.label}: queue {queue!r} is not one of {queues}.")
+
     def decorator(handler):
         entry = Processor(model, handler, queue, batch_size)
         PROCESSORS[entry.label] = entry
@@ -344,6 +353,8 @@ def kick(model: type[DurableWork]) -> None:
     """Ask a worker to process ``model``'s rows soon after the current transaction commits."""
     from kompass.core.tasks import process_durable
 
+    if model._meta.label_lower not in PROCESSORS:
+        autodiscover()  # a web process may not have imported the app's durable module yet
     entry = PROCESSORS[model._meta.label_lower]
     transaction.on_commit(lambda: process_durable.using(queue_name=entry.queue).enqueue(entry.label))
 

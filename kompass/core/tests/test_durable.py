@@ -291,3 +291,27 @@ def test_admin_action_retries_only_the_selected_dead_rows(client):
     assert Chore.objects.get(pk=other_dead.pk).state == "dead"
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["1 død rad venter igjen."]  # bokmål by default
+
+
+@pytest.mark.django_db
+def test_kick_enqueues_processing_on_the_models_queue_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    from kompass.core.tasks import process_durable
+
+    enqueued = []
+    monkeypatch.setattr(
+        type(process_durable), "enqueue", lambda task, *args: enqueued.append((task.queue_name, args)), raising=True
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        chores(1)
+        durable.kick(Chore)
+    assert enqueued == []  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert enqueued == [("default", ("durable_test.chore",))]
+
+
+def test_a_processor_on_an_unknown_queue_is_refused_at_import():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="'mail' is not one of"):
+        durable.processor(Chore, queue="mail")
