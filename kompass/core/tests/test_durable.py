@@ -251,7 +251,7 @@ def test_a_worker_killed_mid_claim_is_taken_over_and_each_row_completes_exactly_
         *command, "--worker-id", "doomed", "--lease-seconds", "2", log=tmp_path / "a.log", DURABLE_TEST_GATE=str(gate)
     )
     try:
-        wait_for(lambda: (tmp_path / "gate.started").exists(), message="the first worker to start a row")
+        wait_for(lambda: (tmp_path / "gate.started").exists(), timeout=30, message="the first worker to start a row")
         assert stop(first, signal.SIGKILL) == -signal.SIGKILL
         assert set(Chore.objects.values_list("state", "claimed_by")) == {("claimed", "doomed")}
         assert ChoreEffect.objects.count() == 0
