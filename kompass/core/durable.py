@@ -52,7 +52,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, models, transaction
+from django.db import connections, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -163,7 +163,7 @@ def claim(
             last_error="The lease expired on the last attempt: the worker was killed or got stuck.",
         )
         candidates = qs.filter(_claimable(now)).order_by("next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
+        if connections[qs.db].features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         pks = list(candidates.values_list("pk", flat=True)[:limit])
         if not pks:
