@@ -109,6 +109,35 @@ def test_concurrent_workers_claim_each_row_exactly_once():
     assert set(Chore.objects.values_list("attempts", flat=True)) == {1}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_claim_skips_rows_another_worker_has_locked_instead_of_waiting():
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SELECT ... FOR UPDATE SKIP LOCKED is PostgreSQL's; SQLite serialises writers instead")
+    from django.db import transaction
+
+    locked, free = chores(2)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                list(Chore.objects.select_for_update().filter(pk=locked.pk))
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        assert [row.pk for row in claim(Chore, "w1", now=T0 + timedelta(seconds=1))] == [free.pk]
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert [row.pk for row in claim(Chore, "w1", now=T0 + timedelta(seconds=1))] == [locked.pk]
+
+
 # --- Failing, back-off, dead, retry ---------------------------------------------------------------------------
 
 
