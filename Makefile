@@ -9,10 +9,11 @@ export SNOWSIM_PORT ?= 8001
 # Demo only: the simulator's integration user's password (in production, set it from a secret store).
 export KOMPASS_SERVICENOW_PASSWORD ?= kompass
 
-.PHONY: run test install lint format assets messages clean-db help
+.PHONY: run dev prepare test install lint format assets messages clean-db help
 
 help:
-	@echo "make run    - set up (venv, install, migrate, demo data) and start Kompass, worker, scheduler, simulator"
+	@echo "make run    - set up (venv, install, migrate, demo data) and start Kompass, workers, scheduler, simulator"
+	@echo "make dev    - the same, with Django's auto-reloading development server as the web process"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff"
 	@echo "make assets - refresh vendored front-end assets from package.json (needs npm)"
@@ -26,9 +27,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-run: $(STAMP)
+# Demo setup shared by `make run` and `make dev`.
+prepare: $(STAMP)
 	$(BIN)/kompass migrate --no-input -v 0
 	$(BIN)/kompass demo-data --quiet
+	@# Static files for WhiteNoise: with DEBUG off (production) the pages' CSS comes only from here.
+	$(BIN)/kompass collectstatic --no-input -v 0
 	@# The simulator's CA must exist before the vendor agent starts to trust it.
 	$(BIN)/python -c 'from snowsim.tls import ensure_certificate; ensure_certificate("var/snowsim/tls")'
 	@echo ""
@@ -37,7 +41,13 @@ run: $(STAMP)
 	@echo "Health:            http://127.0.0.1:$(KOMPASS_PORT)/healthz"
 	@echo "Stop with Ctrl-C."
 	@echo ""
+
+# The web process is gunicorn, as in production; `make dev` swaps in runserver with auto-reload.
+run: prepare
 	$(BIN)/honcho start -f Procfile
+
+dev: prepare
+	$(BIN)/honcho start -f Procfile.dev
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -6,6 +6,7 @@ every secure-cookie and HTTPS setting so ``manage.py check --deploy`` passes.
 The README lists every variable; keep that table in step with this file.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "kompass.core",
     "kompass.vendors",
 ]
+TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
+if TESTING:
+    # A concrete durable-work model for core's tests (core ships only the abstract one).
+    INSTALLED_APPS.append("kompass.core.tests.durable_app")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -131,6 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("KOMPASS_DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so tests can start scheduler and worker processes against the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-kompass.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
@@ -252,13 +260,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ---------------------------------------------------------------------------------------------
 # Background tasks: Django's tasks API with the database backend and its db_worker
 # ---------------------------------------------------------------------------------------------
+# One worker process per queue (see Procfile), so a backlog on one queue cannot starve another.
+TASK_QUEUES = ["default", "notifications", "vendors"]
 TASKS = {
     "default": {
         "BACKEND": env.str("KOMPASS_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "QUEUES": TASK_QUEUES,
     }
 }
 KOMPASS_HEARTBEAT_INTERVAL = env.int("KOMPASS_HEARTBEAT_INTERVAL", default=30)
+#: Seconds the active scheduler's lease lasts; a standby scheduler takes over this long after a crash.
+KOMPASS_SCHEDULER_LEASE_SECONDS = env.int("KOMPASS_SCHEDULER_LEASE_SECONDS", default=30)
+#: Seconds between the scheduler's checks for durable rows to process (kompass.core.durable).
+KOMPASS_DURABLE_DRAIN_INTERVAL = env.int("KOMPASS_DURABLE_DRAIN_INTERVAL", default=15)
 
 # ---------------------------------------------------------------------------------------------
 # API

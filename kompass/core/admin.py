@@ -3,8 +3,19 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from kompass.core.models import Agency, ApiToken, Organisation, RoleAssignment, Service, System, User
+from kompass.core import durable
+from kompass.core.models import (
+    Agency,
+    ApiToken,
+    Organisation,
+    RoleAssignment,
+    ScheduledJob,
+    Service,
+    System,
+    User,
+)
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -63,3 +74,25 @@ class SystemAdmin(admin.ModelAdmin):
 admin.site.register(Organisation)
 admin.site.register(Service)
 admin.site.register(ApiToken, list_display=["name", "user", "prefix", "created", "expires", "last_used"])
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(admin.ModelAdmin):
+    """Read-only: the scheduler writes these rows; here an operator reads a job's last error."""
+
+    list_display = ["name", "schedule", "last_status", "last_run_at", "next_run_at", "last_duration"]
+    list_filter = ["last_status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("Retry the selected dead rows"), permissions=["change"])
+def retry_dead_rows(modeladmin, request, queryset):
+    """Admin action for any ``DurableWork`` model: ``actions = [retry_dead_rows]`` in the app's admin."""
+    revived = durable.retry(queryset)
+    message = ngettext("%(count)d dead row is pending again.", "%(count)d dead rows are pending again.", revived)
+    modeladmin.message_user(request, message % {"count": revived})

@@ -22,6 +22,8 @@ __all__ = [
     "Heartbeat",
     "Organisation",
     "RoleAssignment",
+    "ScheduledJob",
+    "SchedulerLease",
     "Service",
     "System",
     "User",
@@ -361,6 +363,53 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen:%Y-%m-%d %H:%M:%S}"
+
+
+class ScheduledJob(models.Model):
+    """The scheduler's memory of one periodic job: when it last ran, how that went, and when it runs next.
+
+    ``next_run_at`` survives restarts, so a restarted scheduler neither repeats a slot nor skips one; see
+    ``kompass.core.scheduling`` for the rules (catch-up once, at most once per slot).
+    """
+
+    class Status(models.TextChoices):
+        NEVER = "never", "never"
+        RUNNING = "running", "running"
+        OK = "ok", "ok"
+        FAILED = "failed", "failed"
+
+    name = models.CharField(max_length=100, unique=True)
+    schedule = models.CharField(max_length=200, help_text="Description of the schedule the row was planned with.")
+    next_run_at = models.DateTimeField()
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True, help_text="When the last run finished.")
+    last_status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEVER)
+    last_error = models.TextField(blank=True)
+    last_duration = models.DurationField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchedulerLease(models.Model):
+    """Who may run scheduled jobs right now: one row per lease name, taken and renewed by conditional UPDATE."""
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("scheduler lease")
+        verbose_name_plural = _("scheduler leases")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or '-'} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
 
 
 from kompass.core.imports.models import ImportBatch  # noqa: E402, F401  (the import machinery's model)

@@ -1,4 +1,4 @@
-"""``/healthz``: is the database reachable, and are the worker and scheduler alive?"""
+"""``/healthz``: is the database reachable, are the workers and scheduler alive, and when do jobs run?"""
 
 from datetime import timedelta
 
@@ -10,7 +10,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kompass import __version__
-from kompass.core.models import Heartbeat
+from kompass.core.models import Heartbeat, ScheduledJob, SchedulerLease
+from kompass.core.scheduling import LEASE_NAME
+from kompass.core.tasks import heartbeat_name
 
 
 @never_cache
@@ -33,16 +35,41 @@ def healthz(request):
 
     max_age = timedelta(seconds=settings.KOMPASS_HEARTBEAT_INTERVAL * 3)
     now = timezone.now()
-    beats = {beat.name: beat for beat in Heartbeat.objects.filter(name__in=["worker", "scheduler"])}
-    for name in ("worker", "scheduler"):
+    queue_beats = {queue: heartbeat_name(queue) for queue in settings.TASK_QUEUES}
+    beats = {beat.name: beat for beat in Heartbeat.objects.filter(name__in=["scheduler", *queue_beats.values()])}
+
+    def beat_status(name: str) -> dict:
         beat = beats.get(name)
         if beat is None:
-            body[name] = {"status": "unknown", "last_seen": None}
-        else:
-            age = (now - beat.seen).total_seconds()
-            body[name] = {
-                "status": "ok" if now - beat.seen <= max_age else "stale",
-                "last_seen": beat.seen.isoformat(),
-                "age_seconds": round(age, 1),
-            }
+            return {"status": "unknown", "last_seen": None}
+        return {
+            "status": "ok" if now - beat.seen <= max_age else "stale",
+            "last_seen": beat.seen.isoformat(),
+            "age_seconds": round((now - beat.seen).total_seconds(), 1),
+        }
+
+    body["worker"] = beat_status(heartbeat_name("default"))
+    body["workers"] = {queue: beat_status(name) for queue, name in queue_beats.items()}
+    body["scheduler"] = beat_status("scheduler")
+    lease = SchedulerLease.objects.filter(name=LEASE_NAME).first()
+    body["scheduler"]["lease"] = {
+        "holder": lease.holder if lease and lease.expires_at > now else None,
+        "expires_at": lease.expires_at.isoformat() if lease and lease.expires_at > now else None,
+    }
+    # No error texts here: /healthz needs no log-in. They are in the ScheduledJob rows (admin, database).
+    body["jobs"] = [
+        {
+            "name": job.name,
+            "schedule": job.schedule,
+            "last_status": job.last_status,
+            "last_run": _iso(job.last_run_at),
+            "next_run": _iso(job.next_run_at),
+            "last_duration_seconds": round(job.last_duration.total_seconds(), 3) if job.last_duration else None,
+        }
+        for job in ScheduledJob.objects.order_by("name")
+    ]
     return JsonResponse(body, status=200)
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None

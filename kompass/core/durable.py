@@ -1,0 +1,386 @@
+"""Durable work rows: rows that must be processed at least once (notification ledger, vendor outbox/inbox).
+
+django-tasks-db neither retries a failed task nor recovers a task left running by a killed worker, so work
+that must not be lost is kept as rows of a model that inherits ``DurableWork``, and tasks only *drain* them.
+
+An app declares the model and its handler; the rest is core's::
+
+    # vendors/models.py
+    class OutboxMessage(DurableWork):
+        connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE)
+        payload = models.JSONField()
+        retry_cap_seconds = 1800           # optional: back-off ceiling, first retry base, lease, attempts
+
+    # vendors/durable.py  (imported by core's drain job and worker task)
+    @processor(OutboxMessage, queue="vendors", batch_size=20)
+    def deliver(message: OutboxMessage) -> None:
+        transport_for(message.connection).send(message.payload)   # raise to fail the attempt
+
+    # anywhere: OutboxMessage.objects.create(...); kick(OutboxMessage)  # process soon after commit
+
+Life of a row: ``pending`` → ``claim()`` → ``claimed`` (by one worker, with a lease and a fresh claim token)
+→ ``complete()`` → ``done``; or ``fail()`` → ``pending`` again with ``next_attempt_at`` pushed back
+exponentially with jitter; after ``max_attempts`` attempts → ``dead``, keeping ``last_error``, until an
+operator calls ``retry()`` (``kompass durable retry <model> <id>``).
+
+Guarantees and duties:
+
+- **At least once.** A worker killed mid-row loses nothing: its lease expires and the next claim takes the
+  row over (a claim counts as an attempt, so a row that kills every worker ends up dead, not looping).
+  The handler may therefore run twice for one row, so it must be idempotent (send with an idempotency key,
+  check the ledger first).
+- **Fencing.** ``complete``/``fail``/``renew`` only change the row while the caller's claim token is still
+  the row's, so a worker that lost its lease cannot overwrite the new holder's result.
+- **Claiming** is one conditional UPDATE on candidate primary keys; on PostgreSQL the candidates are locked
+  with ``SELECT … FOR UPDATE SKIP LOCKED`` first so concurrent workers pick different rows instead of
+  colliding. SQLite serialises writers anyway (``transaction_mode=IMMEDIATE``).
+- **Queues.** Each processor names a task queue (``default``, ``notifications``, ``vendors``); each queue
+  has its own worker process (Procfile), so one backlog cannot starve another.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PROCESSORS",
+    "DurableWork",
+    "ProcessResult",
+    "Processor",
+    "autodiscover",
+    "backoff_delay",
+    "claim",
+    "complete",
+    "drain",
+    "fail",
+    "kick",
+    "process",
+    "processor",
+    "renew",
+    "retry",
+]
+
+
+class DurableWork(models.Model):
+    """Abstract base of a row that must be processed at least once. See the module docstring."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        CLAIMED = "claimed", "claimed"
+        DONE = "done", "done"
+        DEAD = "dead", "dead"
+
+    #: Retry delays grow from this (seconds after the first failure) ...
+    retry_base_seconds: float = 30
+    #: ... up to this ceiling.
+    retry_cap_seconds: float = 3600
+    #: How long a claim lasts before another worker may take the row over.
+    lease_seconds: float = 300
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Claims so far, including a lost worker's.")
+    max_attempts = models.PositiveIntegerField(default=8)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def _mine(self):
+        """This row, as long as it is still claimed with this instance's claim token."""
+        return (
+            type(self)
+            ._default_manager.filter(pk=self.pk, state=self.State.CLAIMED, claim_token=self.claim_token)
+            .exclude(claim_token="")
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Service functions
+# ---------------------------------------------------------------------------------------------
+def backoff_delay(attempts: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt.
+
+    Exponential (``base * 2**(attempts-1)``, at most ``cap``) with "equal jitter": half of it fixed, half
+    random, so retries of many rows that failed together spread out but never come back at once.
+    """
+    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
+    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def _queryset(model_or_qs):
+    return model_or_qs.all() if isinstance(model_or_qs, models.QuerySet) else model_or_qs._default_manager.all()
+
+
+def _claimable(now: datetime) -> Q:
+    pending = Q(state=DurableWork.State.PENDING, next_attempt_at__lte=now)
+    abandoned = Q(state=DurableWork.State.CLAIMED, lease_expires_at__lt=now)
+    return pending | abandoned
+
+
+def claim(
+    model_or_qs, worker_id: str, *, limit: int = 10, lease_seconds: float | None = None, now: datetime | None = None
+) -> list[DurableWork]:
+    """Claim up to ``limit`` due rows for ``worker_id``: pending ones whose time has come, and claimed ones
+    whose lease expired (a lost worker's). Each claim counts as an attempt. Returns the claimed rows.
+
+    A lost worker's row that already used its last attempt is not claimed again but marked dead.
+    """
+    qs = _queryset(model_or_qs)
+    model = qs.model
+    now = now or timezone.now()
+    lease = timedelta(seconds=lease_seconds if lease_seconds is not None else model.lease_seconds)
+    token = uuid.uuid4().hex
+    with transaction.atomic(using=qs.db):
+        qs.filter(state=DurableWork.State.CLAIMED, lease_expires_at__lt=now, attempts__gte=F("max_attempts")).update(
+            state=DurableWork.State.DEAD,
+            finished=now,
+            updated=now,
+            claim_token="",
+            last_error="The lease expired on the last attempt: the worker was killed or got stuck.",
+        )
+        candidates = qs.filter(_claimable(now)).order_by("next_attempt_at", "pk")
+        if connections[qs.db].features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        pks = list(candidates.values_list("pk", flat=True)[:limit])
+        if not pks:
+            return []
+        # The WHERE repeats the claimable condition, so a row another worker claimed since (SQLite has no
+        # row locks) is left alone: the conditional update is what makes a claim exclusive.
+        model._default_manager.filter(_claimable(now), pk__in=pks).update(
+            state=DurableWork.State.CLAIMED,
+            claimed_by=worker_id,
+            claim_token=token,
+            lease_expires_at=now + lease,
+            attempts=F("attempts") + 1,
+            updated=now,
+        )
+    return list(model._default_manager.filter(pk__in=pks, claim_token=token).order_by("next_attempt_at", "pk"))
+
+
+def renew(row: DurableWork, *, lease_seconds: float | None = None, now: datetime | None = None) -> bool:
+    """Extend ``row``'s lease if the claim is still ours; False means another worker has taken it over.
+
+    A lease that ran out but was not taken over yet is still ours: the claim token, not the clock, decides.
+    """
+    now = now or timezone.now()
+    seconds = lease_seconds if lease_seconds is not None else row.lease_seconds
+    expires = now + timedelta(seconds=seconds)
+    if not row._mine().update(lease_expires_at=expires, updated=now):
+        return False
+    row.lease_expires_at = expires
+    return True
+
+
+def complete(row: DurableWork, *, now: datetime | None = None) -> bool:
+    """Mark ``row`` done, if our claim still holds. False: the row was taken over, and nothing changed."""
+    now = now or timezone.now()
+    changed = row._mine().update(
+        state=DurableWork.State.DONE, finished=now, updated=now, lease_expires_at=None, claim_token=""
+    )
+    if changed:
+        row.state, row.finished, row.lease_expires_at, row.claim_token = row.State.DONE, now, None, ""
+    return bool(changed)
+
+
+def fail(row: DurableWork, error: str, *, now: datetime | None = None, rng: random.Random | None = None) -> bool:
+    """Record a failed attempt: back to pending after a back-off, or dead after ``max_attempts``.
+
+    False if our claim no longer holds (nothing changed).
+    """
+    now = now or timezone.now()
+    error = error[:4000]
+    if row.attempts >= row.max_attempts:
+        values = {"state": DurableWork.State.DEAD, "finished": now}
+    else:
+        delay = backoff_delay(row.attempts, base=row.retry_base_seconds, cap=row.retry_cap_seconds, rng=rng)
+        values = {"state": DurableWork.State.PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
+    values |= {"last_error": error, "updated": now, "lease_expires_at": None, "claim_token": ""}
+    changed = row._mine().update(**values)
+    if changed:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return bool(changed)
+
+
+def retry(model_or_qs, pks=None, *, now: datetime | None = None) -> int:
+    """Give dead rows a new life: pending now, with a fresh set of ``max_attempts`` attempts.
+
+    ``last_error`` is kept until the next failure replaces it. Returns how many rows were revived; rows
+    that are not dead are left alone.
+    """
+    now = now or timezone.now()
+    qs = _queryset(model_or_qs).filter(state=DurableWork.State.DEAD)
+    if pks is not None:
+        qs = qs.filter(pk__in=list(pks))
+    return qs.update(
+        state=DurableWork.State.PENDING, attempts=0, next_attempt_at=now, finished=None, claimed_by="", updated=now
+    )
+
+
+@dataclass
+class ProcessResult:
+    done: int = 0
+    failed: int = 0
+    lost: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.done + self.failed + self.lost
+
+    def __iadd__(self, other: ProcessResult) -> ProcessResult:
+        self.done, self.failed, self.lost = self.done + other.done, self.failed + other.failed, self.lost + other.lost
+        return self
+
+
+def process(
+    model_or_qs,
+    handler: Callable[[DurableWork], object],
+    worker_id: str,
+    *,
+    limit: int = 10,
+    lease_seconds: float | None = None,
+) -> ProcessResult:
+    """Claim one batch and run ``handler`` on each row: complete it, or fail it with the exception's text.
+
+    The handler runs outside a transaction (it may call a vendor: holding a transaction open for that would
+    lock SQLite); wrap its own database writes in ``transaction.atomic()`` where they belong together.
+
+    The lease is renewed before each row, so a slow batch does not let later rows expire under us; a row
+    that was taken over meanwhile is skipped (``lost``).
+    """
+    result = ProcessResult()
+    for row in claim(model_or_qs, worker_id, limit=limit, lease_seconds=lease_seconds):
+        if not renew(row, lease_seconds=lease_seconds):
+            result.lost += 1
+            continue
+        try:
+            handler(row)
+        except Exception as exc:
+            logger.warning("Durable %s %s failed (attempt %s): %s", row._meta.label, row.pk, row.attempts, exc)
+            if fail(row, f"{type(exc).__name__}: {exc}"):
+                result.failed += 1
+            else:
+                result.lost += 1
+        else:
+            if complete(row):
+                result.done += 1
+            else:
+                logger.warning("Durable %s %s finished after its claim was taken over", row._meta.label, row.pk)
+                result.lost += 1
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry: which handler processes which model's rows, on which queue
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Processor:
+    model: type[DurableWork]
+    handler: Callable[[DurableWork], object]
+    queue: str = "default"
+    batch_size: int = 20
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    def has_work(self, now: datetime | None = None) -> bool:
+        return self.model._default_manager.filter(_claimable(now or timezone.now())).exists()
+
+    def run(self, worker_id: str, *, budget_seconds: float = 30, lease_seconds: float | None = None) -> ProcessResult:
+        """Process batches until none is due or ``budget_seconds`` have passed; return the totals."""
+        total = ProcessResult()
+        deadline = time.monotonic() + budget_seconds
+        while True:
+            batch = process(self.model, self.handler, worker_id, limit=self.batch_size, lease_seconds=lease_seconds)
+            total += batch
+            if not batch.claimed or time.monotonic() >= deadline:
+                return total
+
+
+PROCESSORS: dict[str, Processor] = {}
+
+
+def processor(model: type[DurableWork], *, queue: str = "default", batch_size: int = 20):
+    """Register the decorated function as the handler of ``model``'s rows, run on task queue ``queue``."""
+
+    queues = settings.TASKS["default"].get("QUEUES", ["default"])
+    if queue not in queues:
+        raise ImproperlyConfigured(f"Durable processor of {model._meta.label}: queue {queue!r} is not one of {queues}.")
+
+    def decorator(handler):
+        entry = Processor(model, handler, queue, batch_size)
+        PROCESSORS[entry.label] = entry
+        return handler
+
+    return decorator
+
+
+def autodiscover() -> None:
+    """Import every installed app's ``durable`` module, which registers its processors."""
+    autodiscover_modules("durable")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def kick(model: type[DurableWork]) -> None:
+    """Ask a worker to process ``model``'s rows soon after the current transaction commits."""
+    from kompass.core.tasks import process_durable
+
+    if model._meta.label_lower not in PROCESSORS:
+        autodiscover()  # a web process may not have imported the app's durable module yet
+    entry = PROCESSORS[model._meta.label_lower]
+    transaction.on_commit(lambda: process_durable.using(queue_name=entry.queue).enqueue(entry.label))
+
+
+def drain() -> list[str]:
+    """Enqueue a processing task, on its queue, for every processor with due rows; return their labels.
+
+    The scheduler runs this periodically (``core.durable_drain``): it is what picks up rows whose back-off
+    ended and rows a killed worker left claimed.
+    """
+    from kompass.core.tasks import process_durable
+
+    autodiscover()
+    waiting = _waiting_labels(process_durable.module_path)
+    enqueued = []
+    for label, entry in sorted(PROCESSORS.items()):
+        # A task still waiting for its worker will pick these rows up: adding another only piles up.
+        if label not in waiting and entry.has_work():
+            process_durable.using(queue_name=entry.queue).enqueue(label)
+            enqueued.append(label)
+    return enqueued
+
+
+def _waiting_labels(task_path: str) -> set[str]:
+    """Labels of ``process_durable`` tasks not yet started in the database task queue (django-tasks-db)."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(status="READY", task_path=task_path).values_list("args_kwargs", flat=True)
+    return {str(task["args"][0]) for task in waiting if task.get("args")}

@@ -1,0 +1,346 @@
+"""Durable work rows: claims with leases and fencing, back-off with jitter, the dead state, retry, the
+registry and drain, separate queues, and a real worker killed mid-claim."""
+
+import io
+import random
+import re
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from kompass.core import durable
+from kompass.core.durable import DurableWork, backoff_delay, claim, complete, fail, process, renew, retry
+from kompass.core.tests.durable_app.durable import handle_chore
+from kompass.core.tests.durable_app.models import Chore, ChoreEffect
+from kompass.core.tests.processes import start_kompass, stop, wait_for
+
+T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # in the past, so rows made at T0 are due for real workers too
+State = DurableWork.State
+
+
+def later(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def chores(n: int, payload: str = "ok", **fields) -> list[Chore]:
+    fields.setdefault("next_attempt_at", T0)
+    return [Chore.objects.create(payload=payload, **fields) for _ in range(n)]
+
+
+# --- Claiming -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_claim_takes_due_pending_rows_and_counts_an_attempt():
+    due = chores(2)
+    Chore.objects.create(next_attempt_at=later(60))  # not yet due
+    claimed = claim(Chore, "w1", now=T0, lease_seconds=30)
+    assert [c.pk for c in claimed] == [c.pk for c in due]
+    for row in claimed:
+        assert (row.state, row.claimed_by, row.attempts, row.lease_expires_at) == ("claimed", "w1", 1, later(30))
+        assert len(row.claim_token) == 32
+    assert claim(Chore, "w2", now=later(1)) == []  # claimed rows are not claimable while the lease holds
+
+
+@pytest.mark.django_db
+def test_claim_respects_the_limit_and_order():
+    first, second, third = chores(3)
+    assert [c.pk for c in claim(Chore, "w1", limit=2, now=T0)] == [first.pk, second.pk]
+    assert [c.pk for c in claim(Chore, "w2", limit=2, now=T0)] == [third.pk]
+
+
+@pytest.mark.django_db
+def test_a_lost_workers_claim_is_taken_over_after_its_lease_expires():
+    (row,) = chores(1)
+    (mine,) = claim(Chore, "killed", now=T0, lease_seconds=30)
+    assert claim(Chore, "rescuer", now=later(29)) == []
+    (theirs,) = claim(Chore, "rescuer", now=later(31), lease_seconds=30)
+    assert (theirs.pk, theirs.claimed_by, theirs.attempts) == (row.pk, "rescuer", 2)
+    assert theirs.claim_token != mine.claim_token
+
+
+@pytest.mark.django_db
+def test_fencing_a_worker_that_lost_its_claim_cannot_overwrite_the_new_holders_result():
+    chores(1)
+    (old,) = claim(Chore, "slow", now=T0, lease_seconds=30)
+    (new,) = claim(Chore, "rescuer", now=later(31))
+    assert not complete(old, now=later(32))
+    assert not fail(old, "late failure", now=later(32))
+    assert not renew(old, now=later(32))
+    assert complete(new, now=later(33))
+    row = Chore.objects.get()
+    assert (row.state, row.claimed_by, row.last_error, row.finished) == ("done", "rescuer", "", later(33))
+
+
+@pytest.mark.django_db
+def test_renew_keeps_an_expired_but_untaken_claim():
+    chores(1)
+    (row,) = claim(Chore, "w1", now=T0, lease_seconds=30)
+    assert renew(row, lease_seconds=30, now=later(40))
+    assert claim(Chore, "w2", now=later(41)) == []
+    assert Chore.objects.get().lease_expires_at == later(70)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_claim_each_row_exactly_once():
+    Chore.objects.bulk_create([Chore(next_attempt_at=T0) for _ in range(60)])
+    claims: dict[str, list[int]] = {}
+
+    def worker(name):
+        try:
+            claims[name] = []
+            while batch := claim(Chore, name, limit=4, lease_seconds=300):
+                claims[name] += [row.pk for row in batch]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    claimed = [pk for pks in claims.values() for pk in pks]
+    assert sorted(claimed) == sorted(Chore.objects.values_list("pk", flat=True))  # every row, none twice
+    assert set(Chore.objects.values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_claim_skips_rows_another_worker_has_locked_instead_of_waiting():
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SELECT ... FOR UPDATE SKIP LOCKED is PostgreSQL's; SQLite serialises writers instead")
+    from django.db import transaction
+
+    locked, free = chores(2)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                list(Chore.objects.select_for_update().filter(pk=locked.pk))
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        assert [row.pk for row in claim(Chore, "w1", now=T0 + timedelta(seconds=1))] == [free.pk]
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert [row.pk for row in claim(Chore, "w1", now=T0 + timedelta(seconds=1))] == [locked.pk]
+
+
+# --- Failing, back-off, dead, retry ---------------------------------------------------------------------------
+
+
+def test_backoff_grows_exponentially_with_jitter_up_to_the_cap():
+    rng = random.Random(7)
+    for attempts, ceiling in [(1, 10), (2, 20), (3, 40), (4, 80), (6, 300), (30, 300)]:
+        delays = [backoff_delay(attempts, base=10, cap=300, rng=rng) for _ in range(200)]
+        assert ceiling / 2 <= min(delays) and max(delays) <= ceiling
+        assert max(delays) - min(delays) > ceiling / 4  # jittered, not fixed
+    assert backoff_delay(3, base=10, cap=300, rng=random.Random(1)) == backoff_delay(
+        3, base=10, cap=300, rng=random.Random(1)
+    )
+
+
+@pytest.mark.django_db
+def test_a_failed_attempt_goes_back_to_pending_after_a_deterministic_backoff():
+    chores(1)
+    (row,) = claim(Chore, "w1", now=T0)
+    assert fail(row, "HTTP 503", now=later(1), rng=random.Random(42))
+    expected = later(1) + timedelta(seconds=backoff_delay(1, base=10, cap=300, rng=random.Random(42)))
+    stored = Chore.objects.get()
+    assert (stored.state, stored.last_error, stored.next_attempt_at, stored.claim_token) == (
+        "pending",
+        "HTTP 503",
+        expected,
+        "",
+    )
+    assert 5 <= (expected - later(1)).total_seconds() <= 10
+    assert claim(Chore, "w1", now=expected - timedelta(seconds=0.001)) == []
+    assert len(claim(Chore, "w1", now=expected)) == 1
+
+
+@pytest.mark.django_db
+def test_a_row_is_dead_after_max_attempts_keeping_the_last_error_until_retried():
+    chores(1, max_attempts=3)
+    now = T0
+    for attempt in range(1, 4):
+        (row,) = claim(Chore, "w1", now=now)
+        assert row.attempts == attempt
+        fail(row, f"error {attempt}", now=now)
+        now = Chore.objects.get().next_attempt_at if attempt < 3 else now
+    dead = Chore.objects.get()
+    assert (dead.state, dead.attempts, dead.last_error, dead.finished) == ("dead", 3, "error 3", now)
+    assert claim(Chore, "w1", now=later(10**6)) == []
+
+    assert retry(Chore, [dead.pk], now=later(100)) == 1
+    revived = Chore.objects.get()
+    assert (revived.state, revived.attempts, revived.next_attempt_at, revived.finished) == (
+        "pending",
+        0,
+        later(100),
+        None,
+    )
+    assert revived.last_error == "error 3"  # kept until the next failure replaces it
+    assert retry(Chore, [dead.pk]) == 0  # only dead rows are revived
+
+
+@pytest.mark.django_db
+def test_a_row_whose_worker_dies_on_the_last_attempt_goes_dead_not_round_again():
+    chores(1, max_attempts=2)
+    claim(Chore, "killed-1", now=T0, lease_seconds=10)
+    claim(Chore, "killed-2", now=later(11), lease_seconds=10)
+    assert claim(Chore, "w3", now=later(22)) == []
+    row = Chore.objects.get()
+    assert (row.state, row.attempts) == ("dead", 2)
+    assert "lease expired" in row.last_error
+
+
+@pytest.mark.django_db
+def test_retry_command_revives_named_or_all_dead_rows():
+    one, two, alive = chores(2, state=State.DEAD, attempts=8) + chores(1)
+    out = io.StringIO()
+    call_command("durable", "retry", "durable_test.chore", str(one.pk), stdout=out)
+    assert "1 dead row(s)" in out.getvalue()
+    assert Chore.objects.get(pk=one.pk).state == "pending"
+    call_command("durable", "retry", "durable_test.chore", "--all-dead", stdout=io.StringIO())
+    assert set(Chore.objects.values_list("state", flat=True)) == {"pending"}
+    with pytest.raises(CommandError, match="ids"):
+        call_command("durable", "retry", "durable_test.chore")
+    with pytest.raises(CommandError, match="not a durable"):
+        call_command("durable", "retry", "durable_test.choreeffect", "1")
+    with pytest.raises(CommandError, match="No model"):
+        call_command("durable", "retry", "nope.nothing", "1")
+
+
+# --- Processing, registry, drain, queues ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_process_completes_good_rows_and_fails_bad_ones():
+    good = chores(2)
+    (bad,) = chores(1, payload="fail")
+    result = process(Chore, handle_chore, "w1", limit=10)
+    assert (result.done, result.failed, result.lost) == (2, 1, 0)
+    assert {c.pk for c in Chore.objects.filter(state="done")} == {c.pk for c in good}
+    bad.refresh_from_db()
+    assert (bad.state, bad.last_error) == ("pending", f"RuntimeError: chore {bad.pk} failed on purpose")
+    assert ChoreEffect.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_status_command_lists_registered_models():
+    chores(2)
+    out = io.StringIO()
+    call_command("durable", "status", stdout=out)
+    assert "durable_test.chore (queue default): pending 2, claimed 0, done 0, dead 0" in out.getvalue()
+
+
+def test_settings_and_procfile_give_each_queue_its_own_worker():
+    assert settings.TASKS["default"]["QUEUES"] == ["default", "notifications", "vendors"]
+    procfile = (settings.BASE_DIR / "Procfile").read_text()
+    for queue in settings.TASKS["default"]["QUEUES"]:
+        assert re.search(rf"^\w+: .*db_worker --no-reload --queue-name {queue}$", procfile, re.M), queue
+    assert "--queue-name '*'" not in procfile
+
+
+@pytest.mark.django_db(transaction=True)
+def test_drain_enqueues_on_the_processors_queue_and_a_worker_processes_the_rows(monkeypatch):
+    monkeypatch.setitem(
+        durable.PROCESSORS, "durable_test.chore", durable.Processor(Chore, handle_chore, "vendors", batch_size=2)
+    )
+    assert durable.drain() == []  # nothing due, nothing enqueued
+    chores(5)
+    assert durable.drain() == ["durable_test.chore"]
+    assert durable.drain() == []  # the first task has not run yet: no pile-up
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, queue_name="default")
+    assert ChoreEffect.objects.count() == 0  # the task waits on its own queue
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, queue_name="vendors")
+    assert set(Chore.objects.values_list("state", flat=True)) == {"done"}
+    assert ChoreEffect.objects.count() == 5
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_claim_is_taken_over_and_each_row_completes_exactly_once(tmp_path):
+    rows = chores(3, payload="block", next_attempt_at=datetime.now(UTC))
+    gate = tmp_path / "gate"
+    command = ["durable", "process", "durable_test.chore"]
+    first = start_kompass(
+        *command, "--worker-id", "doomed", "--lease-seconds", "2", log=tmp_path / "a.log", DURABLE_TEST_GATE=str(gate)
+    )
+    try:
+        wait_for(lambda: (tmp_path / "gate.started").exists(), timeout=30, message="the first worker to start a row")
+        assert stop(first, signal.SIGKILL) == -signal.SIGKILL
+        assert set(Chore.objects.values_list("state", "claimed_by")) == {("claimed", "doomed")}
+        assert ChoreEffect.objects.count() == 0
+
+        gate.touch()
+        wait_for(
+            lambda: not Chore.objects.filter(lease_expires_at__gte=datetime.now(UTC)).exists(),
+            message="the killed worker's leases to expire",
+        )
+        second = start_kompass(*command, "--worker-id", "rescuer", log=tmp_path / "b.log", DURABLE_TEST_GATE=str(gate))
+        assert second.wait(timeout=60) == 0, (tmp_path / "b.log").read_text()
+        assert "3 done, 0 failed, 0 lost" in (tmp_path / "b.log").read_text()
+    finally:
+        stop(first, signal.SIGKILL)
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.state, row.claimed_by, row.attempts) == ("done", "rescuer", 2)
+        assert row.effects.count() == 1
+    assert ChoreEffect.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_admin_action_retries_only_the_selected_dead_rows(client):
+    from kompass.core.models import User
+
+    user = User.objects.create_superuser(email="root@test.example", password="x-very-long-password")
+    client.force_login(user)
+    dead, other_dead = chores(2, state=State.DEAD, attempts=8)
+    (pending,) = chores(1)
+    response = client.post(
+        "/django-admin/durable_test/chore/",
+        {"action": "retry_dead_rows", "_selected_action": [dead.pk, pending.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Chore.objects.get(pk=dead.pk).state == "pending"
+    assert Chore.objects.get(pk=other_dead.pk).state == "dead"
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["1 død rad venter igjen."]  # bokmål by default
+
+
+@pytest.mark.django_db
+def test_kick_enqueues_processing_on_the_models_queue_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    from kompass.core.tasks import process_durable
+
+    enqueued = []
+    monkeypatch.setattr(
+        type(process_durable), "enqueue", lambda task, *args: enqueued.append((task.queue_name, args)), raising=True
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        chores(1)
+        durable.kick(Chore)
+    assert enqueued == []  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert enqueued == [("default", ("durable_test.chore",))]
+
+
+def test_a_processor_on_an_unknown_queue_is_refused_at_import():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="'mail' is not one of"):
+        durable.processor(Chore, queue="mail")
