@@ -18,6 +18,7 @@ _BLOCK = {
     "address", "article", "aside", "div", "dl", "dt", "dd", "fieldset", "figure", "footer", "form", "h1", "h2", "h3",
     "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
 }  # fmt: skip
+_PARAGRAPH = {"p", "pre", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"}  # separated by a blank line
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 
 
@@ -37,10 +38,9 @@ class _TextExtractor(HTMLParser):
             text = _SPACES.sub(" ", text).strip()
         self.current = []
         prefix = "> " * self.quote_depth
-        if text:
-            for line in text.split("\n"):
-                self.lines.append((prefix + line).rstrip())
-        elif paragraph and self.lines and self.lines[-1].strip("> ") != "":
+        for line in text.split("\n") if text else []:
+            self.lines.append((prefix + line).rstrip())
+        if paragraph and self.lines and self.lines[-1].strip("> ") != "":
             self.lines.append(prefix.rstrip())
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -54,7 +54,7 @@ class _TextExtractor(HTMLParser):
             self.flush(paragraph=True)
             self.quote_depth += 1
         elif tag in _BLOCK:
-            self.flush(paragraph=tag in {"p", "table", "ul", "ol", "h1", "h2", "h3"})
+            self.flush(paragraph=tag in _PARAGRAPH)
             if tag == "li":
                 self.current.append("- ")
             elif tag == "hr":
@@ -81,7 +81,7 @@ class _TextExtractor(HTMLParser):
             self.flush(paragraph=True)
             self.quote_depth = max(0, self.quote_depth - 1)
         elif tag in _BLOCK:
-            self.flush(paragraph=tag in {"p", "table", "ul", "ol", "h1", "h2", "h3"})
+            self.flush(paragraph=tag in _PARAGRAPH)
             if tag == "pre":
                 self.pre = max(0, self.pre - 1)
 

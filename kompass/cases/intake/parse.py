@@ -169,7 +169,8 @@ def classify(msg: Message, sender: Address | None, subject: str) -> tuple[Messag
     ``X-Auto-Response-Suppress`` is deliberately *not* a sign of an auto-reply: per Microsoft's [MS-OXCMAIL]
     §2.1.3.2.20 it asks the *recipient* not to send automatic responses to the message. Outlook and Exchange set
     it on their own out-of-office replies (which also carry ``Auto-Submitted``), but bulk senders and some
-    clients set it on ordinary mail too. It only stops us from bouncing (:attr:`InboundMessage.suppress_auto_responses`).
+    clients set it on ordinary mail too. It only stops us from bouncing
+    (:attr:`InboundMessage.suppress_auto_responses`).
     """
     if any(key.lower().startswith(OWN_HEADER_PREFIX) for key in msg.keys()):
         return MessageKind.OWN, "X-Kompass header"
@@ -259,6 +260,7 @@ def _body_and_attachments(msg: EmailMessage) -> tuple[str, str, list[Attachment]
         return _text(plain_part), "", [], []
     plain_part = msg.get_body(preferencelist=("plain",))
     html_part = msg.get_body(preferencelist=("html",))
+    html = _text(html_part)
     attachments: list[Attachment] = []
     inline: list[Attachment] = []
     for part in _walk(msg):
@@ -272,11 +274,12 @@ def _body_and_attachments(msg: EmailMessage) -> tuple[str, str, list[Attachment]
         if part.get_content_maintype() == "text" and disposition != "attachment" and not has_name:
             continue  # another alternative body (e.g. text/enriched, text/calendar without a name)
         attachment = _attachment(part)
-        if attachment.content_id and disposition != "attachment" and part.get_content_maintype() == "image":
+        # An image the HTML shows (cid:) is part of the body, whatever its disposition says (clients differ).
+        referenced = attachment.content_id and f"cid:{attachment.content_id}" in html
+        if part.get_content_maintype() == "image" and (referenced or attachment.content_id and disposition == "inline"):
             inline.append(attachment)
         else:
             attachments.append(attachment)
-    html = _text(html_part)
     text = _text(plain_part) if plain_part is not None else html_to_text(html)
     return text, html, attachments, inline
 
