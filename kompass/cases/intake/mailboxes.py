@@ -96,6 +96,7 @@ class MaildirMailbox:
         self.name = f"maildir:{self.path}"
         self.maildir = mailbox.Maildir(self.path, factory=None, create=True)
         self.failed_folder = failed_folder
+        self._seen: dict[str, tuple[str, str]] = {}  # key -> (subdir, filename) as listed by pending()
 
     def __enter__(self) -> MaildirMailbox:
         return self
@@ -118,6 +119,9 @@ class MaildirMailbox:
         return sorted(entries, key=lambda entry: entry[2])
 
     def _find(self, key: str) -> tuple[str, str] | None:
+        listed = self._seen.pop(key, None)
+        if listed and (self.path / listed[0] / listed[1]).exists():
+            return listed
         for subdir in ("new", "cur"):
             for filename in os.listdir(self.path / subdir):
                 if filename == key or filename.startswith(key + self.maildir.colon):
@@ -130,6 +134,7 @@ class MaildirMailbox:
                 raw = (self.path / subdir / filename).read_bytes()
             except FileNotFoundError:  # processed by a concurrent run in the meantime
                 continue
+            self._seen[key] = (subdir, filename)
             yield StoredMessage(key, raw)
 
     def mark_processed(self, key: str) -> None:

@@ -3,9 +3,11 @@
 Skipped when ``dovecot`` is not installed, unless ``KOMPASS_REQUIRE_DOVECOT`` is set (CI), which makes it fail.
 """
 
+import grp
 import imaplib
 import itertools
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -30,6 +32,7 @@ from kompass.cases.tests import intake_support as mail
 
 USER, PASSWORD = "kompass", "imap-test-password"
 # The stack notes' config, with each block's settings on their own lines (doveconf allows nothing after "{").
+# ``{unprivileged}`` is empty as root; otherwise it runs every Dovecot process as the current user.
 CONFIG = """\
 protocols = imap
 listen = 127.0.0.1
@@ -42,7 +45,9 @@ auth_mechanisms = plain login
 # No 2 s pause after a wrong password (the last test).
 auth_failure_delay = 0
 first_valid_uid = 1
+{unprivileged}
 service imap-login {{
+  {login_chroot}
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -57,7 +62,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid=dovecot gid=dovecot home={root}/mail/%u
+  args = uid={user} gid={group} home={root}/mail/%u
 }}
 mail_location = maildir:~/Maildir
 """
@@ -79,19 +84,30 @@ def dovecot():
     binary = _dovecot_binary()
     if binary is None:
         _unavailable("dovecot is not installed")
-    if os.geteuid() != 0:  # the config below switches to the dovecot user, which needs root
-        _unavailable("the Dovecot test server needs root to switch to the dovecot user")
     # Not pytest's tmp_path: its parents are private to root, and the dovecot user must reach its mail dir.
     root = Path(tempfile.mkdtemp(prefix="kompass-dovecot-"))
     root.chmod(0o755)
     (root / "mail").mkdir()
-    shutil.chown(root / "mail", "dovecot", "dovecot")
+    if os.geteuid() == 0:  # the mail uid cannot be root: Dovecot switches to its own user for the mail store
+        user, group, unprivileged, login_chroot = "dovecot", "dovecot", "", ""
+        shutil.chown(root / "mail", user, group)
+    else:  # checked by hand as `nobody`; no chroot and no user switch without root
+        user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+        unprivileged = (
+            f"default_internal_user = {user}\ndefault_login_user = {user}\ndefault_internal_group = {group}\n"
+            "service anvil {\n  chroot =\n}"
+        )
+        login_chroot = "chroot ="
     (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(root=root, port=port))
+    config.write_text(
+        CONFIG.format(
+            root=root, port=port, user=user, group=group, unprivileged=unprivileged, login_chroot=login_chroot
+        )
+    )
     process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
     deadline = time.monotonic() + 15
     while True:
