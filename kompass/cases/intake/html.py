@@ -1,9 +1,10 @@
 """A small, safe HTML → plain text conversion for HTML-only mail, on the stdlib ``html.parser``.
 
 Safe because nothing is rendered or fetched: tags are dropped, ``<script>``/``<style>``/``<head>`` content is
-skipped, entities are decoded, and the result is plain text. Block elements become line breaks, list items get a
-``- `` bullet, and ``<blockquote>`` content gets a ``> `` prefix per level, so that the quote stripping in
-:mod:`kompass.cases.intake.quotes` treats a quoted HTML reply like a quoted text reply.
+skipped, entities are decoded, and the result is plain text (a link keeps its address in ``<…>``). Block
+elements become line breaks, list items get a ``- `` bullet, and ``<blockquote>`` content gets a ``> `` prefix
+per level, so that the quote stripping in :mod:`kompass.cases.intake.quotes` treats a quoted HTML reply like a
+quoted text reply. No new dependency: mail HTML needs no more than this.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class _TextExtractor(HTMLParser):
         self.skipping = 0  # depth inside elements whose content is not text
         self.quote_depth = 0
         self.pre = 0
+        self.link: tuple[str, int] | None = None  # (href, where its text starts in ``current``)
 
     # A line is flushed with the quote depth it was written at, before the depth changes.
     def flush(self, *, paragraph: bool = False) -> None:
@@ -63,6 +65,9 @@ class _TextExtractor(HTMLParser):
                 self.pre += 1
         elif tag in {"td", "th"} and self.current:
             self.current.append(" | ")
+        elif tag == "a":
+            href = (dict(attrs).get("href") or "").strip()
+            self.link = (href, len(self.current)) if href.startswith(("http://", "https://")) else None
         elif tag == "img":
             alt = dict(attrs).get("alt")
             if alt:
@@ -77,6 +82,11 @@ class _TextExtractor(HTMLParser):
             self.skipping = max(0, self.skipping - 1)
         elif self.skipping:
             return
+        elif tag == "a" and self.link:
+            href, start = self.link
+            self.link = None
+            if href not in "".join(self.current[start:]):  # keep where a link goes, unless its text says so
+                self.current.append(f" <{href}>")
         elif tag == "blockquote":
             self.flush(paragraph=True)
             self.quote_depth = max(0, self.quote_depth - 1)

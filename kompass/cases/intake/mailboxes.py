@@ -22,6 +22,7 @@ from Kompass.
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import logging
 import mailbox
@@ -285,8 +286,28 @@ class ImapMailbox:
                     conn.expunge()
 
 
+def _imap_utf7(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 §5.1.3): ``Søppel`` → ``S&APg-ppel``."""
+    out, pending = [], []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode("ascii")
+            out.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
 def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + _imap_utf7(folder).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --------------------------------------------------------------------------------------------------------------

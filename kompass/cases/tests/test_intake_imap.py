@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -27,7 +28,7 @@ from kompass.cases.intake import (
     open_mailbox,
     process_mailbox,
 )
-from kompass.cases.intake.mailboxes import FAILED_KEYWORD, PROCESSED_KEYWORD
+from kompass.cases.intake.mailboxes import FAILED_KEYWORD, PROCESSED_KEYWORD, _imap_utf7
 from kompass.cases.tests import intake_support as mail
 
 USER, PASSWORD = "kompass", "imap-test-password"
@@ -256,15 +257,17 @@ def test_a_message_that_keeps_failing_is_flagged_and_stops_blocking(imap):
 
 def test_failed_messages_can_be_moved_to_a_folder(imap):
     imap.append(mail.html_only())
-    failed_folder = f"{imap.folder}-failed"
-    box = open_mailbox(f"imap://{USER}@127.0.0.1:{imap.port}/{imap.folder}?failed={failed_folder}", password=PASSWORD)
+    failed_folder = f"{imap.folder}-feilet-æøå"  # a non-ASCII name goes over the wire in modified UTF-7
+    url = f"imap://{USER}@127.0.0.1:{imap.port}/{imap.folder}?failed={quote(failed_folder)}"
+    box = open_mailbox(url, password=PASSWORD)
 
     def handler(message):
         raise ValueError("poison")
 
     process_mailbox(box, handler, seen_store=InMemorySeenStore(), max_attempts=1)
     assert imap.flags() == {}
-    (moved,) = imap.flags(failed_folder).values()
+    assert any(b"-feilet-&AOYA+ADl-" in line for line in imap.conn.list()[1])
+    (moved,) = imap.flags(_imap_utf7(failed_folder)).values()
     assert moved >= {"\\Flagged", FAILED_KEYWORD}
 
 

@@ -193,3 +193,8 @@ def test_html_only_replies_are_stripped_like_text_replies(build):
     assert message.html and "Leverandøren har svart" in message.text
     assert "Leverandøren" not in message.new_text
     assert message.new_text.startswith("Hei")
+
+
+def test_html_to_text_keeps_link_targets():
+    html = '<p>Se <a href="https://x.example/sak">saken</a>, <a href="https://y.example">https://y.example</a></p>'
+    assert html_to_text(html) == "Se saken <https://x.example/sak>, https://y.example"
