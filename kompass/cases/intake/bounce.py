@@ -1,9 +1,10 @@
 """The polite refusal: "we could not accept your message", in bokmål and English in one e-mail.
 
-Never sent to auto-replies, bounces or our own mail, to the null sender, to daemons or no-reply addresses, or
-when the message asked for no automatic responses (``X-Auto-Response-Suppress``). The refusal itself carries
-``Auto-Submitted: auto-replied`` (RFC 3834) and ``X-Kompass-Origin``, so responders leave it alone and, should it
-come back to the intake mailbox, it is recognised as our own mail and ignored.
+Never sent to auto-replies, bounces or our own mail, to the null sender, to daemons or no-reply addresses,
+when the message asked for no automatic responses (``X-Auto-Response-Suppress``), or when the receiving MTA
+marked it as spam or failed its SPF/DKIM/DMARC check (the From is likely forged: no backscatter). The refusal
+itself carries ``Auto-Submitted: auto-replied`` (RFC 3834) and ``X-Kompass-Origin``, so responders leave it
+alone and, should it come back to the intake mailbox, it is recognised as our own mail and ignored.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ REFUSAL_REASONS = {
     "case_closed": _("The case you replied to is closed. Please submit a new case instead."),
     "not_accepted": _("We cannot register messages sent this way."),
 }
+_AUTH_FAILED = re.compile(r"\b(dmarc|spf|dkim)=(fail|softfail)\b", re.IGNORECASE)
 _NO_REPLY = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+._-].*)?$", re.IGNORECASE)
 
 
@@ -40,6 +42,12 @@ def may_bounce(message: InboundMessage) -> bool:
     if message.ignored or message.sender is None or message.suppress_auto_responses:
         return False
     if message.return_path == "":  # the null sender <>: a bounce or an auto-reply by definition
+        return False
+    # Refusing spam with a forged From would mail an innocent third party ("backscatter"): trust the MTA's verdict.
+    headers = message.headers
+    if any(headers.get(name, "").lower().startswith("yes") for name in ("x-spam-flag", "x-spam-status")):
+        return False
+    if _AUTH_FAILED.search(headers.get("authentication-results", "")):
         return False
     return not _NO_REPLY.match(message.sender.address.split("@")[0])
 

@@ -28,6 +28,7 @@ __all__ = [
     "InboundMessage",
     "MessageKind",
     "classify",
+    "fallback_message_id",
     "parse_message",
 ]
 
@@ -289,7 +290,8 @@ def _body_and_attachments(msg: EmailMessage) -> tuple[str, str, list[Attachment]
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _fallback_message_id(raw: bytes) -> str:
+def fallback_message_id(raw: bytes) -> str:
+    """The stable Message-ID of a message that has none (and of one the parser cannot read)."""
     return f"<sha256.{hashlib.sha256(raw).hexdigest()[:40]}@kompass.invalid>"
 
 
@@ -297,7 +299,7 @@ def parse_message(raw: bytes) -> InboundMessage:
     """Parse one message as it came from the mailbox."""
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     ids = _message_ids(_header(msg, "Message-ID"))
-    message_id = ids[0] if ids else _fallback_message_id(raw)
+    message_id = ids[0] if ids else fallback_message_id(raw)
     senders = _addresses(msg, "From") or _addresses(msg, "Sender")
     sender = senders[0] if senders else None
     subject = " ".join(_header(msg, "Subject").split())

@@ -31,7 +31,7 @@ from typing import Protocol
 
 from kompass.cases.intake.bounce import send_bounce
 from kompass.cases.intake.mailboxes import Mailbox
-from kompass.cases.intake.parse import InboundMessage, MessageKind, parse_message
+from kompass.cases.intake.parse import InboundMessage, MessageKind, fallback_message_id, parse_message
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -171,7 +171,16 @@ def process_mailbox(
         for index, stored in enumerate(mailbox.pending()):
             if limit is not None and index >= limit:
                 break
-            message = parse_message(stored.raw)
+            try:
+                message = parse_message(stored.raw)
+            except Exception as exc:  # a parser bug, not bad input (which parses best-effort): retry, then set aside
+                mid = fallback_message_id(stored.raw)
+                attempts = seen_store.record_failure(mid, f"parse: {type(exc).__name__}: {exc}")
+                logger.exception("Intake %s: cannot parse message %s", mailbox.name, stored.key)
+                if attempts >= max_attempts:
+                    mailbox.mark_failed(stored.key)
+                report.items.append(Processed(stored.key, mid, Action.FAILED, reason=f"parse: {exc}"))
+                continue
             mid = message.message_id
             if seen_store.already_processed(mid):
                 mailbox.mark_processed(stored.key)

@@ -211,8 +211,10 @@ def test_the_refusal_is_bilingual_and_marked_automatic():
         lambda m: m.replace_header("From", "no-reply@example.no"),
         lambda m: m.replace_header("From", "MAILER-DAEMON@example.no"),
         lambda m: m.__setitem__("Auto-Submitted", "auto-replied"),
+        lambda m: m.__setitem__("X-Spam-Flag", "YES"),
+        lambda m: m.__setitem__("Authentication-Results", "mx.kommune.example; spf=fail smtp.mailfrom=example.no"),
     ],
-    ids=["suppressed", "null-sender", "no-reply", "daemon", "auto-submitted"],
+    ids=["suppressed", "null-sender", "no-reply", "daemon", "auto-submitted", "spam", "spf-fail"],
 )
 def test_no_refusal_where_it_could_loop(change):
     msg = mail.html_only(sender="stranger@example.no")
@@ -237,3 +239,13 @@ def test_open_mailbox_from_urls(tmp_path):
         open_mailbox("imap://u@imap.kommune.example/INBOX")
     with pytest.raises(ValueError, match="scheme"):
         open_mailbox("pop3://u@host/")
+
+
+def test_a_message_the_parser_chokes_on_is_retried_then_set_aside(maildir, monkeypatch):
+    (bad,) = deliver(maildir, mail.html_only())
+    monkeypatch.setattr("kompass.cases.intake.process.parse_message", lambda raw: 1 / 0)
+    store = InMemorySeenStore()
+    reports = [process_mailbox(MaildirMailbox(maildir), mail.FakeCases().handle, seen_store=store, max_attempts=2)
+               for _ in range(2)]  # fmt: skip
+    assert [r.items[0].action for r in reports] == [Action.FAILED, Action.FAILED]
+    assert state(maildir) == ({}, {bad})
