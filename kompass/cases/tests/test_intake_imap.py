@@ -275,3 +275,13 @@ def test_a_wrong_password_is_a_mailbox_error(dovecot):
     box = ImapMailbox("127.0.0.1", dovecot, user=USER, password="wrong", security="none")
     with pytest.raises(MailboxError):
         process_mailbox(box, mail.FakeCases().handle, seen_store=InMemorySeenStore())
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("", pytest.skip.Exception), ("1", pytest.fail.Exception)])
+def test_a_missing_dovecot_skips_unless_required(monkeypatch, required, outcome):
+    if required:
+        monkeypatch.setenv("KOMPASS_REQUIRE_DOVECOT", required)
+    else:
+        monkeypatch.delenv("KOMPASS_REQUIRE_DOVECOT", raising=False)
+    with pytest.raises(outcome):
+        _unavailable("dovecot is not installed")
