@@ -79,15 +79,7 @@ def _unavailable(reason: str):
     pytest.skip(f"{reason} (apt-get install dovecot-imapd); set KOMPASS_REQUIRE_DOVECOT=1 to make this a failure")
 
 
-@pytest.fixture(scope="session")
-def dovecot():
-    """A private Dovecot on a free loopback port; yields the port."""
-    binary = _dovecot_binary()
-    if binary is None:
-        _unavailable("dovecot is not installed")
-    # Not pytest's tmp_path: its parents are private to root, and the dovecot user must reach its mail dir.
-    root = Path(tempfile.mkdtemp(prefix="kompass-dovecot-"))
-    root.chmod(0o755)
+def _write_config(root: Path) -> tuple[Path, int]:
     (root / "mail").mkdir()
     if os.geteuid() == 0:  # the mail uid cannot be root: Dovecot switches to its own user for the mail store
         user, group, unprivileged, login_chroot = "dovecot", "dovecot", "", ""
@@ -104,34 +96,52 @@ def dovecot():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config = root / "dovecot.conf"
-    config.write_text(
-        CONFIG.format(
-            root=root, port=port, user=user, group=group, unprivileged=unprivileged, login_chroot=login_chroot
-        )
-    )
-    process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    values = {"unprivileged": unprivileged, "login_chroot": login_chroot, "user": user, "group": group}
+    config.write_text(CONFIG.format(root=root, port=port, **values))
+    return config, port
+
+
+def _wait_until_ready(process: subprocess.Popen, root: Path, port: int) -> None:
     deadline = time.monotonic() + 15
-    while True:
-        if process.poll() is not None:
-            log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-            raise RuntimeError(f"dovecot exited: {process.stdout.read().decode()}\n{log}")
+    while process.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
                 if sock.recv(100).startswith(b"* OK"):
-                    break
+                    return
         except OSError:
             pass
         if time.monotonic() > deadline:
-            process.kill()
             raise RuntimeError("dovecot did not start in 15 s")
         time.sleep(0.05)
-    yield port
-    process.terminate()
+    logs = [(root / name).read_text() for name in ("stdout.log", "dovecot.log") if (root / name).exists()]
+    raise RuntimeError("dovecot exited:\n" + "\n".join(logs))
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """A private Dovecot on a free loopback port; yields the port."""
+    binary = _dovecot_binary()
+    if binary is None:
+        _unavailable("dovecot is not installed")
+    # Not pytest's tmp_path: its parents are private to root, and the dovecot user must reach its mail dir.
+    root = Path(tempfile.mkdtemp(prefix="kompass-dovecot-"))
+    process = None
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    shutil.rmtree(root, ignore_errors=True)
+        root.chmod(0o755)
+        config, port = _write_config(root)
+        with (root / "stdout.log").open("wb") as output:
+            process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+        _wait_until_ready(process, root, port)
+        yield port
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 _folders = itertools.count(1)
