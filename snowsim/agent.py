@@ -10,9 +10,11 @@ Life of an incident it picks up (each arrow is one step; waits are scaled by ``s
       -> assigned: assignment_group + assigned_to, state 2, work note
       -> investigating: customer-visible comment + work note
       -> [sometimes] On Hold / Awaiting Caller (3, hold_reason 1) with a question in comments;
-         waits for a new comment by someone else (or a timeout), then back to In Progress
+         waits for a new comment by someone else (or a timeout); the caller's comment itself resumes it
+         (the instance's business rule), otherwise the agent moves it back to In Progress
       -> Resolved (6) with close_code + close_notes + a comment
-      -> Closed (7)
+      -> Closed (7) by the instance's auto-close job (engineers have itil, and closing needs itil_admin);
+         a caller comment on the Resolved incident reopens it and the agent works it again
 
 Requested items (sc_req_item) go Open (1) -> Work in Progress (2) -> Closed Complete (3).
 
@@ -417,10 +419,10 @@ class VendorAgent:
                 ticket.due = self._after(self.config.resolve_s)
                 self._note(ticket, "working", "reopened")
                 return True
-            self.patch("incident", ticket.sys_id, {"state": "7"})
-            self._note(ticket, "done", "closed")
-            self.actions.append((ticket.number, "closed", ""))
-            return True
+            # itil engineers may not close (closure needs itil_admin or admin): the instance's
+            # auto-close job closes it; until then a caller comment can reopen it
+            ticket.due = self._after(self.config.close_s)
+            return False
         if ticket.stage == "awaiting_caller":
             return self._check_caller(ticket, record)
         if ticket.stage == "investigating" and not ticket.asked and self.rng.random() < self.config.hold_probability:
@@ -512,7 +514,10 @@ class VendorAgent:
         if not (replied or timed_out):
             return False
         note = "Caller replied; resuming work." if replied else "No reply from the caller; continuing anyway."
-        self.patch("incident", ticket.sys_id, {"state": "2", "hold_reason": "", "work_notes": note})
+        if state == "3":
+            self.patch("incident", ticket.sys_id, {"state": "2", "hold_reason": "", "work_notes": note})
+        else:  # the caller's comment already resumed it (the instance's business rule, same update)
+            self.patch("incident", ticket.sys_id, {"work_notes": note})
         ticket.due = self._after(self.config.resolve_s)
         self._note(ticket, "working", "caller replied" if replied else "caller timeout")
         return True

@@ -465,6 +465,9 @@ def _create_attachment(
         )
     if not acl.can_write(req.user, table_name) or not acl.can_write(req.user, "sys_attachment"):
         return _acl_denied("Insert")
+    target = store.get(table_name, table_sys_id) or {}
+    if table_name == "incident" and target.get("state") == "7" and "admin" not in acl.roles_of(req.user):
+        return _acl_denied("Insert")  # a Closed incident is read-only, attachments included
     rec = store.add_attachment(table_name, table_sys_id, file_name, content_type, data, _user_name(req))
     loc = f"{req.base_url}/api/now/attachment/{rec['sys_id']}"
     return json_response(201, {"result": attachment_meta(store, rec, req.base_url)}, {"Location": loc})

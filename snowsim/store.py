@@ -44,7 +44,17 @@ from .tables import (
     choice_rows,
 )
 
-__all__ = ["Store", "PolicyError", "StoreError", "NotFoundError", "UnknownTableError", "FMT", "DEMO_USERS"]
+__all__ = [
+    "Store",
+    "PolicyError",
+    "ACLError",
+    "StoreError",
+    "NotFoundError",
+    "UnknownTableError",
+    "FMT",
+    "DEMO_USERS",
+    "DEFAULT_PROPERTIES",
+]
 
 log = logging.getLogger("snowsim.store")
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -114,6 +124,35 @@ class PolicyError(StoreError):
     status = 403
 
 
+class ACLError(StoreError):
+    """An ACL refused the write (HTTP 403 with ServiceNow's ACL error body)."""
+
+    status = 403
+
+    def __init__(self, action: str = "Update"):
+        super().__init__("Operation Failed", f"ACL Exception {action} Failed due to security constraints")
+
+
+# Instance properties (sys_properties on a real instance). Names starting with "glide." / "com." are the real
+# ones; "snowsim." names stand for behaviour a real instance configures elsewhere (business rules, ACLs).
+DEFAULT_PROPERTIES: dict[str, str] = {
+    # users whose comments count as the caller's (the integration user writing on the caller's behalf)
+    "snowsim.incident.caller_proxy_users": "kompass.integration",
+    # a caller comment on a Resolved incident reopens it (In Progress)
+    "snowsim.incident.reopen_on_caller_comment": "true",
+    # auto-close: resolved_at (true) or sys_updated_on (false) decides the age of a Resolved incident
+    "com.snc.incident.autoclose.basedon.resolved_at": "true",
+    # attachments: maximum size in MB (real default 1024) and refused file name extensions
+    "com.glide.attachment.max_size": "1024",
+    "snowsim.attachment.blocked_extensions": "exe,bat,cmd,com,scr,vbs,js,jar,msi,ps1",
+}
+# roles that may close an incident (resolve-and-close-an-incident.md: "For closure: itil_admin or admin")
+CLOSE_ROLES = {"itil_admin", "admin"}
+# fields an admin may still change on a Closed incident (everything else is read-only for everyone)
+CLOSED_ADMIN_FIELDS = {"close_notes", "close_code", "correlation_id", "correlation_display", "comments", "work_notes"}
+SYSTEM_USERS = {"system"}
+
+
 class NotFoundError(StoreError):
     status = 404
 
@@ -132,6 +171,7 @@ class Store:
         self.seed = seed
         self.clock: Callable[[], dt.datetime] | None = None
         self.invalid_query_returns_no_rows = False
+        self.properties: dict[str, str] = dict(DEFAULT_PROPERTIES)
         self.generation = 0  # bumped whenever users/passwords change (auth cache key)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[dict], Any]] = []
@@ -164,6 +204,15 @@ class Store:
 
     def now_str(self) -> str:
         return self.now().strftime(FMT)
+
+    def prop(self, name: str, default: str = "") -> str:
+        return self.properties.get(name, default)
+
+    def prop_bool(self, name: str) -> bool:
+        return self.prop(name).strip().lower() in ("true", "1", "yes", "on")
+
+    def prop_list(self, name: str) -> list[str]:
+        return [v.strip() for v in self.prop(name).split(",") if v.strip()]
 
     def add_listener(self, callback: Callable[[dict], Any]) -> None:
         self._listeners.append(callback)
@@ -697,6 +746,8 @@ class Store:
                 rec["sys_updated_on"] = now
                 rec["sys_updated_by"] = user
                 rec["sys_mod_count"] = "0"
+            if t.name == "incident":
+                self._guard_incident(None, rec, changed, user)
             self._business_rules(t, None, rec, changed, user, now)
             if t.number_prefix and not rec.get("number"):
                 rec["number"] = self._next_number(t)
@@ -722,6 +773,9 @@ class Store:
             changed, journal = self._apply(t, rec, values, input_display, insert=False)
             if not changed and not journal:
                 return self._with_journal_fields(t, rec)
+            if t.name == "incident":
+                self._guard_incident(old, rec, changed, user)
+                self._br_incident_caller(old, rec, changed, journal, user)
             self._business_rules(t, old, rec, changed, user, now)
             changed = {k for k in rec if rec[k] != old.get(k)}
             if "sys_updated_on" in rec:
@@ -849,6 +903,62 @@ class Store:
     def _user_sys_id(self, user_name: str) -> str:
         u = self.get_user(user_name)
         return u["sys_id"] if u else ""
+
+    def _roles(self, user: str) -> set[str]:
+        if user in SYSTEM_USERS:
+            return {"admin"}
+        return _auth.roles_of(self.get_user(user))
+
+    def _guard_incident(self, old: dict | None, rec: dict, changed: set[str], user: str) -> None:
+        """ACLs: a Closed incident is read-only (admin: a few fields); closing needs itil_admin or admin."""
+        roles = self._roles(user)
+        if old is not None and old.get("state") == "7":
+            if "admin" not in roles:
+                raise ACLError("Update")
+            if changed - CLOSED_ADMIN_FIELDS:
+                raise ACLError("Update")
+        if rec.get("state") == "7" and (old is None or old.get("state") != "7") and not (roles & CLOSE_ROLES):
+            raise ACLError("Insert" if old is None else "Update")
+
+    def _acts_for_caller(self, user: str, rec: dict) -> bool:
+        if user in self.prop_list("snowsim.incident.caller_proxy_users"):
+            return True
+        caller = rec.get("caller_id", "")
+        return bool(caller) and caller == self._user_sys_id(user)
+
+    def _br_incident_caller(
+        self, old: dict, rec: dict, changed: set[str], journal: list[tuple[str, str]], user: str
+    ) -> None:
+        """A caller comment takes the incident off Awaiting Caller, or reopens it when Resolved (same update)."""
+        if not any(element == "comments" for element, _ in journal):
+            return
+        if {"state", "incident_state"} & changed or not self._acts_for_caller(user, old):
+            return
+        if old.get("state") == "3" and old.get("hold_reason") == "1":
+            rec["state"] = "2"
+            rec["hold_reason"] = ""
+            changed.update({"state", "hold_reason"})
+        elif old.get("state") == "6" and self.prop_bool("snowsim.incident.reopen_on_caller_comment"):
+            rec["state"] = "2"
+            changed.add("state")
+
+    def autoclose(self, after_s: float, user: str = "system", limit: int = 500) -> list[str]:
+        """Close incidents Resolved for longer than ``after_s`` seconds (the "Autoclose Incidents" job)."""
+        by_resolution = self.prop_bool("com.snc.incident.autoclose.basedon.resolved_at")
+        based_on = "resolved_at" if by_resolution else "sys_updated_on"
+        cutoff = (self.now() - dt.timedelta(seconds=after_s)).strftime(FMT)
+        rows, _ = self.query(
+            "incident", f"state=6^{based_on}<={cutoff}^ORDERBY{based_on}^ORDERBYsys_id", limit, count=False
+        )
+        closed = []
+        for row in rows:
+            try:
+                self.update("incident", row["sys_id"], {"state": "7"}, user)
+            except StoreError as exc:
+                log.warning("auto-close of %s failed: %s %s", row.get("number"), exc.message, exc.detail)
+                continue
+            closed.append(row["sys_id"])
+        return closed
 
     def _business_rules(self, t: Table, old: dict | None, rec: dict, changed: set[str], user: str, now: str) -> None:
         if t.name == "incident":

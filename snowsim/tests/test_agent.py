@@ -113,7 +113,10 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
             ).status_code
             == 200
         )
-    advance(agent, clock, 1)  # the caller replied: back to In Progress
+    # the caller's comment itself took it off hold (the instance's business rule, same update)
+    rec = store.get("incident", inc["sys_id"])
+    assert (rec["state"], rec["hold_reason"], rec["sys_updated_by"]) == ("2", "", "kompass.integration")
+    advance(agent, clock, 1)  # the agent notices the reply and carries on
     rec = store.get("incident", inc["sys_id"])
     assert (rec["state"], rec["hold_reason"]) == ("2", "")
 
@@ -123,9 +126,12 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
     assert rec["close_code"] and rec["close_notes"]
     assert rec["resolved_by"] == store.sid("sys_user", "itil.engineer1")
 
-    advance(agent, clock)  # closed later
+    advance(agent, clock)  # itil engineers may not close: it stays Resolved for the auto-close job
+    assert store.get("incident", inc["sys_id"])["state"] == "6"
+    assert store.autoclose(0) == [inc["sys_id"]]  # the instance's job closes it, as system
     rec = store.get("incident", inc["sys_id"])
-    assert (rec["state"], rec["active"]) == ("7", "false")
+    assert (rec["state"], rec["active"], rec["sys_updated_by"]) == ("7", "false", "system")
+    advance(agent, clock)
     assert stages(agent, inc["number"]) == [
         "seen",
         "assigned",
@@ -134,7 +140,6 @@ def test_full_incident_lifecycle_with_awaiting_caller(server, store, clock):
         "working",
         "resolved",
         "done",
-        "closed",
     ]
     assert inc["sys_id"] not in agent.tickets
 
@@ -233,8 +238,23 @@ def test_without_hold_it_goes_straight_to_resolved(server, store, clock):
     agent = make_agent(server, clock)
     for _ in range(5):
         advance(agent, clock)
-    assert store.get("incident", inc["sys_id"])["state"] == "7"
+    assert store.get("incident", inc["sys_id"])["state"] == "6"
     assert "awaiting_caller" not in stages(agent, inc["number"])
+
+
+def test_a_caller_comment_reopens_a_resolved_incident_and_the_agent_works_it_again(server, store, clock):
+    inc = new_incident(server)
+    agent = make_agent(server, clock)
+    for _ in range(4):
+        advance(agent, clock)
+    assert store.get("incident", inc["sys_id"])["state"] == "6"
+    with caller_client(server) as c:
+        r = c.patch(f"/api/now/table/incident/{inc['sys_id']}", json={"comments": "Still broken"})
+    assert r.json()["result"]["state"] == "2" and r.json()["result"]["reopen_count"] == "1"
+    advance(agent, clock)
+    assert stages(agent, inc["number"])[-1] == "working"
+    advance(agent, clock)
+    assert store.get("incident", inc["sys_id"])["state"] == "6"
 
 
 def test_timing_scales_with_speed(server, store, clock):
