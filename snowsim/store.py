@@ -531,6 +531,16 @@ class Store:
             parts.append(f"{r['sys_created_on']} - {who} ({label})\n{r['value']}\n\n")
         return "".join(parts)
 
+    def latest_journal_entry(self, sys_id: str, element: str) -> str:
+        """The newest ``element`` entry of a record as display text (GlideElement.getJournalEntry(1))."""
+        with self._lock:
+            row = self._conn.execute(
+                'SELECT * FROM "sys_journal_field" WHERE element_id=? AND element=? '
+                "ORDER BY sys_created_on DESC, rowid DESC LIMIT 1",
+                (sys_id, element),
+            ).fetchone()
+        return self.journal_display([dict(row)], [element]) if row else ""
+
     def display_map(self, table: str, ids: Iterable[str]) -> dict[str, str]:
         """Display values of records of ``table`` by sys_id."""
         t = TABLES.get(table)
@@ -775,7 +785,14 @@ class Store:
                 return self._with_journal_fields(t, rec)
             if t.name == "incident":
                 self._guard_incident(old, rec, changed, user)
-                self._br_incident_caller(old, rec, changed, journal, user)
+                self._br_incident_caller(
+                    old,
+                    rec,
+                    changed,
+                    journal,
+                    user,
+                    explicit_state=bool({"state", "incident_state"} & set(values or ())),
+                )
             self._business_rules(t, old, rec, changed, user, now)
             changed = {k for k in rec if rec[k] != old.get(k)}
             if "sys_updated_on" in rec:
@@ -927,12 +944,18 @@ class Store:
         return bool(caller) and caller == self._user_sys_id(user)
 
     def _br_incident_caller(
-        self, old: dict, rec: dict, changed: set[str], journal: list[tuple[str, str]], user: str
+        self,
+        old: dict,
+        rec: dict,
+        changed: set[str],
+        journal: list[tuple[str, str]],
+        user: str,
+        explicit_state: bool = False,
     ) -> None:
         """A caller comment takes the incident off Awaiting Caller, or reopens it when Resolved (same update)."""
         if not any(element == "comments" for element, _ in journal):
             return
-        if {"state", "incident_state"} & changed or not self._acts_for_caller(user, old):
+        if explicit_state or not self._acts_for_caller(user, old):
             return
         if old.get("state") == "3" and old.get("hold_reason") == "1":
             rec["state"] = "2"

@@ -1,0 +1,228 @@
+"""Issue #7: snowsim as unkind as a real instance. Every test runs against a live HTTPS snowsim
+(``build_app``: API, faults, admin, webhooks), with httpx or ServiceNow's own client (pysnc)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from snowsim.cli import build_app
+from snowsim.faults import FaultController
+from snowsim.jobs import AutoCloseJob
+from snowsim.tests.receiver import Receiver
+from snowsim.tls import client_verify
+from snowsim.webhooks import WebhookDispatcher, WebhookTarget
+
+pytestmark = pytest.mark.slow  # live uvicorn servers
+
+INC = "/api/now/table/incident"
+ACL_UPDATE = {
+    "error": {"message": "Operation Failed", "detail": "ACL Exception Update Failed due to security constraints"},
+    "status": "failure",
+}
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def sim(store, make_live_server, receiver):
+    """A live snowsim whose dispatcher notifies ``receiver`` about every incident change."""
+    dispatcher = WebhookDispatcher(controller=FaultController())
+    dispatcher.add_target(WebhookTarget(url=receiver.url))
+    store.add_listener(dispatcher.listener)
+    dispatcher.start()
+    srv = make_live_server(build_app(store, controller=dispatcher.controller, dispatcher=dispatcher), store)
+    srv.dispatcher = dispatcher
+    srv.clients = []
+
+    def client(user="kompass.integration", password=None):
+        password = password or {"kompass.integration": "kompass", "admin": "admin"}.get(user, user)
+        c = httpx.Client(base_url=srv.url, verify=client_verify(srv.ca_path), auth=(user, password))
+        srv.clients.append(c)
+        return c
+
+    srv.client = client
+    yield srv
+    for c in srv.clients:
+        c.close()
+    dispatcher.stop()
+
+
+def _new(c, **values):
+    r = c.post(INC, json={"short_description": "VPN down", "correlation_id": "K-7", **values})
+    assert r.status_code == 201, r.text
+    return r.json()["result"]
+
+
+def _hold(sim, **values):
+    eng = sim.client("itil.engineer1")
+    inc = _new(sim.client(), **values)
+    r = eng.patch(f"{INC}/{inc['sys_id']}", json={"state": "3", "hold_reason": "1", "comments": "When did it start?"})
+    assert r.status_code == 200
+    return inc, eng
+
+
+# --------------------------------------------------------------------------- 1. caller replies resume
+
+
+def test_an_integration_comment_resumes_awaiting_caller_in_the_same_update(sim, store):
+    inc, _ = _hold(sim)
+    before = store.get("incident", inc["sys_id"])
+    r = sim.client().patch(f"{INC}/{inc['sys_id']}", json={"comments": "This morning, only my laptop."})
+    out = r.json()["result"]
+    assert (out["state"], out["incident_state"], out["hold_reason"]) == ("2", "2", "")  # the PATCH shows it
+    assert out["sys_updated_by"] == "kompass.integration"  # stamped with the integration user's name
+    assert int(out["sys_mod_count"]) == int(before["sys_mod_count"]) + 1  # one update, not two
+    assert store.get("incident", inc["sys_id"])["hold_reason"] == ""
+
+
+def test_the_real_caller_resumes_it_too_but_not_a_third_user_or_a_work_note(sim, store):
+    beth = store.sid("sys_user", "beth.anglin")
+    inc, eng = _hold(sim, caller_id=beth)
+    url = f"{INC}/{inc['sys_id']}"
+    assert sim.client().patch(url, json={"work_notes": "internal"}).json()["result"]["state"] == "3"
+    assert sim.client("itil.engineer2").patch(url, json={"comments": "ping"}).json()["result"]["state"] == "3"
+    assert sim.client("beth.anglin").patch(url, json={"comments": "here"}).json()["result"]["state"] == "2"
+
+
+def test_the_proxy_users_are_an_instance_property(sim, store):
+    store.properties["snowsim.incident.caller_proxy_users"] = ""
+    inc, _ = _hold(sim)
+    r = sim.client().patch(f"{INC}/{inc['sys_id']}", json={"comments": "reply"})
+    assert r.json()["result"]["state"] == "3"  # the integration user is no longer taken for the caller
+
+
+def test_an_explicit_state_in_the_same_update_wins(sim):
+    inc, _ = _hold(sim)
+    r = sim.client().patch(f"{INC}/{inc['sys_id']}", json={"comments": "reply", "state": "3", "hold_reason": "4"})
+    assert (r.json()["result"]["state"], r.json()["result"]["hold_reason"]) == ("3", "4")
+
+
+def test_resume_through_pysnc(sim, store, monkeypatch):
+    pysnc = pytest.importorskip("pysnc")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
+    monkeypatch.setenv("CURL_CA_BUNDLE", sim.ca_path)
+    inc, _ = _hold(sim)
+    sn = pysnc.ServiceNowClient(sim.url, ("kompass.integration", "kompass"), verify=sim.ca_path)
+    gr = sn.GlideRecord("incident")
+    assert gr.get(inc["sys_id"])
+    gr.comments = "Reply from the caller via Kompass"
+    gr.update()
+    assert gr.state == "2" and gr.get_display_value("state") == "In Progress"
+    assert gr.hold_reason == ""
+
+
+# --------------------------------------------------------------------------- 2. Closed is read-only
+
+
+def _closed(sim):
+    inc = _new(sim.client())
+    admin = sim.client("admin")
+    url = f"{INC}/{inc['sys_id']}"
+    assert admin.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "ok"}).is_success
+    assert admin.patch(url, json={"state": "7"}).json()["result"]["state"] == "7"
+    return inc, url
+
+
+def test_itil_users_cannot_write_comment_or_reopen_a_closed_incident(sim, store):
+    inc, url = _closed(sim)
+    before = store.get("incident", inc["sys_id"])
+    for user in ("kompass.integration", "itil.engineer1"):
+        for body in ({"short_description": "x"}, {"comments": "hello?"}, {"work_notes": "n"}, {"state": "2"}):
+            r = sim.client(user).patch(url, json=body)
+            assert (r.status_code, r.json()) == (403, ACL_UPDATE), (user, body)
+    r = sim.client().post(
+        "/api/now/attachment/file",
+        params={"table_name": "incident", "table_sys_id": inc["sys_id"], "file_name": "a.txt"},
+        content=b"x",
+        headers={"Content-Type": "text/plain"},
+    )
+    assert r.status_code == 403
+    after = store.get("incident", inc["sys_id"])
+    assert after == before and store.journal(inc["sys_id"], ["comments"]) == []
+
+
+def test_admin_may_change_only_a_few_fields_of_a_closed_incident(sim):
+    _inc, url = _closed(sim)
+    admin = sim.client("admin")
+    assert admin.patch(url, json={"close_notes": "better notes", "work_notes": "audit"}).status_code == 200
+    assert admin.patch(url, json={"state": "2"}).status_code == 403
+    assert admin.patch(url, json={"short_description": "x"}).status_code == 403
+
+
+def test_closing_needs_itil_admin_or_admin(sim, store):
+    inc = _new(sim.client())
+    url = f"{INC}/{inc['sys_id']}"
+    eng = sim.client("itil.engineer1")
+    assert eng.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "ok"}).is_success
+    r = eng.patch(url, json={"state": "7"})
+    assert r.status_code == 403 and r.json() == ACL_UPDATE
+    assert store.get("incident", inc["sys_id"])["state"] == "6"
+    r = sim.client().post(
+        INC, json={"short_description": "born closed", "state": "7", "close_code": "Duplicate", "close_notes": "dup"}
+    )
+    assert r.status_code == 403
+
+
+def test_a_caller_comment_reopens_a_resolved_incident_unless_switched_off(sim, store):
+    inc = _new(sim.client())
+    url = f"{INC}/{inc['sys_id']}"
+    eng = sim.client("itil.engineer1")
+    eng.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "ok"})
+    out = sim.client().patch(url, json={"comments": "Not fixed"}).json()["result"]
+    assert (out["state"], out["reopen_count"], out["resolved_at"]) == ("2", "1", "")
+    store.properties["snowsim.incident.reopen_on_caller_comment"] = "false"
+    eng.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "ok"})
+    assert sim.client().patch(url, json={"comments": "thanks"}).json()["result"]["state"] == "6"
+
+
+# --------------------------------------------------------------------------- 3. auto-close
+
+
+def test_the_auto_close_job_closes_old_resolved_incidents_as_system_and_notifies(sim, store, receiver):
+    inc = _new(sim.client())
+    fresh = _new(sim.client())
+    eng = sim.client("itil.engineer1")
+    resolve = {"state": "6", "close_code": "Solution provided", "close_notes": "ok"}
+    eng.patch(f"{INC}/{inc['sys_id']}", json=resolve)
+    job = AutoCloseJob(store, after_s=1, interval_s=0.1).start()
+    try:
+        time.sleep(1.2)
+        eng.patch(f"{INC}/{fresh['sys_id']}", json=resolve)  # resolved just now: not yet
+        deadline = time.monotonic() + 5
+        while store.get("incident", inc["sys_id"])["state"] != "7" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        job.stop()
+    rec = sim.client().get(f"{INC}/{inc['sys_id']}").json()["result"]
+    assert (rec["state"], rec["active"], rec["sys_updated_by"]) == ("7", "false", "system")
+    assert store.get("incident", fresh["sys_id"])["state"] == "6"
+    sim.dispatcher.flush()
+    closes = [p for p in receiver.payloads() if p["sys_id"] == inc["sys_id"] and p["state"] == "7"]
+    assert len(closes) == 1 and closes[0]["sys_updated_by"] == "system"
+
+
+# --------------------------------------------------------------------------- 6. updates that change nothing
+
+
+def test_an_update_that_changes_nothing_is_not_an_update(sim, store, receiver):
+    inc = _new(sim.client(), impact="2", urgency="2")
+    sim.dispatcher.flush()
+    seen = len(receiver.requests)
+    store.clock = lambda: __import__("datetime").datetime(2031, 1, 1, 12, 0, 0)
+    try:
+        r = sim.client().patch(f"{INC}/{inc['sys_id']}", json={"impact": "2", "urgency": "2", "comments": ""})
+    finally:
+        store.clock = None
+    out = r.json()["result"]
+    assert r.status_code == 200
+    assert (out["sys_mod_count"], out["sys_updated_on"]) == (inc["sys_mod_count"], inc["sys_updated_on"])
+    sim.dispatcher.flush()
+    assert len(receiver.requests) == seen
