@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import auth as _auth
-from .query import QueryContext, compile_query, q, to_sql
+from .query import QueryContext, case_insensitive, compile_query, q, to_sql
 from .tables import (
     BOOLEAN,
     CHOICE,
@@ -151,6 +151,7 @@ CLOSE_ROLES = {"itil_admin", "admin"}
 # fields an admin may still change on a Closed incident (everything else is read-only for everyone)
 CLOSED_ADMIN_FIELDS = {"close_notes", "close_code", "correlation_id", "correlation_display", "comments", "work_notes"}
 SYSTEM_USERS = {"system"}
+UNIQUE_FIELDS = {"sys_id", "number"}  # an ORDERBY on one of these makes the order total
 
 
 class NotFoundError(StoreError):
@@ -239,10 +240,20 @@ class Store:
             cols += [f"{q(f.name)} TEXT NOT NULL DEFAULT ''" for f in t.stored_fields() if f.name != "sys_id"]
             c.execute(f"CREATE TABLE IF NOT EXISTS {q(t.name)} ({', '.join(cols)})")
             for f in t.stored_fields():
-                if f.indexed:
+                if not f.indexed:
+                    continue
+                if case_insensitive(f):  # "=" compares case-insensitively: the index must use NOCASE too
+                    c.execute(f"DROP INDEX IF EXISTS {q(f'ix_{t.name}_{f.name}')}")
+                    c.execute(
+                        f"CREATE INDEX IF NOT EXISTS {q(f'ix_{t.name}_{f.name}_ci')} "
+                        f"ON {q(t.name)} ({q(f.name)} COLLATE NOCASE)"
+                    )
+                else:
                     c.execute(f"CREATE INDEX IF NOT EXISTS {q(f'ix_{t.name}_{f.name}')} ON {q(t.name)} ({q(f.name)})")
+        c.execute("DROP INDEX IF EXISTS ix_journal_elem_created")
         c.execute(
-            'CREATE INDEX IF NOT EXISTS ix_journal_elem_created ON "sys_journal_field" (element_id, sys_created_on)'
+            'CREATE INDEX IF NOT EXISTS ix_journal_elem_created_ci ON "sys_journal_field" '
+            "(element_id COLLATE NOCASE, sys_created_on)"
         )
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_meta (key TEXT PRIMARY KEY, value TEXT)")
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_counter (tbl TEXT PRIMARY KEY, next INTEGER)")
@@ -455,8 +466,7 @@ class Store:
         ctx = self._ctx(user)
         compiled = compile_query(t, encoded_query or "", ctx, invalid_no_rows)
         where, params, order = to_sql(compiled)
-        if any(f.name == "sys_id" for f, _ in compiled.order):
-            order = order.rsplit(", rowid", 1)[0]
+        order = self._tie_break(compiled, order, offset)
         sql = f"SELECT * FROM {q(table)} WHERE {where} ORDER BY {order}"
         page_params = list(params)
         if limit is not None:
@@ -481,6 +491,22 @@ class Store:
                     self._count_cache[key] = (version, total)
             rows = [self._with_journal_fields(t, dict(r)) for r in self._conn.execute(sql, page_params)]
         return rows, total
+
+    def _tie_break(self, compiled: Any, order: str, offset: int) -> str:
+        """No ordering gifts: rows that tie on the ORDERBY keys come back in a seeded shuffle that
+        changes from page to page (offset), so paging without a unique tie-break loses or repeats rows.
+
+        Without ORDERBY the order is sys_id's (a table scan on the primary key), not insertion order.
+        """
+        keys = order[: -len("rowid")].rstrip(", ") if order.endswith("rowid") else order
+        names = {f.name for f, _ in compiled.order}
+        if not names:
+            return '"sys_id"'
+        if names & UNIQUE_FIELDS:
+            return keys
+        # a rotation of the (random hex) sys_id, at a position derived from the seed and the offset
+        pos = 1 + zlib.crc32(f"{self.seed}:{int(offset)}".encode()) % 31
+        return f'{keys}, substr("sys_id", {pos}) || substr("sys_id", 1, {pos - 1})'
 
     def count(self, table: str, encoded_query: str | None = "") -> int:
         return self.query(table, encoded_query, limit=0)[1]

@@ -226,3 +226,82 @@ def test_an_update_that_changes_nothing_is_not_an_update(sim, store, receiver):
     assert (out["sys_mod_count"], out["sys_updated_on"]) == (inc["sys_mod_count"], inc["sys_updated_on"])
     sim.dispatcher.flush()
     assert len(receiver.requests) == seen
+
+
+# --------------------------------------------------------------------------- 4. no ordering gifts
+
+
+def _same_second(store, n=40):
+    import datetime as dt
+
+    store.clock = lambda: dt.datetime(2030, 5, 1, 8, 0, 0)
+    try:
+        return {
+            store.insert("incident", {"short_description": f"Same second {i}"}, "admin")["sys_id"] for i in range(n)
+        }
+    finally:
+        store.clock = None
+
+
+def _pages(c, query, limit=7):
+    seen, offset = [], 0
+    while True:
+        r = c.get(
+            INC,
+            params={
+                "sysparm_query": query,
+                "sysparm_limit": limit,
+                "sysparm_offset": offset,
+                "sysparm_fields": "sys_id",
+            },
+        )
+        page = [row["sys_id"] for row in r.json()["result"]]
+        seen += page
+        offset += limit
+        if offset >= int(r.headers["X-Total-Count"]):
+            return seen
+
+
+def test_paging_on_a_non_unique_order_loses_and_repeats_rows_and_a_sys_id_tie_break_fixes_it(sim, store):
+    ids = _same_second(store)
+    c = sim.client()
+    naive = _pages(c, "short_descriptionSTARTSWITHSame^ORDERBYsys_updated_on")
+    assert len(naive) == len(ids)
+    assert set(naive) != ids and len(set(naive)) < len(naive)  # some rows twice, others never
+    assert naive == _pages(c, "short_descriptionSTARTSWITHSame^ORDERBYsys_updated_on")  # seeded: reproducible
+    safe = _pages(c, "short_descriptionSTARTSWITHSame^ORDERBYsys_updated_on^ORDERBYsys_id")
+    assert safe == sorted(ids)
+    unordered = [r["sys_id"] for r in c.get(INC, params={"sysparm_fields": "sys_id"}).json()["result"]]
+    assert unordered == sorted(unordered)  # no ORDERBY: primary-key (sys_id) order, not insertion order
+
+
+def test_pysnc_ordering_by_a_timestamp_alone_misses_rows(sim, store, monkeypatch):
+    pysnc = pytest.importorskip("pysnc")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
+    monkeypatch.setenv("CURL_CA_BUNDLE", sim.ca_path)
+    ids = _same_second(store)
+    sn = pysnc.ServiceNowClient(sim.url, ("kompass.integration", "kompass"), verify=sim.ca_path)
+    gr = sn.GlideRecord("incident", batch_size=7)
+    gr.add_query("short_description", "STARTSWITH", "Same")
+    gr.order_by("sys_updated_on")
+    gr.query()
+    got = [str(r.sys_id) for r in gr]
+    assert set(got) != ids
+    gr = sn.GlideRecord("incident", batch_size=7)  # pysnc's default ORDERBYsys_id is safe
+    gr.add_query("short_description", "STARTSWITH", "Same")
+    gr.query()
+    assert {str(r.sys_id) for r in gr} == ids
+
+
+def test_equals_on_strings_ignores_case_but_sys_ids_do_not(sim, store):
+    inc = _new(sim.client(), correlation_id="KOMPASS-Abc")
+    c = sim.client()
+
+    def numbers(query):
+        return [r["number"] for r in c.get(INC, params={"sysparm_query": query}).json()["result"]]
+
+    assert numbers("correlation_id=kompass-abc") == [inc["number"]]
+    assert numbers("correlation_idINKOMPASS-ABC,x") == [inc["number"]]
+    assert numbers("correlation_id!=KOMPASS-aBC^short_description=vpn DOWN") == []
+    assert numbers(f"sys_id={inc['sys_id'].upper()}") == []
+    assert numbers("state=1^correlation_id=KOMPASS-ABC") == [inc["number"]]
