@@ -203,10 +203,15 @@ class VendorAgent:
         if response.status_code >= 400:
             try:
                 detail = response.json().get("error", {})
-            except ValueError:
+            except ValueError:  # an HTML page from the instance's edge (502/503/504)
                 detail = response.text[:200]
             raise AgentError(f"{what}: HTTP {response.status_code} {detail}")
-        return response.json() if response.content else {}
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:  # e.g. a hibernating instance: 200 with an HTML page
+            raise AgentError(f"{what}: HTTP {response.status_code} but not JSON: {response.text[:80]!r}") from exc
 
     def list(self, table: str, query: str, fields: str = "", limit: int | None = None) -> list[dict[str, Any]]:
         params = {

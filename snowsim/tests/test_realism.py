@@ -305,3 +305,49 @@ def test_equals_on_strings_ignores_case_but_sys_ids_do_not(sim, store):
     assert numbers("correlation_id!=KOMPASS-aBC^short_description=vpn DOWN") == []
     assert numbers(f"sys_id={inc['sys_id'].upper()}") == []
     assert numbers("state=1^correlation_id=KOMPASS-ABC") == [inc["number"]]
+
+
+# --------------------------------------------------------------------------- 5. error bodies from the edge
+
+
+def test_edge_errors_are_html_and_instance_errors_stay_json(sim, store):
+    from snowsim.faults import FaultConfig
+
+    c = sim.client()
+    controller = sim.dispatcher.controller
+    controller.update(FaultConfig(lost_response=1.0))
+    r = c.post(INC, json={"short_description": "lost"})
+    assert r.status_code == 502 and r.headers["content-type"].startswith("text/html")
+    with pytest.raises(ValueError):
+        r.json()
+    assert store.count("incident", "short_description=lost") == 1  # committed all the same
+    controller.update(FaultConfig())
+    controller.set_down(30)
+    r = c.get(INC)
+    assert r.status_code == 503 and r.headers["content-type"].startswith("text/html") and r.headers["Retry-After"]
+    controller.set_down(0)
+    for r in (c.get(f"{INC}/{'0' * 32}"), httpx.get(sim.url + INC, verify=client_verify(sim.ca_path))):
+        assert r.status_code in (401, 404) and r.json()["status"] == "failure"
+
+
+def test_a_hibernating_instance_answers_200_with_html_and_clients_must_notice(sim, store, monkeypatch):
+    from snowsim.agent import AgentConfig, AgentError, VendorAgent
+    from snowsim.faults import FaultConfig
+
+    pysnc = pytest.importorskip("pysnc")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
+    monkeypatch.setenv("CURL_CA_BUNDLE", sim.ca_path)
+    inc = _new(sim.client())
+    sim.dispatcher.controller.update(FaultConfig(down_for_s=30, down_mode="hibernate"))
+    r = sim.client().get(f"{INC}/{inc['sys_id']}")
+    assert r.status_code == 200 and "hibernating" in r.text
+    sn = pysnc.ServiceNowClient(sim.url, ("kompass.integration", "kompass"), verify=sim.ca_path)
+    with pytest.raises(ValueError):  # pysnc's GlideRecord.get parses the HTML as JSON and fails
+        sn.GlideRecord("incident").get(inc["sys_id"])
+    agent = VendorAgent(AgentConfig(url=sim.url, verify=sim.ca_path), sleep=lambda s: None)
+    try:
+        with pytest.raises(AgentError, match="not JSON"):
+            agent.get("incident", inc["sys_id"])
+        agent.run_once()  # logs and carries on
+    finally:
+        agent.client.close()
