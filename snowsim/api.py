@@ -465,12 +465,43 @@ def _create_attachment(
         )
     if not acl.can_write(req.user, table_name) or not acl.can_write(req.user, "sys_attachment"):
         return _acl_denied("Insert")
+    refused = _attachment_refused(store, file_name, len(data))
+    if refused is not None:
+        return refused
     target = store.get(table_name, table_sys_id) or {}
     if table_name == "incident" and target.get("state") == "7" and "admin" not in acl.roles_of(req.user):
         return _acl_denied("Insert")  # a Closed incident is read-only, attachments included
     rec = store.add_attachment(table_name, table_sys_id, file_name, content_type, data, _user_name(req))
     loc = f"{req.base_url}/api/now/attachment/{rec['sys_id']}"
     return json_response(201, {"result": attachment_meta(store, rec, req.base_url)}, {"Location": loc})
+
+
+def _attachment_refused(store: Store, file_name: str, size: int) -> SimResponse | None:
+    """com.glide.attachment.max_size (MB), glide.attachment.extensions (allow-list, empty = all) and
+    snowsim.attachment.blocked_extensions (deny list)."""
+    try:
+        max_mb = float(store.prop("com.glide.attachment.max_size", "1024") or 1024)
+    except ValueError:
+        max_mb = 1024.0
+    if size > max_mb * 1024 * 1024:
+        return error_response(
+            400,
+            "Failed to create the attachment",
+            f"The file size {size} bytes exceeds the maximum attachment size of {max_mb:g} MB "
+            "(com.glide.attachment.max_size)",
+        )
+    ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    allowed = [e.lower().lstrip(".") for e in store.prop_list("glide.attachment.extensions")]
+    blocked = [e.lower().lstrip(".") for e in store.prop_list("snowsim.attachment.blocked_extensions")]
+    if (allowed and ext not in allowed) or (ext and ext in blocked):
+        return error_response(
+            400,
+            "Failed to create the attachment",
+            f"The file extension .{ext} is not allowed on this instance"
+            if ext
+            else "Files without an extension are not allowed on this instance",
+        )
+    return None
 
 
 def _parse_multipart(req: SimRequest) -> tuple[dict[str, str], tuple[str, str, bytes] | None] | None:
@@ -561,7 +592,12 @@ def attachment_dispatch(store: Store, req: SimRequest, m: re.Match) -> SimRespon
         if method not in ("GET", "HEAD"):
             return _method_not_allowed("GET")
         data = store.attachment_data(sys_id) or b""
-        return SimResponse(200, data, {"Content-Type": rec["content_type"] or "application/octet-stream"})
+        meta = json.dumps(attachment_meta(store, rec, req.base_url), ensure_ascii=True, separators=(",", ":"))
+        return SimResponse(
+            200,
+            data,
+            {"Content-Type": rec["content_type"] or "application/octet-stream", "X-Attachment-Metadata": meta},
+        )
     if method in ("GET", "HEAD"):
         return json_response(200, {"result": attachment_meta(store, rec, req.base_url)})
     if method == "DELETE":

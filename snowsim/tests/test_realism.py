@@ -351,3 +351,62 @@ def test_a_hibernating_instance_answers_200_with_html_and_clients_must_notice(si
         agent.run_once()  # logs and carries on
     finally:
         agent.client.close()
+
+
+# --------------------------------------------------------------------------- 8. attachments
+
+
+def _upload(c, inc, name="a.txt", data=b"hello", ctype="text/plain"):
+    return c.post(
+        "/api/now/attachment/file",
+        params={"table_name": "incident", "table_sys_id": inc["sys_id"], "file_name": name},
+        content=data,
+        headers={"Content-Type": ctype},
+    )
+
+
+def test_file_download_carries_x_attachment_metadata(sim):
+    import json
+
+    c = sim.client()
+    inc = _new(c)
+    meta = _upload(c, inc, "log.txt", "blåbær".encode()).json()["result"]
+    r = c.get(f"/api/now/attachment/{meta['sys_id']}/file")
+    assert r.content == "blåbær".encode()
+    header = json.loads(r.headers["X-Attachment-Metadata"])
+    assert header["sys_id"] == meta["sys_id"] and header["file_name"] == "log.txt"
+    assert header["size_bytes"] == str(len("blåbær".encode())) and header["table_sys_id"] == inc["sys_id"]
+
+
+def test_attachment_size_and_extension_limits(sim, store, monkeypatch):
+    c = sim.client()
+    inc = _new(c)
+    store.properties["com.glide.attachment.max_size"] = "0.001"  # ~1 KB
+    r = _upload(c, inc, "big.txt", b"x" * 2000)
+    assert r.status_code == 400 and r.json()["error"]["message"] == "Failed to create the attachment"
+    assert "com.glide.attachment.max_size" in r.json()["error"]["detail"]
+    assert _upload(c, inc, "small.txt", b"x" * 500).status_code == 201
+    r = _upload(c, inc, "setup.EXE", b"MZ", "application/octet-stream")
+    assert r.status_code == 400 and ".exe is not allowed" in r.json()["error"]["detail"]
+    store.properties["glide.attachment.extensions"] = "pdf,png"
+    assert _upload(c, inc, "notes.txt").status_code == 400
+    assert _upload(c, inc, "scan.pdf", b"%PDF", "application/pdf").status_code == 201
+    files = {"file": ("evil.js", b"alert(1)", "text/javascript")}
+    r = c.post(
+        "/api/now/attachment/upload", data={"table_name": "incident", "table_sys_id": inc["sys_id"]}, files=files
+    )
+    assert r.status_code == 400
+    assert store.count("sys_attachment") == 2
+
+
+def test_pysnc_reads_an_attachment_with_its_metadata_header(sim, monkeypatch):
+    pysnc = pytest.importorskip("pysnc")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
+    monkeypatch.setenv("CURL_CA_BUNDLE", sim.ca_path)
+    inc = _new(sim.client())
+    sn = pysnc.ServiceNowClient(sim.url, ("kompass.integration", "kompass"), verify=sim.ca_path)
+    gr = sn.GlideRecord("incident")
+    assert gr.get(inc["sys_id"])
+    gr.add_attachment("report.txt", b"contents", "text/plain")
+    [att] = list(gr.get_attachments())
+    assert att.read() == b"contents"
