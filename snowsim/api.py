@@ -32,8 +32,8 @@ from starlette.routing import Route
 from . import auth as acl
 from .auth import Authenticator, OAuthError
 from .query import escape_value
-from .store import PolicyError, Store, StoreError
-from .tables import CHOICE, INTEGER, JOURNAL_INPUT, JOURNAL_LIST, REFERENCE, TABLES, Field, Table
+from .store import PolicyError, Store, StoreError, utc_to_local
+from .tables import CHOICE, DATETIME, INTEGER, JOURNAL_INPUT, JOURNAL_LIST, REFERENCE, TABLES, Field, Table
 
 __all__ = ["create_app", "dispatch", "SimRequest", "SimResponse", "ApiConfig", "error_response"]
 
@@ -115,8 +115,9 @@ def not_found(detail: str = "Record doesn't exist or ACL restricts the record re
 class Renderer:
     """Turns raw records into Table API JSON for one request (caches reference lookups)."""
 
-    def __init__(self, store: Store, table: Table, mode: str, exclude_links: bool, base: str):
+    def __init__(self, store: Store, table: Table, mode: str, exclude_links: bool, base: str, tz: str | None = None):
         self.store, self.table, self.mode, self.exclude, self.base = store, table, mode, exclude_links, base
+        self.tz = tz  # the requesting user's time zone: display values of datetimes are in it
         self.displays: dict[str, dict[str, str]] = {}
         self.journals: dict[str, list[dict]] = {}
         self.records: dict[tuple[str, str], dict | None] = {}
@@ -183,7 +184,9 @@ class Renderer:
             if sid not in self.journals:
                 self.journals.update(self.store.journal_map([sid]))
             els = ("comments", "work_notes") if f.type == JOURNAL_LIST else (f.name,)
-            return self.store.journal_display(self.journals.get(sid, []), els)
+            return self.store.journal_display(self.journals.get(sid, []), els, self.tz)
+        if f.type == DATETIME:
+            return utc_to_local(v, self.tz)
         return v
 
     def value(self, f: Field, rec: dict) -> Any:
@@ -338,7 +341,9 @@ def table_list(store: Store, cfg: ApiConfig, req: SimRequest, t: Table, version:
         return error_response(
             404, "No Record found", "Records matching query not found. Check query parameter or offset parameter"
         )
-    r = Renderer(store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url)
+    r = Renderer(
+        store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url, store.user_tz(req.user)
+    )
     names = r.select(req.param("sysparm_fields"))
     r.prefetch(rows, names)
     headers = {}
@@ -354,7 +359,9 @@ def _record_response(
 ) -> SimResponse:
     if req.headers.get("x-no-response-body", "").strip().lower() == "true":
         return SimResponse(status, b"", dict(headers or {}))
-    r = Renderer(store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url)
+    r = Renderer(
+        store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url, store.user_tz(req.user)
+    )
     names = r.select(req.param("sysparm_fields"))
     r.prefetch([rec], names)
     return json_response(status, {"result": r.render(rec, names)}, headers)

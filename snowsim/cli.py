@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often the auto-close job runs [SNOWSIM_AUTOCLOSE_INTERVAL, 5]",
     )
     serve.add_argument(
+        "--integration-tz",
+        default=_env("INTEGRATION_TZ"),
+        metavar="ZONE",
+        help="time zone of the integration user kompass.integration (display values and "
+        "sysparm_input_display_value dates) [SNOWSIM_INTEGRATION_TZ; seeded Europe/Oslo]",
+    )
+    serve.add_argument(
         "--property",
         action="append",
         default=_env_list("PROPERTIES"),
@@ -267,6 +274,15 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"snowsim: --property {item!r} must look like NAME=VALUE", file=sys.stderr)
             return 2
         store.properties[name.strip()] = value.strip()
+    if args.integration_tz:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(args.integration_tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            print(f"snowsim: --integration-tz: unknown time zone {args.integration_tz!r}", file=sys.stderr)
+            return 2
+        store.set_user_tz("kompass.integration", args.integration_tz)
     controller = faults.FaultController(fault_config, seed=args.seed)
     dispatcher = webhooks.WebhookDispatcher(
         controller=controller, workers=args.webhook_workers, journal_entry=store.latest_journal_entry

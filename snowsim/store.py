@@ -15,6 +15,7 @@ Business rules and data policies live here, so a write through the HTTP API and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import random
@@ -26,6 +27,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import auth as _auth
 from .query import QueryContext, case_insensitive, compile_query, q, to_sql
@@ -46,6 +48,8 @@ from .tables import (
 
 __all__ = [
     "Store",
+    "utc_to_local",
+    "local_to_utc",
     "PolicyError",
     "ACLError",
     "StoreError",
@@ -80,6 +84,10 @@ DEMO_USERS = [
     ("itil.engineer4", "itil.engineer4", "Isak", "Engineer", _ENGINEER_ROLES, "Service Desk Engineer"),
     ("no.roles", "no.roles", "No", "Roles", "", "Read-only user without roles"),
 ]
+# time zones of the demo users: the vendor's people work in Oslo, admin in UTC (integration user: --integration-tz)
+DEMO_TZ = "Europe/Oslo"
+ADMIN_TZ = "UTC"
+INTEGRATION_USER = "kompass.integration"
 DEMO_GROUPS = [
     ("Service Desk", "First line support", ["beth.anglin", "itil.engineer4"]),
     ("Network", "Network operations", ["itil.engineer1"]),
@@ -160,6 +168,36 @@ class NotFoundError(StoreError):
 
 class UnknownTableError(StoreError):
     status = 400
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name) if name and name not in ("UTC", "GMT") else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def utc_to_local(value: str, zone: str | None) -> str:
+    """A stored UTC datetime as the user sees it (display values)."""
+    if not value or not zone or zone in ("UTC", "GMT"):
+        return value
+    try:
+        when = dt.datetime.strptime(value, FMT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return value
+    return when.astimezone(_zone(zone)).strftime(FMT)
+
+
+def local_to_utc(value: str, zone: str | None) -> str:
+    """A datetime typed in the user's time zone (sysparm_input_display_value=true) as stored UTC."""
+    if not value or not zone or zone in ("UTC", "GMT"):
+        return value
+    try:
+        when = dt.datetime.strptime(value, FMT).replace(tzinfo=_zone(zone))
+    except ValueError:
+        return value
+    return when.astimezone(dt.UTC).strftime(FMT)
 
 
 def _now() -> dt.datetime:
@@ -310,7 +348,7 @@ class Store:
                         "roles": roles,
                         "active": "true",
                         "locked_out": "false",
-                        "time_zone": "GMT",
+                        "time_zone": ADMIN_TZ if user_name == "admin" else DEMO_TZ,
                     },
                     "system",
                     now,
@@ -361,13 +399,21 @@ class Store:
                 )
             self._set_meta("seeded", now)
             self._set_meta("seed_engineers_journal_read", now)
+            self._set_meta("seed_time_zones", now)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
 
     def _upgrade_seed(self) -> None:
-        """Bring a store seeded by an older snowsim up to the current demo roles (once per store)."""
+        """Bring a store seeded by an older snowsim up to the current demo roles and zones (once per store)."""
+        if not self._meta("seed_time_zones"):
+            # older seeds gave every demo user GMT; leave zones that someone changed alone
+            self._conn.executemany(
+                'UPDATE "sys_user" SET time_zone=? WHERE user_name=? AND time_zone=?',
+                [(ADMIN_TZ if u[0] == "admin" else DEMO_TZ, u[0], "GMT") for u in DEMO_USERS],
+            )
+            self._set_meta("seed_time_zones", self.now_str())
         if self._meta("seed_engineers_journal_read"):
             return
         # older seeds gave the demo engineers only "itil"; leave roles that someone changed alone
@@ -545,8 +591,8 @@ class Store:
                     out[r["element_id"]].append(dict(r))
         return out
 
-    def journal_display(self, rows: list[dict], elements: Iterable[str]) -> str:
-        """Render journal rows (newest first) the way display values show them."""
+    def journal_display(self, rows: list[dict], elements: Iterable[str], tz: str | None = None) -> str:
+        """Render journal rows (newest first) the way display values show them (headers in ``tz``)."""
         els = set(elements)
         parts = []
         for r in rows:
@@ -554,7 +600,7 @@ class Store:
                 continue
             who = self.user_display_name(r["sys_created_by"])
             label = JOURNAL_LABELS.get(r["element"], r["element"])
-            parts.append(f"{r['sys_created_on']} - {who} ({label})\n{r['value']}\n\n")
+            parts.append(f"{utc_to_local(r['sys_created_on'], tz)} - {who} ({label})\n{r['value']}\n\n")
         return "".join(parts)
 
     def latest_journal_entry(self, sys_id: str, element: str) -> str:
@@ -596,6 +642,17 @@ class Store:
                 self._user_cache.clear()
             self._user_cache[user_name] = user
             return user
+
+    def user_tz(self, user: str | dict | None) -> str:
+        """The user's time zone (sys_user.time_zone; UTC when empty or unknown)."""
+        u = user if isinstance(user, dict) else (self.get_user(user) if user else None)
+        return (u or {}).get("time_zone") or "UTC"
+
+    def set_user_tz(self, user_name: str, zone: str) -> None:
+        u = self.get_user(user_name)
+        if u is None:
+            raise NotFoundError("No Record found", f"No user {user_name}")
+        self.update("sys_user", u["sys_id"], {"time_zone": zone}, "system")
 
     def user_display_name(self, user_name: str) -> str:
         u = self.get_user(user_name) if user_name else None
@@ -655,7 +712,7 @@ class Store:
 
     # ------------------------------------------------------------------ value coercion
 
-    def _coerce(self, t: Table, name: str, value: Any, input_display: bool) -> str | None:
+    def _coerce(self, t: Table, name: str, value: Any, input_display: bool, tz: str | None = None) -> str | None:
         """Client value -> stored string, or None to ignore the field."""
         f = t.fields[name]
         if isinstance(value, dict):
@@ -692,9 +749,10 @@ class Store:
                 return ""
             for fmt in (FMT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
                 try:
-                    return dt.datetime.strptime(v, fmt).strftime(FMT)
+                    parsed = dt.datetime.strptime(v, fmt).strftime(FMT)
                 except ValueError:
                     continue
+                return local_to_utc(parsed, tz) if input_display else parsed
             return None
         if f.type == CHOICE and input_display and value:
             mapped = f.choice_value(value)
@@ -734,7 +792,7 @@ class Store:
         return f"{t.number_prefix}{n:07d}"
 
     def _apply(
-        self, t: Table, rec: dict, values: dict, input_display: bool, insert: bool
+        self, t: Table, rec: dict, values: dict, input_display: bool, insert: bool, tz: str | None = None
     ) -> tuple[set[str], list[tuple[str, str]]]:
         changed: set[str] = set()
         journal: list[tuple[str, str]] = []
@@ -753,7 +811,7 @@ class Store:
                 continue
             if f.read_only and not (insert and name == "sys_id"):
                 continue
-            v = self._coerce(t, name, raw, input_display)
+            v = self._coerce(t, name, raw, input_display, tz)
             if v is None:
                 continue
             if name == "sys_id":
@@ -771,7 +829,8 @@ class Store:
             now = self.now_str()
             rec = {f.name: f.default for f in t.stored_fields()}
             rec["sys_id"] = ""
-            changed, journal = self._apply(t, rec, values, input_display, insert=True)
+            tz = self.user_tz(user) if input_display else None
+            changed, journal = self._apply(t, rec, values, input_display, insert=True, tz=tz)
             if not rec["sys_id"]:
                 rec["sys_id"] = uuid.uuid4().hex
             elif self._row(table, rec["sys_id"]):
@@ -806,7 +865,8 @@ class Store:
                 raise NotFoundError("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
             now = self.now_str()
             rec = dict(old)
-            changed, journal = self._apply(t, rec, values, input_display, insert=False)
+            tz = self.user_tz(user) if input_display else None
+            changed, journal = self._apply(t, rec, values, input_display, insert=False, tz=tz)
             if not changed and not journal:
                 return self._with_journal_fields(t, rec)
             if t.name == "incident":

@@ -410,3 +410,67 @@ def test_pysnc_reads_an_attachment_with_its_metadata_header(sim, monkeypatch):
     gr.add_attachment("report.txt", b"contents", "text/plain")
     [att] = list(gr.get_attachments())
     assert att.read() == b"contents"
+
+
+# --------------------------------------------------------------------------- 7. time zones
+
+
+def _at(store, when, **values):
+    store.clock = lambda: when
+    try:
+        return store.insert("incident", {"short_description": "tz", **values}, "admin")
+    finally:
+        store.clock = None
+
+
+def test_display_values_use_the_users_time_zone(sim, store, monkeypatch):
+    import datetime as dt
+
+    assert store.user_tz("kompass.integration") == "Europe/Oslo" and store.user_tz("admin") == "UTC"
+    inc = _at(store, dt.datetime(2030, 7, 1, 10, 0, 0))  # summer: Oslo is UTC+2
+    url = f"{INC}/{inc['sys_id']}"
+    out = sim.client().get(url, params={"sysparm_display_value": "all"}).json()["result"]
+    assert out["sys_created_on"] == {"display_value": "2030-07-01 12:00:00", "value": "2030-07-01 10:00:00"}
+    out = sim.client("admin").get(url, params={"sysparm_display_value": "true"}).json()["result"]
+    assert out["sys_created_on"] == "2030-07-01 10:00:00"
+
+    pysnc = pytest.importorskip("pysnc")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
+    monkeypatch.setenv("CURL_CA_BUNDLE", sim.ca_path)
+    sn = pysnc.ServiceNowClient(sim.url, ("kompass.integration", "kompass"), verify=sim.ca_path)
+    gr = sn.GlideRecord("incident")
+    assert gr.get(inc["sys_id"])
+    assert gr.sys_created_on == "2030-07-01 10:00:00"
+    assert gr.get_display_value("sys_created_on") == "2030-07-01 12:00:00"  # hours off if read by mistake
+
+
+def test_input_display_value_dates_are_in_the_writers_zone(sim, store):
+    c = sim.client()
+    inc = _new(c)
+    r = c.patch(
+        f"{INC}/{inc['sys_id']}",
+        params={"sysparm_input_display_value": "true"},
+        json={"opened_at": "2030-01-15 09:00:00"},  # winter: Oslo is UTC+1
+    )
+    assert store.get("incident", inc["sys_id"])["opened_at"] == "2030-01-15 08:00:00"
+    assert r.json()["result"]["opened_at"] == "2030-01-15 08:00:00"
+    c.patch(f"{INC}/{inc['sys_id']}", json={"opened_at": "2030-01-15 09:00:00"})  # raw values are UTC
+    assert store.get("incident", inc["sys_id"])["opened_at"] == "2030-01-15 09:00:00"
+
+
+def test_journal_headers_are_in_the_readers_zone(sim, store):
+    import datetime as dt
+
+    inc = _new(sim.client())
+    store.clock = lambda: dt.datetime(2030, 1, 15, 23, 30, 0)
+    try:
+        store.update("incident", inc["sys_id"], {"comments": "late"}, "itil.engineer1")
+    finally:
+        store.clock = None
+    out = sim.client().get(f"{INC}/{inc['sys_id']}", params={"sysparm_display_value": "true"}).json()["result"]
+    assert out["comments"].startswith("2030-01-16 00:30:00 - Ivar Engineer (Additional comments)")
+
+
+def test_the_integration_users_zone_is_configurable(store):
+    store.set_user_tz("kompass.integration", "UTC")
+    assert store.user_tz("kompass.integration") == "UTC"
