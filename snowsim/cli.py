@@ -203,6 +203,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="resume an incident awaiting the caller after S seconds at speed 1 without a reply "
         "[SNOWSIM_CALLER_TIMEOUT, 300]",
     )
+    agent.add_argument(
+        "--engineers",
+        default=_env("ENGINEERS", "itil.engineer1,itil.engineer2,itil.engineer3,itil.engineer4"),
+        help="comma list of engineers who work the queue, each with their own login (demo password = user name) "
+        "[SNOWSIM_ENGINEERS, the four demo engineers]",
+    )
+    agent.add_argument(
+        "--burst-probability",
+        type=float,
+        default=float(_env("BURST_PROBABILITY", 0.25)),
+        help="chance of a quick follow-up update in the same second [0.25]",
+    )
+    agent.add_argument(
+        "--conflict-probability",
+        type=float,
+        default=float(_env("CONFLICT_PROBABILITY", 0.2)),
+        help="chance that an engineer edits fields the integration also writes [0.2]",
+    )
     agent.add_argument("--tables", default="incident,sc_req_item", help="tables to work [incident,sc_req_item]")
     agent.add_argument("--verbose", "-v", action="store_true", help="log every action")
 
@@ -398,6 +416,9 @@ def _agent(args: argparse.Namespace) -> int:
         hold_probability=args.hold_probability,
         caller_timeout_s=args.caller_timeout,
         tables=tuple(t.strip() for t in args.tables.split(",") if t.strip()),
+        engineers=tuple(e.strip() for e in args.engineers.split(",") if e.strip()),
+        burst_probability=args.burst_probability,
+        conflict_probability=args.conflict_probability,
     )
     agent = VendorAgent(config)
 
