@@ -143,6 +143,7 @@ def test_vendor_agent_and_reset_options():
     assert (serve.http, serve.loop) == ("h11", "asyncio")
 
 
+@pytest.mark.slow
 def test_a_bad_fault_spec_exits_with_2(tmp_path):
     result = subprocess.run(
         [PYTHON, "-m", "snowsim", "serve", "--data", str(tmp_path), "--faults", "nope=1"],
@@ -156,6 +157,7 @@ def test_a_bad_fault_spec_exits_with_2(tmp_path):
 # -- processes --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
     port, receiver = free_port(), Receiver()
     proc = start(
@@ -199,6 +201,7 @@ def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
     assert f"https://127.0.0.1:{port}" in out and "ca.pem" in out
 
 
+@pytest.mark.slow
 def test_insecure_http_serves_plain_http(tmp_path):
     port = free_port()
     proc = start("serve", "--port", str(port), "--data", str(tmp_path), "--insecure-http", "--memory")
@@ -211,6 +214,7 @@ def test_insecure_http_serves_plain_http(tmp_path):
     assert "plain HTTP" in out
 
 
+@pytest.mark.slow
 def test_vendor_agent_process_works_and_exits_cleanly_on_sigterm(tmp_path):
     port = free_port()
     server = start("serve", "--port", str(port), "--data", str(tmp_path))
@@ -245,6 +249,7 @@ def test_vendor_agent_process_works_and_exits_cleanly_on_sigterm(tmp_path):
         stop(server)
 
 
+@pytest.mark.slow
 def test_reset_reseeds_the_store(tmp_path):
     from snowsim.store import Store
 
