@@ -10,9 +10,11 @@ Life of an incident it picks up (each arrow is one step; waits are scaled by ``s
       -> assigned: assignment_group + assigned_to, state 2, work note
       -> investigating: customer-visible comment + work note
       -> [sometimes] On Hold / Awaiting Caller (3, hold_reason 1) with a question in comments;
-         waits for a new comment by someone else (or a timeout), then back to In Progress
+         waits for a new comment by someone else (or a timeout); the caller's comment itself resumes it
+         (the instance's business rule), otherwise the agent moves it back to In Progress
       -> Resolved (6) with close_code + close_notes + a comment
-      -> Closed (7)
+      -> Closed (7) by the instance's auto-close job (engineers have itil, and closing needs itil_admin);
+         a caller comment on the Resolved incident reopens it and the agent works it again
 
 Requested items (sc_req_item) go Open (1) -> Work in Progress (2) -> Closed Complete (3).
 
@@ -90,6 +92,19 @@ CALLER_PROBLEMS = (
 )
 
 
+FOLLOW_UPS = (
+    "Forgot to add: checked the change calendar too.",
+    "Updated the internal ticket reference.",
+    "Linked the monitoring alert.",
+)
+CONFLICTING_EDITS = (
+    ("urgency", ("1", "2", "3")),
+    ("impact", ("1", "2", "3")),
+    ("short_description", ("{short} (vendor triage)", "{short} - investigating")),
+    ("description", ("{description}\n\nVendor: reproduced on our side.",)),
+)
+
+
 class AgentError(RuntimeError):
     """A request failed after the agent's retries."""
 
@@ -114,6 +129,10 @@ class AgentConfig:
     caller_timeout_s: float = 300  # give up waiting for the caller after this long, then resume
     poll_s: float = 3.0
     create_every: float | None = None  # create an incident from a simulated caller every N seconds
+    # several engineers work the queue, each with their own login (demo password = user name)
+    engineer_passwords: dict[str, str] | None = None
+    burst_probability: float = 0.25  # a quick follow-up update by the same engineer, in the same second
+    conflict_probability: float = 0.2  # the engineer edits fields the integration also writes
     max_backoff_s: float = 30.0
     retries: int = 4  # for 429/503/connection errors
     page_size: int = 20
@@ -135,6 +154,7 @@ class Ticket:
     hold_journal_ids: set[str] = field(default_factory=set)
     hold_mod_count: int = 0
     asked: bool = False
+    engineer: str = ""  # the engineer (user_name) working it; their login makes the updates
 
 
 class VendorAgent:
@@ -160,6 +180,7 @@ class VendorAgent:
             timeout=httpx.Timeout(30.0, connect=5.0),
             headers={"Accept": "application/json"},
         )
+        self._engineer_clients: dict[str, httpx.Client] = {}
         self.tickets: dict[str, Ticket] = {}
         self.actions: list[tuple[str, str, str]] = []  # (number, stage reached, detail), for tests and logs
         self._user_ids: dict[str, str] = {}
@@ -169,13 +190,37 @@ class VendorAgent:
         self.journal_readable = True
 
     # -- HTTP --------------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def engineer_client(self, engineer: str) -> httpx.Client:
+        """The engineer's own session (updates are stamped with their name), the agent's login otherwise."""
+        if not engineer or engineer == self.config.user:
+            return self.client
+        client = self._engineer_clients.get(engineer)
+        if client is None:
+            password = (self.config.engineer_passwords or {}).get(engineer, engineer)
+            client = httpx.Client(
+                base_url=self.config.url.rstrip("/"),
+                auth=(engineer, password),
+                verify=client_verify(self.config.verify),
+                timeout=httpx.Timeout(30.0, connect=5.0),
+                headers={"Accept": "application/json"},
+            )
+            self._engineer_clients[engineer] = client
+        return client
+
+    def close(self) -> None:
+        for client in self._engineer_clients.values():
+            client.close()
+        self._engineer_clients.clear()
+        self.client.close()
+
+    def request(self, method: str, path: str, *, client: httpx.Client | None = None, **kwargs: Any) -> httpx.Response:
         """One API call with back-off on 429/503 (Retry-After) and connection errors."""
         attempt = 0
+        client = client or self.client
         while True:
             attempt += 1
             try:
-                response = self.client.request(method, path, **kwargs)
+                response = client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 if attempt > self.config.retries or self.stop_event.is_set():
                     raise AgentError(f"{method} {path}: {exc}") from exc
@@ -201,10 +246,15 @@ class VendorAgent:
         if response.status_code >= 400:
             try:
                 detail = response.json().get("error", {})
-            except ValueError:
+            except ValueError:  # an HTML page from the instance's edge (502/503/504)
                 detail = response.text[:200]
             raise AgentError(f"{what}: HTTP {response.status_code} {detail}")
-        return response.json() if response.content else {}
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:  # e.g. a hibernating instance: 200 with an HTML page
+            raise AgentError(f"{what}: HTTP {response.status_code} but not JSON: {response.text[:80]!r}") from exc
 
     def list(self, table: str, query: str, fields: str = "", limit: int | None = None) -> list[dict[str, Any]]:
         params = {
@@ -224,14 +274,28 @@ class VendorAgent:
             return None
         return self._ok(response, f"get {table}")["result"]
 
-    def patch(self, table: str, sys_id: str, values: dict[str, str]) -> dict[str, Any]:
+    def patch(self, table: str, sys_id: str, values: dict[str, str], engineer: str = "") -> dict[str, Any]:
         response = self.request(
             "PATCH",
             f"/api/now/table/{table}/{sys_id}",
+            client=self.engineer_client(engineer),
             json=values,
             params={"sysparm_exclude_reference_link": "true"},
         )
         return self._ok(response, f"update {table}")["result"]
+
+    def staff(self) -> set[str]:
+        return set(self.config.engineers) | {self.config.user}
+
+    def _work(self, ticket: Ticket, values: dict[str, str]) -> dict[str, Any]:
+        """An update by the ticket's engineer; sometimes a quick follow-up lands in the same second."""
+        updated = self.patch(ticket.table, ticket.sys_id, values, ticket.engineer)
+        if self.rng.random() < self.config.burst_probability:
+            updated = self.patch(
+                ticket.table, ticket.sys_id, {"work_notes": self.rng.choice(FOLLOW_UPS)}, ticket.engineer
+            )
+            self.actions.append((ticket.number, "burst", ticket.engineer))
+        return updated
 
     def create(self, table: str, values: dict[str, str]) -> dict[str, Any]:
         response = self.request(
@@ -254,7 +318,7 @@ class VendorAgent:
 
     def callers(self) -> list[str]:
         if self._callers is None:
-            staff = set(self.config.engineers) | {"admin", "kompass.integration", self.config.user}
+            staff = self.staff() | {"admin", "kompass.integration"}
             rows = self.list("sys_user", "active=true^ORDERBYuser_name", "sys_id,user_name", limit=100)
             self._callers = [r["sys_id"] for r in rows if r.get("user_name") not in staff] or [
                 r["sys_id"] for r in rows
@@ -297,7 +361,7 @@ class VendorAgent:
             rows = self.list(
                 table,
                 f"active=true^stateIN{states}^assigned_toIN{','.join(ids)}^ORDERBYsys_updated_on",
-                "sys_id,number,state,hold_reason,sys_mod_count",
+                "sys_id,number,state,hold_reason,sys_mod_count,assigned_to",
             )
             for row in rows:
                 if row["sys_id"] in self.tickets:
@@ -305,6 +369,8 @@ class VendorAgent:
                 state = row.get("state")
                 stage = {"2": "investigating", "3": "working", "6": "resolved"}.get(state, "investigating")
                 ticket = Ticket(table, row["sys_id"], row.get("number", ""), stage, self._after(self.config.resolve_s))
+                by_id = {self.user_id(name): name for name in self.config.engineers}
+                ticket.engineer = by_id.get(row.get("assigned_to", ""), "")
                 if table == "incident" and state == "3" and row.get("hold_reason") == "1":
                     ticket.stage, ticket.asked, ticket.held_since = "awaiting_caller", True, self.clock()
                     ticket.hold_mod_count = int(row.get("sys_mod_count") or 0)
@@ -368,7 +434,7 @@ class VendorAgent:
         while not self.stop_event.is_set():
             self.run_once()
             self.stop_event.wait(max(0.05, self.config.scaled(self.config.poll_s)))
-        self.client.close()
+        self.close()
         log.info("vendor agent stopped")
 
     def stop(self) -> None:
@@ -391,9 +457,9 @@ class VendorAgent:
             return False
         group = GROUP_BY_CATEGORY.get(record.get("category", ""), "Service Desk")
         engineer = self.rng.choice(self.config.engineers)
-        self.patch(
-            ticket.table,
-            ticket.sys_id,
+        ticket.engineer = engineer
+        self._work(
+            ticket,
             {
                 "assignment_group": self.group_id(group),
                 "assigned_to": self.user_id(engineer),
@@ -417,10 +483,10 @@ class VendorAgent:
                 ticket.due = self._after(self.config.resolve_s)
                 self._note(ticket, "working", "reopened")
                 return True
-            self.patch("incident", ticket.sys_id, {"state": "7"})
-            self._note(ticket, "done", "closed")
-            self.actions.append((ticket.number, "closed", ""))
-            return True
+            # itil engineers may not close (closure needs itil_admin or admin): the instance's
+            # auto-close job closes it; until then a caller comment can reopen it
+            ticket.due = self._after(self.config.close_s)
+            return False
         if ticket.stage == "awaiting_caller":
             return self._check_caller(ticket, record)
         if ticket.stage == "investigating" and not ticket.asked and self.rng.random() < self.config.hold_probability:
@@ -435,6 +501,7 @@ class VendorAgent:
                     "comments": self.rng.choice(QUESTIONS),
                     "work_notes": "Waiting for information from the caller.",
                 },
+                ticket.engineer,
             )
             ticket.hold_mod_count = int(updated.get("sys_mod_count") or 0)
             ticket.held_since = self.clock()
@@ -444,22 +511,25 @@ class VendorAgent:
             self._note(ticket, "awaiting_caller", "asked the caller for information")
             return True
         if ticket.stage == "assigned":
-            self.patch(
-                "incident",
-                ticket.sys_id,
-                {
-                    "comments": self.rng.choice(CUSTOMER_UPDATES),
-                    "work_notes": self.rng.choice(INVESTIGATION_NOTES),
-                },
-            )
+            values = {
+                "comments": self.rng.choice(CUSTOMER_UPDATES),
+                "work_notes": self.rng.choice(INVESTIGATION_NOTES),
+            }
+            if self.rng.random() < self.config.conflict_probability:
+                # engineers also edit fields the integration writes: conflicting edits happen
+                name, choices = self.rng.choice(CONFLICTING_EDITS)
+                values[name] = self.rng.choice(choices).format(
+                    short=record.get("short_description", ""), description=record.get("description", "")
+                )
+                self.actions.append((ticket.number, "conflict", name))
+            self._work(ticket, values)
             ticket.due = self._after(self.config.investigate_s)
             self._note(ticket, "investigating")
             return True
         # investigating (not put on hold) or working: resolve
         close_code = self.rng.choice(CLOSE_CODES)
-        self.patch(
-            "incident",
-            ticket.sys_id,
+        self._work(
+            ticket,
             {
                 "state": "6",
                 "close_code": close_code,
@@ -499,12 +569,12 @@ class VendorAgent:
         rows = self._journal(ticket)
         if rows is not None:
             replied = any(
-                r["sys_id"] not in ticket.hold_journal_ids and r.get("sys_created_by") != self.config.user for r in rows
+                r["sys_id"] not in ticket.hold_journal_ids and r.get("sys_created_by") not in self.staff() for r in rows
             )
         else:  # no journal access: any change by someone else after we put it on hold
             replied = (
                 int(record.get("sys_mod_count") or 0) > ticket.hold_mod_count
-                and record.get("sys_updated_by") != self.config.user
+                and record.get("sys_updated_by") not in self.staff()
             )
         if state != "3" and not replied:  # someone else took it off hold
             replied = True
@@ -512,7 +582,12 @@ class VendorAgent:
         if not (replied or timed_out):
             return False
         note = "Caller replied; resuming work." if replied else "No reply from the caller; continuing anyway."
-        self.patch("incident", ticket.sys_id, {"state": "2", "hold_reason": "", "work_notes": note})
+        if state == "3":
+            self.patch(
+                "incident", ticket.sys_id, {"state": "2", "hold_reason": "", "work_notes": note}, ticket.engineer
+            )
+        else:  # the caller's comment already resumed it (the instance's business rule, same update)
+            self.patch("incident", ticket.sys_id, {"work_notes": note}, ticket.engineer)
         ticket.due = self._after(self.config.resolve_s)
         self._note(ticket, "working", "caller replied" if replied else "caller timeout")
         return True
@@ -524,9 +599,8 @@ class VendorAgent:
                 return False
             return self._assign(ticket, record, "2")
         if ticket.stage == "assigned":
-            self.patch(
-                ticket.table,
-                ticket.sys_id,
+            self._work(
+                ticket,
                 {
                     "stage": "fulfillment",
                     "comments": "We are preparing your request.",
@@ -544,6 +618,7 @@ class VendorAgent:
                 "stage": "complete",
                 "comments": "Your request has been fulfilled.",
             },
+            ticket.engineer,
         )
         self._note(ticket, "done", "closed complete")
         self.actions.append((ticket.number, "closed", "closed complete"))

@@ -32,8 +32,8 @@ from starlette.routing import Route
 from . import auth as acl
 from .auth import Authenticator, OAuthError
 from .query import escape_value
-from .store import PolicyError, Store, StoreError
-from .tables import CHOICE, INTEGER, JOURNAL_INPUT, JOURNAL_LIST, REFERENCE, TABLES, Field, Table
+from .store import PolicyError, Store, StoreError, utc_to_local
+from .tables import CHOICE, DATETIME, INTEGER, JOURNAL_INPUT, JOURNAL_LIST, REFERENCE, TABLES, Field, Table
 
 __all__ = ["create_app", "dispatch", "SimRequest", "SimResponse", "ApiConfig", "error_response"]
 
@@ -115,8 +115,9 @@ def not_found(detail: str = "Record doesn't exist or ACL restricts the record re
 class Renderer:
     """Turns raw records into Table API JSON for one request (caches reference lookups)."""
 
-    def __init__(self, store: Store, table: Table, mode: str, exclude_links: bool, base: str):
+    def __init__(self, store: Store, table: Table, mode: str, exclude_links: bool, base: str, tz: str | None = None):
         self.store, self.table, self.mode, self.exclude, self.base = store, table, mode, exclude_links, base
+        self.tz = tz  # the requesting user's time zone: display values of datetimes are in it
         self.displays: dict[str, dict[str, str]] = {}
         self.journals: dict[str, list[dict]] = {}
         self.records: dict[tuple[str, str], dict | None] = {}
@@ -183,7 +184,9 @@ class Renderer:
             if sid not in self.journals:
                 self.journals.update(self.store.journal_map([sid]))
             els = ("comments", "work_notes") if f.type == JOURNAL_LIST else (f.name,)
-            return self.store.journal_display(self.journals.get(sid, []), els)
+            return self.store.journal_display(self.journals.get(sid, []), els, self.tz)
+        if f.type == DATETIME:
+            return utc_to_local(v, self.tz)
         return v
 
     def value(self, f: Field, rec: dict) -> Any:
@@ -338,7 +341,9 @@ def table_list(store: Store, cfg: ApiConfig, req: SimRequest, t: Table, version:
         return error_response(
             404, "No Record found", "Records matching query not found. Check query parameter or offset parameter"
         )
-    r = Renderer(store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url)
+    r = Renderer(
+        store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url, store.user_tz(req.user)
+    )
     names = r.select(req.param("sysparm_fields"))
     r.prefetch(rows, names)
     headers = {}
@@ -354,7 +359,9 @@ def _record_response(
 ) -> SimResponse:
     if req.headers.get("x-no-response-body", "").strip().lower() == "true":
         return SimResponse(status, b"", dict(headers or {}))
-    r = Renderer(store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url)
+    r = Renderer(
+        store, t, _mode(req), req.flag("sysparm_exclude_reference_link"), req.base_url, store.user_tz(req.user)
+    )
     names = r.select(req.param("sysparm_fields"))
     r.prefetch([rec], names)
     return json_response(status, {"result": r.render(rec, names)}, headers)
@@ -465,9 +472,43 @@ def _create_attachment(
         )
     if not acl.can_write(req.user, table_name) or not acl.can_write(req.user, "sys_attachment"):
         return _acl_denied("Insert")
+    refused = _attachment_refused(store, file_name, len(data))
+    if refused is not None:
+        return refused
+    target = store.get(table_name, table_sys_id) or {}
+    if table_name == "incident" and target.get("state") == "7" and "admin" not in acl.roles_of(req.user):
+        return _acl_denied("Insert")  # a Closed incident is read-only, attachments included
     rec = store.add_attachment(table_name, table_sys_id, file_name, content_type, data, _user_name(req))
     loc = f"{req.base_url}/api/now/attachment/{rec['sys_id']}"
     return json_response(201, {"result": attachment_meta(store, rec, req.base_url)}, {"Location": loc})
+
+
+def _attachment_refused(store: Store, file_name: str, size: int) -> SimResponse | None:
+    """com.glide.attachment.max_size (MB), glide.attachment.extensions (allow-list, empty = all) and
+    snowsim.attachment.blocked_extensions (deny list)."""
+    try:
+        max_mb = float(store.prop("com.glide.attachment.max_size", "1024") or 1024)
+    except ValueError:
+        max_mb = 1024.0
+    if size > max_mb * 1024 * 1024:
+        return error_response(
+            400,
+            "Failed to create the attachment",
+            f"The file size {size} bytes exceeds the maximum attachment size of {max_mb:g} MB "
+            "(com.glide.attachment.max_size)",
+        )
+    ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    allowed = [e.lower().lstrip(".") for e in store.prop_list("glide.attachment.extensions")]
+    blocked = [e.lower().lstrip(".") for e in store.prop_list("snowsim.attachment.blocked_extensions")]
+    if (allowed and ext not in allowed) or (ext and ext in blocked):
+        return error_response(
+            400,
+            "Failed to create the attachment",
+            f"The file extension .{ext} is not allowed on this instance"
+            if ext
+            else "Files without an extension are not allowed on this instance",
+        )
+    return None
 
 
 def _parse_multipart(req: SimRequest) -> tuple[dict[str, str], tuple[str, str, bytes] | None] | None:
@@ -558,7 +599,12 @@ def attachment_dispatch(store: Store, req: SimRequest, m: re.Match) -> SimRespon
         if method not in ("GET", "HEAD"):
             return _method_not_allowed("GET")
         data = store.attachment_data(sys_id) or b""
-        return SimResponse(200, data, {"Content-Type": rec["content_type"] or "application/octet-stream"})
+        meta = json.dumps(attachment_meta(store, rec, req.base_url), ensure_ascii=True, separators=(",", ":"))
+        return SimResponse(
+            200,
+            data,
+            {"Content-Type": rec["content_type"] or "application/octet-stream", "X-Attachment-Metadata": meta},
+        )
     if method in ("GET", "HEAD"):
         return json_response(200, {"result": attachment_meta(store, rec, req.base_url)})
     if method == "DELETE":

@@ -86,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(_env("WEBHOOK_RETRIES", 0)),
         help="retries per failed notification [0: like a real instance, none]",
     )
+    serve.add_argument(
+        "--webhook-payload",
+        default=_env("WEBHOOK_PAYLOAD", "script"),
+        choices=("script", "rich"),
+        help="script: the fields the vendor's business rule sends; rich: full snapshots and journal rows "
+        "[SNOWSIM_WEBHOOK_PAYLOAD, script]",
+    )
+    serve.add_argument(
+        "--webhook-workers",
+        type=int,
+        default=int(_env("WEBHOOK_WORKERS", 4)),
+        help="sender threads; more than 1 means no delivery order, like async business rules [4]",
+    )
     serve.add_argument("--cert", default=_env("CERT"), help="server certificate (default: generated under <data>/tls)")
     serve.add_argument("--key", default=_env("KEY"), help="server private key (with --cert)")
     serve.add_argument(
@@ -99,6 +112,35 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=_env_bool("INVALID_QUERY_RETURNS_NO_ROWS"),
         help="glide.invalid_query.returns_no_rows=true: invalid queries match nothing",
+    )
+    serve.add_argument(
+        "--autoclose-after",
+        type=float,
+        default=float(_env("AUTOCLOSE_AFTER", 120)),
+        metavar="S",
+        help="close incidents Resolved for longer than S seconds, as user system (a real instance: "
+        "glide.ui.autoclose.time, in days); 0 disables [SNOWSIM_AUTOCLOSE_AFTER, 120]",
+    )
+    serve.add_argument(
+        "--autoclose-interval",
+        type=float,
+        default=float(_env("AUTOCLOSE_INTERVAL", 5)),
+        metavar="S",
+        help="how often the auto-close job runs [SNOWSIM_AUTOCLOSE_INTERVAL, 5]",
+    )
+    serve.add_argument(
+        "--integration-tz",
+        default=_env("INTEGRATION_TZ"),
+        metavar="ZONE",
+        help="time zone of the integration user kompass.integration (display values and "
+        "sysparm_input_display_value dates) [SNOWSIM_INTEGRATION_TZ; seeded Europe/Oslo]",
+    )
+    serve.add_argument(
+        "--property",
+        action="append",
+        default=_env_list("PROPERTIES"),
+        metavar="NAME=VALUE",
+        help="set an instance property (repeatable; see docs/servicenow-simulator.md) [SNOWSIM_PROPERTIES]",
     )
     serve.add_argument("--base-url", default=_env("BASE_URL"), help="external URL used in links (default: derived)")
     serve.add_argument(
@@ -161,6 +203,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="resume an incident awaiting the caller after S seconds at speed 1 without a reply "
         "[SNOWSIM_CALLER_TIMEOUT, 300]",
     )
+    agent.add_argument(
+        "--engineers",
+        default=_env("ENGINEERS", "itil.engineer1,itil.engineer2,itil.engineer3,itil.engineer4"),
+        help="comma list of engineers who work the queue, each with their own login (demo password = user name) "
+        "[SNOWSIM_ENGINEERS, the four demo engineers]",
+    )
+    agent.add_argument(
+        "--burst-probability",
+        type=float,
+        default=float(_env("BURST_PROBABILITY", 0.25)),
+        help="chance of a quick follow-up update in the same second [0.25]",
+    )
+    agent.add_argument(
+        "--conflict-probability",
+        type=float,
+        default=float(_env("CONFLICT_PROBABILITY", 0.2)),
+        help="chance that an engineer edits fields the integration also writes [0.2]",
+    )
     agent.add_argument("--tables", default="incident,sc_req_item", help="tables to work [incident,sc_req_item]")
     agent.add_argument("--verbose", "-v", action="store_true", help="log every action")
 
@@ -201,6 +261,8 @@ def build_app(
         extra_routes=routes,
         middleware=[Middleware(faults.FaultMiddleware, controller=controller)],
     )
+    if getattr(dispatcher, "journal_entry", True) is None:
+        dispatcher.journal_entry = store.latest_journal_entry
     app.state.faults = controller
     app.state.webhooks = dispatcher
     return app
@@ -210,6 +272,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from snowsim import faults, webhooks
+    from snowsim.jobs import AutoCloseJob
     from snowsim.store import Store
     from snowsim.tls import ensure_certificate
 
@@ -223,8 +286,25 @@ def _serve(args: argparse.Namespace) -> int:
     store_path = None if args.memory else data / "snowsim.sqlite3"
     store = Store(path=str(store_path) if store_path else None, seed=args.seed)
 
+    for item in args.property or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            print(f"snowsim: --property {item!r} must look like NAME=VALUE", file=sys.stderr)
+            return 2
+        store.properties[name.strip()] = value.strip()
+    if args.integration_tz:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(args.integration_tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            print(f"snowsim: --integration-tz: unknown time zone {args.integration_tz!r}", file=sys.stderr)
+            return 2
+        store.set_user_tz("kompass.integration", args.integration_tz)
     controller = faults.FaultController(fault_config, seed=args.seed)
-    dispatcher = webhooks.WebhookDispatcher(controller=controller)
+    dispatcher = webhooks.WebhookDispatcher(
+        controller=controller, workers=args.webhook_workers, journal_entry=store.latest_journal_entry
+    )
     tables = tuple(t.strip() for t in args.webhook_tables.split(",") if t.strip())
     for url in args.webhook or ():
         dispatcher.add_target(
@@ -235,6 +315,7 @@ def _serve(args: argparse.Namespace) -> int:
                 skip_updated_by=tuple(args.webhook_skip_user or ()),
                 verify=args.webhook_ca or True,
                 retries=args.webhook_retries,
+                payload=args.webhook_payload,
             )
         )
     store.add_listener(dispatcher.listener)
@@ -272,6 +353,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"snowsim: listening on {base_url} (admin/admin; HTML view at {base_url}/)", flush=True)
 
     dispatcher.start()
+    autoclose = AutoCloseJob(store, args.autoclose_after, args.autoclose_interval).start()
+    if args.autoclose_after > 0:
+        print(f"snowsim: auto-close of incidents resolved for {args.autoclose_after:g} s", flush=True)
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -295,6 +379,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
+        autoclose.stop()
         dispatcher.stop()
         close = getattr(store, "close", None)
         if callable(close):
@@ -331,6 +416,9 @@ def _agent(args: argparse.Namespace) -> int:
         hold_probability=args.hold_probability,
         caller_timeout_s=args.caller_timeout,
         tables=tuple(t.strip() for t in args.tables.split(",") if t.strip()),
+        engineers=tuple(e.strip() for e in args.engineers.split(",") if e.strip()),
+        burst_probability=args.burst_probability,
+        conflict_probability=args.conflict_probability,
     )
     agent = VendorAgent(config)
 

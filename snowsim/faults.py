@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 __all__ = [
@@ -62,6 +62,7 @@ _PROBABILITIES = (
 _RANGES = ("latency_ms", "webhook_delay_ms")
 _NUMBERS = ("retry_after", "timeout_s", "down_for_s")
 _INTEGERS = ("rate_limit",)
+DOWN_MODES = ("503", "hibernate")
 
 
 @dataclass
@@ -82,6 +83,7 @@ class FaultConfig:
     webhook_delay_ms: tuple[int, int] = (0, 0)  # extra delay before an outbound notification
     webhook_reorder: float = 0.0  # hold a notification back and send it after the next one
     down_for_s: float = 0  # at start (or when set through the admin API): answer 503 for N seconds
+    down_mode: str = "503"  # while down: "503" (the edge's HTML error page) or "hibernate" (200 + HTML page)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -103,6 +105,9 @@ class FaultConfig:
             if value < 0:
                 raise ValueError(f"{name} must not be negative")
             setattr(self, name, value)
+        self.down_mode = str(self.down_mode)
+        if self.down_mode not in DOWN_MODES:
+            raise ValueError(f"down_mode must be one of {', '.join(DOWN_MODES)}")
         if int(self.rate_limit) < 0:
             raise ValueError("rate_limit must not be negative")
         self.rate_limit = int(self.rate_limit)
@@ -183,6 +188,30 @@ def _coerce(key: str, value: Any) -> Any:
 def error_body(message: str, detail: str = "") -> dict[str, Any]:
     """ServiceNow's error envelope."""
     return {"error": {"message": message, "detail": detail}, "status": "failure"}
+
+
+_EDGE_PAGE = """<!DOCTYPE html>
+<html><head><title>{status} {reason}</title></head>
+<body><h1>{status} {reason}</h1><p>{text}</p><hr><p>snowsim ({fault})</p></body></html>
+"""
+_HIBERNATE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Instance Hibernating page</title></head>
+<body><h1>Your instance is hibernating</h1>
+<p>This instance is asleep to save resources. Sign in to wake it up; this can take a few minutes.</p>
+<form method="post" action="/login.do"><button type="submit">Wake up instance</button></form>
+<p>snowsim (down_mode=hibernate)</p></body></html>
+"""
+
+
+def html_page(status: int, reason: str, text: str, fault: str, headers: dict[str, str] | None = None) -> Response:
+    """The HTML page a real instance's edge (load balancer, proxy) sends on 502/503/504: not JSON."""
+    body = _EDGE_PAGE.format(status=status, reason=reason, text=text, fault=fault)
+    return HTMLResponse(body, status, headers=headers)
+
+
+def hibernation_page() -> Response:
+    """What a hibernating (developer) instance answers on any path, the API included: 200 and HTML."""
+    return HTMLResponse(_HIBERNATE_PAGE, 200)
 
 
 def _next_hour(now: float) -> int:
@@ -344,22 +373,26 @@ class FaultMiddleware:
             return
         if kind == "timeout":
             await _hold(receive, controller.config.timeout_s)
-            response: Response = JSONResponse(
-                error_body("Gateway Timeout", "The request was not answered in time (snowsim timeout fault)"), 504
+            response: Response = html_page(
+                504, "Gateway Timeout", "The upstream server did not answer in time.", "timeout fault"
             )
         elif kind == "error500":
             response = JSONResponse(
                 error_body("Internal server error", "An unexpected error occurred (snowsim error500 fault)"), 500
             )
+        elif kind == "down" and controller.config.down_mode == "hibernate":
+            response = hibernation_page()
         elif kind in ("error503", "down"):
-            detail = (
-                "The instance is temporarily down for maintenance (snowsim down switch)"
+            text = (
+                "The instance is temporarily unavailable for maintenance."
                 if kind == "down"
-                else "The server is temporarily unable to service the request (snowsim error503 fault)"
+                else "The server is temporarily unable to service your request."
             )
-            response = JSONResponse(
-                error_body("Service Unavailable", detail),
+            response = html_page(
                 503,
+                "Service Unavailable",
+                text,
+                "down switch" if kind == "down" else "error503 fault",
                 headers={"Retry-After": str(max(1, round(decision.retry_after)))},
             )
         elif kind in ("rate429", "rate429_limit"):
@@ -371,8 +404,8 @@ class FaultMiddleware:
             )
         elif kind == "lost_response":
             await self.app(scope, receive, _discard)
-            response = JSONResponse(
-                error_body("Bad Gateway", "The response was lost on the way back (snowsim lost_response fault)"), 502
+            response = html_page(
+                502, "Bad Gateway", "The proxy received an invalid response from the upstream server.", "lost_response"
             )
         else:  # pragma: no cover - defensive
             raise RuntimeError(kind)

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .tables import DATETIME, REFERENCE, TABLES, Field, Table
+from .tables import CHOICE, DATETIME, REFERENCE, STRING, TABLES, Field, Table
 
 __all__ = [
     "Term",
@@ -389,10 +389,29 @@ def _like_escape(v: str) -> str:
     return v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def case_insensitive(f: Field) -> bool:
+    """String fields compare and sort case-insensitively, as on a MySQL-backed instance (ci collation).
+
+    Exceptions (exact, binary): sys_id and reference fields (lowercase hex sys_ids), numeric fields
+    and integer choices (numeric), datetimes and booleans (normalised values).
+    """
+    return f.type == STRING or (f.type == CHOICE and not f.is_numeric)
+
+
 def _leaf_sql(ct: CompiledTerm, params: list) -> str:
     f = ct.leaf
     c = q(f.name)
     op = ct.op
+    if case_insensitive(f):
+        c_ci = c + " COLLATE NOCASE"
+        if op in ("=", "!="):
+            params.append(ct.values[0])
+            return f"{c_ci} {op} ?"
+        if op in ("IN", "NOT IN"):
+            params.extend(ct.values)
+            return f"{c_ci} {op} ({','.join('?' * len(ct.values))})"
+        if op in ("SAMEAS", "NSAMEAS"):
+            return f"{c_ci} {'=' if op == 'SAMEAS' else '!='} {q(ct.other)}"
     if op == "ANYTHING":
         return "1=1"
     if op == "ISEMPTY":
@@ -445,6 +464,8 @@ def _order_sql(order: list[tuple[Field, bool]]) -> str:
         if f.is_numeric:
             parts.append(f"({q(f.name)} != ''){d}")
             parts.append(f"CAST({q(f.name)} AS INTEGER){d}")
+        elif case_insensitive(f):
+            parts.append(f"{q(f.name)} COLLATE NOCASE{d}")
         else:
             parts.append(f"{q(f.name)}{d}")
     parts.append("rowid")
@@ -496,14 +517,16 @@ def _leaf_eval(ct: CompiledTerm, rec: dict) -> bool:
         return v == ""
     if op == "ISNOTEMPTY":
         return v != ""
-    if op == "SAMEAS":
-        return v == rec.get(ct.other, "")
-    if op == "NSAMEAS":
-        return v != rec.get(ct.other, "")
-    if op == "IN":
-        return v in ct.values
-    if op == "NOT IN":
-        return v not in ct.values
+    ci = case_insensitive(f)
+    if op in ("SAMEAS", "NSAMEAS"):
+        other = rec.get(ct.other, "")
+        same = _alower(v) == _alower(other) if ci else v == other
+        return same if op == "SAMEAS" else not same
+    if op in ("IN", "NOT IN"):
+        inside = _alower(v) in {_alower(x) for x in ct.values} if ci else v in ct.values
+        return inside if op == "IN" else not inside
+    if ci and op in ("=", "!="):
+        return (_alower(v) == _alower(ct.values[0])) == (op == "=")
     if op in ("LIKE", "NOT LIKE", "STARTSWITH", "ENDSWITH"):
         lv, needle = _alower(v), _alower(ct.values[0])
         if op == "LIKE":
@@ -556,6 +579,8 @@ def matches(compiled: Compiled, rec: dict, resolver: Resolver | None = None) -> 
 def _sort_key(f: Field, v: str):
     if f.is_numeric:
         return (v != "", _sqlite_int(v) if v else 0)
+    if case_insensitive(f):
+        return _alower(v).encode("utf-8")
     return v.encode("utf-8")
 
 

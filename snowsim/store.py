@@ -15,6 +15,7 @@ Business rules and data policies live here, so a write through the HTTP API and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import random
@@ -26,9 +27,10 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import auth as _auth
-from .query import QueryContext, compile_query, q, to_sql
+from .query import QueryContext, case_insensitive, compile_query, q, to_sql
 from .tables import (
     BOOLEAN,
     CHOICE,
@@ -44,7 +46,19 @@ from .tables import (
     choice_rows,
 )
 
-__all__ = ["Store", "PolicyError", "StoreError", "NotFoundError", "UnknownTableError", "FMT", "DEMO_USERS"]
+__all__ = [
+    "Store",
+    "utc_to_local",
+    "local_to_utc",
+    "PolicyError",
+    "ACLError",
+    "StoreError",
+    "NotFoundError",
+    "UnknownTableError",
+    "FMT",
+    "DEMO_USERS",
+    "DEFAULT_PROPERTIES",
+]
 
 log = logging.getLogger("snowsim.store")
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -70,6 +84,10 @@ DEMO_USERS = [
     ("itil.engineer4", "itil.engineer4", "Isak", "Engineer", _ENGINEER_ROLES, "Service Desk Engineer"),
     ("no.roles", "no.roles", "No", "Roles", "", "Read-only user without roles"),
 ]
+# time zones of the demo users: the vendor's people work in Oslo, admin in UTC (integration user: --integration-tz)
+DEMO_TZ = "Europe/Oslo"
+ADMIN_TZ = "UTC"
+INTEGRATION_USER = "kompass.integration"
 DEMO_GROUPS = [
     ("Service Desk", "First line support", ["beth.anglin", "itil.engineer4"]),
     ("Network", "Network operations", ["itil.engineer1"]),
@@ -114,12 +132,72 @@ class PolicyError(StoreError):
     status = 403
 
 
+class ACLError(StoreError):
+    """An ACL refused the write (HTTP 403 with ServiceNow's ACL error body)."""
+
+    status = 403
+
+    def __init__(self, action: str = "Update"):
+        super().__init__("Operation Failed", f"ACL Exception {action} Failed due to security constraints")
+
+
+# Instance properties (sys_properties on a real instance). Names starting with "glide." / "com." are the real
+# ones; "snowsim." names stand for behaviour a real instance configures elsewhere (business rules, ACLs).
+DEFAULT_PROPERTIES: dict[str, str] = {
+    # users whose comments count as the caller's (the integration user writing on the caller's behalf)
+    "snowsim.incident.caller_proxy_users": "kompass.integration",
+    # a caller comment on a Resolved incident reopens it (In Progress)
+    "snowsim.incident.reopen_on_caller_comment": "true",
+    # auto-close: resolved_at (true) or sys_updated_on (false) decides the age of a Resolved incident
+    "com.snc.incident.autoclose.basedon.resolved_at": "true",
+    # attachments: maximum size in MB (real default 1024) and refused file name extensions
+    "com.glide.attachment.max_size": "1024",
+    "snowsim.attachment.blocked_extensions": "exe,bat,cmd,com,scr,vbs,js,jar,msi,ps1",
+}
+# roles that may close an incident (resolve-and-close-an-incident.md: "For closure: itil_admin or admin")
+CLOSE_ROLES = {"itil_admin", "admin"}
+# fields an admin may still change on a Closed incident (everything else is read-only for everyone)
+CLOSED_ADMIN_FIELDS = {"close_notes", "close_code", "correlation_id", "correlation_display", "comments", "work_notes"}
+SYSTEM_USERS = {"system"}
+UNIQUE_FIELDS = {"sys_id", "number"}  # an ORDERBY on one of these makes the order total
+
+
 class NotFoundError(StoreError):
     status = 404
 
 
 class UnknownTableError(StoreError):
     status = 400
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name) if name and name not in ("UTC", "GMT") else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def utc_to_local(value: str, zone: str | None) -> str:
+    """A stored UTC datetime as the user sees it (display values)."""
+    if not value or not zone or zone in ("UTC", "GMT"):
+        return value
+    try:
+        when = dt.datetime.strptime(value, FMT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return value
+    return when.astimezone(_zone(zone)).strftime(FMT)
+
+
+def local_to_utc(value: str, zone: str | None) -> str:
+    """A datetime typed in the user's time zone (sysparm_input_display_value=true) as stored UTC."""
+    if not value or not zone or zone in ("UTC", "GMT"):
+        return value
+    try:
+        when = dt.datetime.strptime(value, FMT).replace(tzinfo=_zone(zone))
+    except ValueError:
+        return value
+    return when.astimezone(dt.UTC).strftime(FMT)
 
 
 def _now() -> dt.datetime:
@@ -132,6 +210,7 @@ class Store:
         self.seed = seed
         self.clock: Callable[[], dt.datetime] | None = None
         self.invalid_query_returns_no_rows = False
+        self.properties: dict[str, str] = dict(DEFAULT_PROPERTIES)
         self.generation = 0  # bumped whenever users/passwords change (auth cache key)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[dict], Any]] = []
@@ -165,6 +244,15 @@ class Store:
     def now_str(self) -> str:
         return self.now().strftime(FMT)
 
+    def prop(self, name: str, default: str = "") -> str:
+        return self.properties.get(name, default)
+
+    def prop_bool(self, name: str) -> bool:
+        return self.prop(name).strip().lower() in ("true", "1", "yes", "on")
+
+    def prop_list(self, name: str) -> list[str]:
+        return [v.strip() for v in self.prop(name).split(",") if v.strip()]
+
     def add_listener(self, callback: Callable[[dict], Any]) -> None:
         self._listeners.append(callback)
 
@@ -190,10 +278,20 @@ class Store:
             cols += [f"{q(f.name)} TEXT NOT NULL DEFAULT ''" for f in t.stored_fields() if f.name != "sys_id"]
             c.execute(f"CREATE TABLE IF NOT EXISTS {q(t.name)} ({', '.join(cols)})")
             for f in t.stored_fields():
-                if f.indexed:
+                if not f.indexed:
+                    continue
+                if case_insensitive(f):  # "=" compares case-insensitively: the index must use NOCASE too
+                    c.execute(f"DROP INDEX IF EXISTS {q(f'ix_{t.name}_{f.name}')}")
+                    c.execute(
+                        f"CREATE INDEX IF NOT EXISTS {q(f'ix_{t.name}_{f.name}_ci')} "
+                        f"ON {q(t.name)} ({q(f.name)} COLLATE NOCASE)"
+                    )
+                else:
                     c.execute(f"CREATE INDEX IF NOT EXISTS {q(f'ix_{t.name}_{f.name}')} ON {q(t.name)} ({q(f.name)})")
+        c.execute("DROP INDEX IF EXISTS ix_journal_elem_created")
         c.execute(
-            'CREATE INDEX IF NOT EXISTS ix_journal_elem_created ON "sys_journal_field" (element_id, sys_created_on)'
+            'CREATE INDEX IF NOT EXISTS ix_journal_elem_created_ci ON "sys_journal_field" '
+            "(element_id COLLATE NOCASE, sys_created_on)"
         )
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_meta (key TEXT PRIMARY KEY, value TEXT)")
         c.execute("CREATE TABLE IF NOT EXISTS _snowsim_counter (tbl TEXT PRIMARY KEY, next INTEGER)")
@@ -250,7 +348,7 @@ class Store:
                         "roles": roles,
                         "active": "true",
                         "locked_out": "false",
-                        "time_zone": "GMT",
+                        "time_zone": ADMIN_TZ if user_name == "admin" else DEMO_TZ,
                     },
                     "system",
                     now,
@@ -301,13 +399,21 @@ class Store:
                 )
             self._set_meta("seeded", now)
             self._set_meta("seed_engineers_journal_read", now)
+            self._set_meta("seed_time_zones", now)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
 
     def _upgrade_seed(self) -> None:
-        """Bring a store seeded by an older snowsim up to the current demo roles (once per store)."""
+        """Bring a store seeded by an older snowsim up to the current demo roles and zones (once per store)."""
+        if not self._meta("seed_time_zones"):
+            # older seeds gave every demo user GMT; leave zones that someone changed alone
+            self._conn.executemany(
+                'UPDATE "sys_user" SET time_zone=? WHERE user_name=? AND time_zone=?',
+                [(ADMIN_TZ if u[0] == "admin" else DEMO_TZ, u[0], "GMT") for u in DEMO_USERS],
+            )
+            self._set_meta("seed_time_zones", self.now_str())
         if self._meta("seed_engineers_journal_read"):
             return
         # older seeds gave the demo engineers only "itil"; leave roles that someone changed alone
@@ -406,8 +512,7 @@ class Store:
         ctx = self._ctx(user)
         compiled = compile_query(t, encoded_query or "", ctx, invalid_no_rows)
         where, params, order = to_sql(compiled)
-        if any(f.name == "sys_id" for f, _ in compiled.order):
-            order = order.rsplit(", rowid", 1)[0]
+        order = self._tie_break(compiled, order, offset)
         sql = f"SELECT * FROM {q(table)} WHERE {where} ORDER BY {order}"
         page_params = list(params)
         if limit is not None:
@@ -432,6 +537,22 @@ class Store:
                     self._count_cache[key] = (version, total)
             rows = [self._with_journal_fields(t, dict(r)) for r in self._conn.execute(sql, page_params)]
         return rows, total
+
+    def _tie_break(self, compiled: Any, order: str, offset: int) -> str:
+        """No ordering gifts: rows that tie on the ORDERBY keys come back in a seeded shuffle that
+        changes from page to page (offset), so paging without a unique tie-break loses or repeats rows.
+
+        Without ORDERBY the order is sys_id's (a table scan on the primary key), not insertion order.
+        """
+        keys = order[: -len("rowid")].rstrip(", ") if order.endswith("rowid") else order
+        names = {f.name for f, _ in compiled.order}
+        if not names:
+            return '"sys_id"'
+        if names & UNIQUE_FIELDS:
+            return keys
+        # a rotation of the (random hex) sys_id, at a position derived from the seed and the offset
+        pos = 1 + zlib.crc32(f"{self.seed}:{int(offset)}".encode()) % 31
+        return f'{keys}, substr("sys_id", {pos}) || substr("sys_id", 1, {pos - 1})'
 
     def count(self, table: str, encoded_query: str | None = "") -> int:
         return self.query(table, encoded_query, limit=0)[1]
@@ -470,8 +591,8 @@ class Store:
                     out[r["element_id"]].append(dict(r))
         return out
 
-    def journal_display(self, rows: list[dict], elements: Iterable[str]) -> str:
-        """Render journal rows (newest first) the way display values show them."""
+    def journal_display(self, rows: list[dict], elements: Iterable[str], tz: str | None = None) -> str:
+        """Render journal rows (newest first) the way display values show them (headers in ``tz``)."""
         els = set(elements)
         parts = []
         for r in rows:
@@ -479,8 +600,18 @@ class Store:
                 continue
             who = self.user_display_name(r["sys_created_by"])
             label = JOURNAL_LABELS.get(r["element"], r["element"])
-            parts.append(f"{r['sys_created_on']} - {who} ({label})\n{r['value']}\n\n")
+            parts.append(f"{utc_to_local(r['sys_created_on'], tz)} - {who} ({label})\n{r['value']}\n\n")
         return "".join(parts)
+
+    def latest_journal_entry(self, sys_id: str, element: str) -> str:
+        """The newest ``element`` entry of a record as display text (GlideElement.getJournalEntry(1))."""
+        with self._lock:
+            row = self._conn.execute(
+                'SELECT * FROM "sys_journal_field" WHERE element_id=? AND element=? '
+                "ORDER BY sys_created_on DESC, rowid DESC LIMIT 1",
+                (sys_id, element),
+            ).fetchone()
+        return self.journal_display([dict(row)], [element]) if row else ""
 
     def display_map(self, table: str, ids: Iterable[str]) -> dict[str, str]:
         """Display values of records of ``table`` by sys_id."""
@@ -511,6 +642,17 @@ class Store:
                 self._user_cache.clear()
             self._user_cache[user_name] = user
             return user
+
+    def user_tz(self, user: str | dict | None) -> str:
+        """The user's time zone (sys_user.time_zone; UTC when empty or unknown)."""
+        u = user if isinstance(user, dict) else (self.get_user(user) if user else None)
+        return (u or {}).get("time_zone") or "UTC"
+
+    def set_user_tz(self, user_name: str, zone: str) -> None:
+        u = self.get_user(user_name)
+        if u is None:
+            raise NotFoundError("No Record found", f"No user {user_name}")
+        self.update("sys_user", u["sys_id"], {"time_zone": zone}, "system")
 
     def user_display_name(self, user_name: str) -> str:
         u = self.get_user(user_name) if user_name else None
@@ -570,7 +712,7 @@ class Store:
 
     # ------------------------------------------------------------------ value coercion
 
-    def _coerce(self, t: Table, name: str, value: Any, input_display: bool) -> str | None:
+    def _coerce(self, t: Table, name: str, value: Any, input_display: bool, tz: str | None = None) -> str | None:
         """Client value -> stored string, or None to ignore the field."""
         f = t.fields[name]
         if isinstance(value, dict):
@@ -607,9 +749,10 @@ class Store:
                 return ""
             for fmt in (FMT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
                 try:
-                    return dt.datetime.strptime(v, fmt).strftime(FMT)
+                    parsed = dt.datetime.strptime(v, fmt).strftime(FMT)
                 except ValueError:
                     continue
+                return local_to_utc(parsed, tz) if input_display else parsed
             return None
         if f.type == CHOICE and input_display and value:
             mapped = f.choice_value(value)
@@ -649,7 +792,7 @@ class Store:
         return f"{t.number_prefix}{n:07d}"
 
     def _apply(
-        self, t: Table, rec: dict, values: dict, input_display: bool, insert: bool
+        self, t: Table, rec: dict, values: dict, input_display: bool, insert: bool, tz: str | None = None
     ) -> tuple[set[str], list[tuple[str, str]]]:
         changed: set[str] = set()
         journal: list[tuple[str, str]] = []
@@ -668,7 +811,7 @@ class Store:
                 continue
             if f.read_only and not (insert and name == "sys_id"):
                 continue
-            v = self._coerce(t, name, raw, input_display)
+            v = self._coerce(t, name, raw, input_display, tz)
             if v is None:
                 continue
             if name == "sys_id":
@@ -686,7 +829,8 @@ class Store:
             now = self.now_str()
             rec = {f.name: f.default for f in t.stored_fields()}
             rec["sys_id"] = ""
-            changed, journal = self._apply(t, rec, values, input_display, insert=True)
+            tz = self.user_tz(user) if input_display else None
+            changed, journal = self._apply(t, rec, values, input_display, insert=True, tz=tz)
             if not rec["sys_id"]:
                 rec["sys_id"] = uuid.uuid4().hex
             elif self._row(table, rec["sys_id"]):
@@ -697,6 +841,8 @@ class Store:
                 rec["sys_updated_on"] = now
                 rec["sys_updated_by"] = user
                 rec["sys_mod_count"] = "0"
+            if t.name == "incident":
+                self._guard_incident(None, rec, changed, user)
             self._business_rules(t, None, rec, changed, user, now)
             if t.number_prefix and not rec.get("number"):
                 rec["number"] = self._next_number(t)
@@ -719,9 +865,20 @@ class Store:
                 raise NotFoundError("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
             now = self.now_str()
             rec = dict(old)
-            changed, journal = self._apply(t, rec, values, input_display, insert=False)
+            tz = self.user_tz(user) if input_display else None
+            changed, journal = self._apply(t, rec, values, input_display, insert=False, tz=tz)
             if not changed and not journal:
                 return self._with_journal_fields(t, rec)
+            if t.name == "incident":
+                self._guard_incident(old, rec, changed, user)
+                self._br_incident_caller(
+                    old,
+                    rec,
+                    changed,
+                    journal,
+                    user,
+                    explicit_state=bool({"state", "incident_state"} & set(values or ())),
+                )
             self._business_rules(t, old, rec, changed, user, now)
             changed = {k for k in rec if rec[k] != old.get(k)}
             if "sys_updated_on" in rec:
@@ -849,6 +1006,68 @@ class Store:
     def _user_sys_id(self, user_name: str) -> str:
         u = self.get_user(user_name)
         return u["sys_id"] if u else ""
+
+    def _roles(self, user: str) -> set[str]:
+        if user in SYSTEM_USERS:
+            return {"admin"}
+        return _auth.roles_of(self.get_user(user))
+
+    def _guard_incident(self, old: dict | None, rec: dict, changed: set[str], user: str) -> None:
+        """ACLs: a Closed incident is read-only (admin: a few fields); closing needs itil_admin or admin."""
+        roles = self._roles(user)
+        if old is not None and old.get("state") == "7":
+            if "admin" not in roles:
+                raise ACLError("Update")
+            if changed - CLOSED_ADMIN_FIELDS:
+                raise ACLError("Update")
+        if rec.get("state") == "7" and (old is None or old.get("state") != "7") and not (roles & CLOSE_ROLES):
+            raise ACLError("Insert" if old is None else "Update")
+
+    def _acts_for_caller(self, user: str, rec: dict) -> bool:
+        if user in self.prop_list("snowsim.incident.caller_proxy_users"):
+            return True
+        caller = rec.get("caller_id", "")
+        return bool(caller) and caller == self._user_sys_id(user)
+
+    def _br_incident_caller(
+        self,
+        old: dict,
+        rec: dict,
+        changed: set[str],
+        journal: list[tuple[str, str]],
+        user: str,
+        explicit_state: bool = False,
+    ) -> None:
+        """A caller comment takes the incident off Awaiting Caller, or reopens it when Resolved (same update)."""
+        if not any(element == "comments" for element, _ in journal):
+            return
+        if explicit_state or not self._acts_for_caller(user, old):
+            return
+        if old.get("state") == "3" and old.get("hold_reason") == "1":
+            rec["state"] = "2"
+            rec["hold_reason"] = ""
+            changed.update({"state", "hold_reason"})
+        elif old.get("state") == "6" and self.prop_bool("snowsim.incident.reopen_on_caller_comment"):
+            rec["state"] = "2"
+            changed.add("state")
+
+    def autoclose(self, after_s: float, user: str = "system", limit: int = 500) -> list[str]:
+        """Close incidents Resolved for longer than ``after_s`` seconds (the "Autoclose Incidents" job)."""
+        by_resolution = self.prop_bool("com.snc.incident.autoclose.basedon.resolved_at")
+        based_on = "resolved_at" if by_resolution else "sys_updated_on"
+        cutoff = (self.now() - dt.timedelta(seconds=after_s)).strftime(FMT)
+        rows, _ = self.query(
+            "incident", f"state=6^{based_on}<={cutoff}^ORDERBY{based_on}^ORDERBYsys_id", limit, count=False
+        )
+        closed = []
+        for row in rows:
+            try:
+                self.update("incident", row["sys_id"], {"state": "7"}, user)
+            except StoreError as exc:
+                log.warning("auto-close of %s failed: %s %s", row.get("number"), exc.message, exc.detail)
+                continue
+            closed.append(row["sys_id"])
+        return closed
 
     def _business_rules(self, t: Table, old: dict | None, rec: dict, changed: set[str], user: str, now: str) -> None:
         if t.name == "incident":

@@ -169,6 +169,7 @@ async def table_list(request: Request) -> Response:
     except ValueError:
         page = 1
     order = "ORDERBYDESCsys_updated_on" if "sys_updated_on" in TABLES[table].fields else "ORDERBYDESCsys_created_on"
+    order += "^ORDERBYsys_id"  # snowsim's own view pages stably (the API shuffles ties, like a real instance)
     encoded = f"{query}^{order}" if query else order
     columns = _columns(table)
 

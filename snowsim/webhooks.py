@@ -56,6 +56,8 @@ TIMESTAMP_HEADER = "X-Snowsim-Timestamp"
 EVENT_ID_HEADER = "X-Snowsim-Event-Id"
 LOG_SIZE = 500
 REORDER_MAX_HOLD_S = 5.0  # a held-back notification goes out after the next one, or after this long
+PAYLOAD_STYLES = ("script", "rich")
+DEFAULT_WORKERS = 4  # async business rules run on several scheduler workers: no delivery order
 
 
 def sign(secret: str, timestamp: int | str, body: bytes | str) -> str:
@@ -112,6 +114,7 @@ class WebhookTarget:
     verify: bool | str = True  # True, False or a CA bundle path (for https targets)
     retries: int = 0  # real instances do not retry; >0 retries with 1 s, 2 s, 4 s ... back-off
     timeout_s: float = 5.0
+    payload: str = "script"  # "script": what the business rule in servicenow-outbound.md builds; "rich": snapshots
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
@@ -124,6 +127,8 @@ class WebhookTarget:
         if bad:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(bad))}")
         self.retries = max(0, int(self.retries))
+        if self.payload not in PAYLOAD_STYLES:
+            raise ValueError(f"payload must be one of {', '.join(PAYLOAD_STYLES)}")
 
     def matches(self, event: dict[str, Any]) -> bool:
         if self.tables and event.get("table") not in self.tables:
@@ -173,9 +178,46 @@ class _Delivery:
     done: bool = field(default=False, compare=False)
 
 
-def build_payload(event: dict[str, Any]) -> dict[str, Any]:
-    """The notification body for one store event (``sent_at`` is filled in at send time)."""
+def build_payload(
+    event: dict[str, Any], style: str = "rich", journal_entry: Callable[[str, str], str] | None = None
+) -> dict[str, Any]:
+    """The notification body for one store event (``sent_at`` is filled in at send time).
+
+    ``style="script"`` is what the business rule in ``docs/servicenow-outbound.md`` builds: a few
+    fields of ``current`` plus the newest comment and work note as display text
+    (``getJournalEntry(1)``, from ``journal_entry(sys_id, element)``). ``"rich"`` adds the full record
+    snapshot, the changed fields and the journal rows of this change.
+    """
     record = dict(event.get("record") or {})
+    if style == "script":
+        sys_id = event.get("sys_id") or record.get("sys_id", "")
+
+        def latest(element: str) -> str:
+            if journal_entry is not None:
+                return journal_entry(sys_id, element)
+            rows = [r for r in event.get("journal") or [] if r.get("element") == element]
+            if not rows:
+                return ""
+            r = rows[-1]
+            label = "Additional comments" if element == "comments" else "Work notes"
+            return f"{r['sys_created_on']} - {r['sys_created_by']} ({label})\n{r['value']}\n\n"
+
+        return {
+            "event_id": uuid.uuid4().hex,
+            "table": event.get("table", ""),
+            "operation": event.get("operation", ""),
+            "sys_id": sys_id,
+            "number": record.get("number", ""),
+            "correlation_id": record.get("correlation_id", ""),
+            "sys_updated_on": record.get("sys_updated_on", ""),
+            "sys_updated_by": record.get("sys_updated_by", ""),
+            "sys_mod_count": record.get("sys_mod_count", ""),
+            "state": record.get("state", ""),
+            "short_description": record.get("short_description", ""),
+            "latest_comment": latest("comments"),
+            "latest_work_note": latest("work_notes"),
+            "sent_at": "",
+        }
     return {
         "event_id": uuid.uuid4().hex,
         "table": event.get("table", ""),
@@ -186,6 +228,7 @@ def build_payload(event: dict[str, Any]) -> dict[str, Any]:
         "sys_updated_on": record.get("sys_updated_on", ""),
         "sys_updated_by": record.get("sys_updated_by", ""),
         "sys_mod_count": record.get("sys_mod_count", ""),
+        "state": record.get("state", ""),
         "record": record,
         "changed_fields": list(event.get("changed_fields") or []),
         "journal": [dict(row) for row in event.get("journal") or []],
@@ -203,8 +246,12 @@ class WebhookDispatcher:
         *,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        workers: int = DEFAULT_WORKERS,
+        journal_entry: Callable[[str, str], str] | None = None,
     ) -> None:
         self.controller = controller or FaultController()
+        self.workers = max(1, int(workers))
+        self.journal_entry = journal_entry  # (sys_id, element) -> newest entry as display text
         self.clock = clock
         self.transport = transport
         self._targets: dict[str, WebhookTarget] = {t.id: t for t in targets}
@@ -212,7 +259,8 @@ class WebhookDispatcher:
         self._held: dict[str, list[_Delivery]] = {}
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._client_lock = threading.Lock()
         self._stopping = False
         self._in_flight = 0
         self._clients: dict[str, httpx.Client] = {}
@@ -247,7 +295,7 @@ class WebhookDispatcher:
         for target in self.targets:
             if not target.matches(event):
                 continue
-            payload = build_payload(event)
+            payload = build_payload(event, target.payload, self.journal_entry)
             if target.skips(event):
                 self._log(target, payload, status="skipped", detail="sys_updated_by is in skip_updated_by")
                 continue
@@ -279,19 +327,23 @@ class WebhookDispatcher:
     # -- worker ------------------------------------------------------------------------------
     def start(self) -> WebhookDispatcher:
         with self._cond:
-            if self._thread and self._thread.is_alive():
+            if any(t.is_alive() for t in self._threads):
                 return self
             self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="snowsim-webhooks", daemon=True)
-            self._thread.start()
+            self._threads = [
+                threading.Thread(target=self._run, name=f"snowsim-webhooks-{i}", daemon=True)
+                for i in range(self.workers)
+            ]
+            for thread in self._threads:
+                thread.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
         for client in self._clients.values():
             client.close()
         self._clients.clear()
@@ -368,6 +420,10 @@ class WebhookDispatcher:
             self._held.pop(delivery.target.id, None)
 
     def _client(self, target: WebhookTarget) -> httpx.Client:
+        with self._client_lock:
+            return self._client_locked(target)
+
+    def _client_locked(self, target: WebhookTarget) -> httpx.Client:
         client = self._clients.get(target.id)
         if client is None:
             if self.transport is not None:

@@ -6,14 +6,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    def __init__(self, status=200):
+    def __init__(self, status=200, delay=None):
         self.requests = []
         self.status = status
+        self.delay = delay  # optional (body) -> seconds to wait before answering
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.delay is not None:
+                    import time
+
+                    time.sleep(receiver.delay(body))
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")

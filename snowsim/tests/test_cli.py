@@ -143,6 +143,7 @@ def test_vendor_agent_and_reset_options():
     assert (serve.http, serve.loop) == ("h11", "asyncio")
 
 
+@pytest.mark.slow
 def test_a_bad_fault_spec_exits_with_2(tmp_path):
     result = subprocess.run(
         [PYTHON, "-m", "snowsim", "serve", "--data", str(tmp_path), "--faults", "nope=1"],
@@ -156,6 +157,7 @@ def test_a_bad_fault_spec_exits_with_2(tmp_path):
 # -- processes --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
     port, receiver = free_port(), Receiver()
     proc = start(
@@ -199,6 +201,7 @@ def test_serve_speaks_https_with_its_own_ca_and_sends_webhooks(tmp_path):
     assert f"https://127.0.0.1:{port}" in out and "ca.pem" in out
 
 
+@pytest.mark.slow
 def test_insecure_http_serves_plain_http(tmp_path):
     port = free_port()
     proc = start("serve", "--port", str(port), "--data", str(tmp_path), "--insecure-http", "--memory")
@@ -211,6 +214,7 @@ def test_insecure_http_serves_plain_http(tmp_path):
     assert "plain HTTP" in out
 
 
+@pytest.mark.slow
 def test_vendor_agent_process_works_and_exits_cleanly_on_sigterm(tmp_path):
     port = free_port()
     server = start("serve", "--port", str(port), "--data", str(tmp_path))
@@ -245,6 +249,7 @@ def test_vendor_agent_process_works_and_exits_cleanly_on_sigterm(tmp_path):
         stop(server)
 
 
+@pytest.mark.slow
 def test_reset_reseeds_the_store(tmp_path):
     from snowsim.store import Store
 
@@ -267,3 +272,61 @@ def test_help_works(argv, capsys):
         build_parser().parse_args(argv)
     assert exc.value.code == 0
     assert "snowsim" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_serve_wires_the_real_instance_options(tmp_path):
+    """A real `snowsim serve` process: auto-close job, instance properties, the integration user's zone and
+    the script payload, end to end over HTTPS."""
+    port, receiver = free_port(), Receiver()
+    proc = start(
+        "serve",
+        "--port",
+        str(port),
+        "--data",
+        str(tmp_path),
+        "--memory",
+        "--webhook",
+        receiver.url,
+        "--autoclose-after",
+        "1",
+        "--autoclose-interval",
+        "0.2",
+        "--integration-tz",
+        "UTC",
+        "--property",
+        "snowsim.incident.caller_proxy_users=",
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "tls" / "ca.pem").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        verify = client_verify(tmp_path / "tls" / "ca.pem")
+        wait_for(f"https://127.0.0.1:{port}/api/now/table/incident?sysparm_limit=1", verify, proc)
+        base = f"https://127.0.0.1:{port}/api/now/table/incident"
+        kompass = httpx.Client(verify=verify, auth=("kompass.integration", "kompass"))
+        eng = httpx.Client(verify=verify, auth=("itil.engineer1", "itil.engineer1"))
+        with kompass, eng:
+            inc = kompass.post(base, json={"short_description": "cli", "correlation_id": "K-1"}).json()["result"]
+            url = f"{base}/{inc['sys_id']}"
+            shown = kompass.get(url, params={"sysparm_display_value": "all"}).json()["result"]["sys_created_on"]
+            assert shown["display_value"] == shown["value"]  # --integration-tz UTC
+            eng.patch(url, json={"state": "3", "hold_reason": "1"})
+            assert kompass.patch(url, json={"comments": "reply"}).json()["result"]["state"] == "3"  # no proxy
+            eng.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "ok"})
+            deadline, state = time.monotonic() + 15, ""
+            while state != "7" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                state = kompass.get(url).json()["result"]["state"]
+            assert state == "7"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(p["state"] == "7" for p in receiver.payloads()):
+            time.sleep(0.05)
+        closed = [p for p in receiver.payloads() if p["state"] == "7"]
+        assert closed and closed[0]["sys_updated_by"] == "system" and "record" not in closed[0]
+        assert closed[0]["latest_comment"].endswith("reply\n\n")
+    finally:
+        code, out, err = stop(proc)
+        receiver.close()
+    assert code == 0, err
+    assert "auto-close" in out

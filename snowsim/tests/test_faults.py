@@ -86,7 +86,9 @@ def test_error503_carries_retry_after():
     response = client.get("/api/now/table/incident")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "7"
-    assert response.json()["error"]["message"] == "Service Unavailable"
+    # the edge's HTML error page, not ServiceNow's JSON envelope (a client calling .json() fails here)
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>503 Service Unavailable</h1>" in response.text
 
 
 def test_rate429_looks_like_servicenow():
@@ -129,14 +131,31 @@ def test_timeout_holds_the_request_then_answers_504():
     response = client.get("/api/now/table/incident")
     assert time.monotonic() - started >= 0.14
     assert response.status_code == 504
-    assert response.json()["status"] == "failure"
+    assert response.headers["content-type"].startswith("text/html") and "504 Gateway Timeout" in response.text
 
 
 def test_lost_response_commits_but_the_client_sees_502():
     client = make_client(FaultConfig(lost_response=1.0))
     response = client.post("/api/now/table/incident", json={})
     assert response.status_code == 502
+    assert response.headers["content-type"].startswith("text/html") and "502 Bad Gateway" in response.text
     assert client.calls == ["POST"]
+
+
+def test_errors_the_instance_itself_sends_stay_json():
+    assert make_client(FaultConfig(error500=1.0)).get("/api/now/table/incident").json()["status"] == "failure"
+    assert make_client(FaultConfig(rate429=1.0)).get("/api/now/table/incident").json()["status"] == "failure"
+
+
+def test_a_down_period_can_look_like_a_hibernating_instance():
+    client = make_client(FaultConfig(down_for_s=5, down_mode="hibernate"))
+    response = client.get("/api/now/table/incident")
+    assert response.status_code == 200  # a trap: success status, but an HTML page instead of JSON
+    assert response.headers["content-type"].startswith("text/html")
+    assert "hibernating" in response.text
+    assert FaultConfig.parse("down_mode=hibernate").down_mode == "hibernate"
+    with pytest.raises(ValueError):
+        FaultConfig.parse("down_mode=sleepy")
 
 
 def test_faults_apply_to_the_oauth_endpoint_but_not_elsewhere():

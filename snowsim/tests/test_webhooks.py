@@ -60,8 +60,8 @@ def event(n=1, operation="update", table="incident", updated_by="itil.engineer1"
     }
 
 
-def dispatcher_for(receiver, config=None, seed=3, **target):
-    dispatcher = WebhookDispatcher(controller=FaultController(config or FaultConfig(), seed=seed))
+def dispatcher_for(receiver, config=None, seed=3, workers=1, **target):
+    dispatcher = WebhookDispatcher(controller=FaultController(config or FaultConfig(), seed=seed), workers=workers)
     dispatcher.add_target(WebhookTarget(url=receiver.url, secret=SECRET, **target))
     return dispatcher.start()
 
@@ -106,8 +106,55 @@ def test_verify_signature_also_accepts_base64_as_servicenow_generatemac_produces
 # -- deliveries -----------------------------------------------------------------------------
 
 
-def test_it_posts_a_signed_payload(receiver):
+def test_the_default_payload_is_what_the_business_rule_script_builds(receiver):
     dispatcher = dispatcher_for(receiver)
+    dispatcher.listener(event(1))
+    assert dispatcher.flush()
+    dispatcher.stop()
+    payload = receiver.payloads()[0]
+    assert sorted(payload) == sorted(
+        [
+            "event_id",
+            "table",
+            "operation",
+            "sys_id",
+            "number",
+            "correlation_id",
+            "sys_updated_on",
+            "sys_updated_by",
+            "sys_mod_count",
+            "state",
+            "short_description",
+            "latest_comment",
+            "latest_work_note",
+            "sent_at",
+        ]
+    )
+    assert "record" not in payload and "journal" not in payload
+    assert payload["state"] == "2"
+    assert payload["latest_comment"] == "2026-01-01 10:00:00 - itil.engineer1 (Additional comments)\nhello\n\n"
+    assert payload["latest_work_note"] == ""
+
+
+def test_the_default_dispatcher_sends_from_several_threads_without_order():
+    slow_first = Receiver(delay=lambda body: 0.4 if b'"sys_mod_count":"1"' in body else 0.0)
+    try:
+        dispatcher = WebhookDispatcher()
+        assert dispatcher.workers > 1
+        dispatcher.add_target(WebhookTarget(url=slow_first.url))
+        dispatcher.start()
+        for i in range(1, 4):
+            dispatcher.listener(event(i))
+        assert dispatcher.flush()
+        dispatcher.stop()
+        order = [p["sys_mod_count"] for p in slow_first.payloads()]
+        assert sorted(order) == ["1", "2", "3"] and order[-1] == "1"  # the first change arrives last
+    finally:
+        slow_first.close()
+
+
+def test_it_posts_a_signed_payload(receiver):
+    dispatcher = dispatcher_for(receiver, payload="rich")
     dispatcher.listener(event(1, operation="insert"))
     assert dispatcher.flush()
     dispatcher.stop()
