@@ -1,0 +1,255 @@
+"""Every cast role × every page and API endpoint × every method, against a hand-written table.
+
+The tables below are written out by hand from docs/access.md; they never read the matrix they check.
+``check_access_table`` runs each row with a session client (and, under /api/, a token client), and a
+refused write must leave every Kompass row and the audit log unchanged.
+
+How to read a row: ``expect(ok, allowed, hidden=...)`` gives ``ok`` to the roles in ``allowed``, 404 to
+those in ``hidden`` (they may see the model but not this object), and 403 to everyone else signed in.
+The vendor integration account never has a session (302 to the login page, 401 from the API) and its
+token reaches no core endpoint (403).
+"""
+
+import pytest
+
+from kompass.core.models import Organisation, Service, User
+from kompass.testing.cast import CAST
+from kompass.testing.matrix import check_access_table
+from kompass.vendors.models import VendorConnection
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = {"admin"}
+CENTRAL = {"admin", "agreement"}
+SEES_EVERY_AGENCY = {"admin", "agreement", "desk"}
+SEES_ALFA = SEES_EVERY_AGENCY | {"kam", "it_contact", "owner", "agency_admin"}
+CHANGES_ALFA = CENTRAL | {"agency_admin"}
+SIGNED_IN = set(CAST) - {"vendor"}
+
+
+def expect(ok, allowed, *, hidden=(), api=False):
+    """The status of every cast member for one request (see the module docstring)."""
+    statuses = {}
+    for key in CAST:
+        if key == "vendor":
+            statuses[key] = {"session": 401, "token": 403} if api else 302
+        elif key in allowed:
+            statuses[key] = ok
+        elif key in hidden:
+            statuses[key] = 404
+        else:
+            statuses[key] = 403
+    return statuses
+
+
+def table(*rows):
+    """``(method, url, statuses)`` rows as ``{(role, method, url): status}``."""
+    return {(role, method, url): status for method, url, statuses in rows for role, status in statuses.items()}
+
+
+@pytest.fixture
+def world(agencies, cast, systems):
+    Organisation.current()  # made on first use: make it now, so no request below creates it
+    service = Service.objects.get()
+    connection = VendorConnection.objects.create(
+        name="Leverandør", base_url="https://127.0.0.1:9", username="kompass", secret_env="KOMPASS_TEST_SECRET"
+    )
+    return {
+        "alfa": agencies["alfa"].pk,
+        "beta": agencies["beta"].pk,
+        "sys_alfa": systems["alfa"].pk,
+        "sys_beta": systems["beta"].pk,
+        "service": service.pk,
+        "person": cast["owner"].pk,
+        "connection": connection.pk,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------------------------
+
+
+def test_core_pages(clients, world):
+    a, b, s, sa, sb, p = (world[k] for k in ("alfa", "beta", "service", "sys_alfa", "sys_beta", "person"))
+    rows = table(
+        ("GET", "/", expect(200, SIGNED_IN)),
+        ("GET", "/agencies/", expect(200, SEES_ALFA)),
+        ("GET", "/agencies/new/", expect(200, CENTRAL)),
+        ("POST", "/agencies/new/", expect(302, CENTRAL)),
+        ("GET", f"/agencies/{a}/", expect(200, SEES_ALFA)),
+        ("GET", f"/agencies/{b}/", expect(200, SEES_EVERY_AGENCY, hidden=SEES_ALFA)),
+        ("GET", f"/agencies/{a}/edit/", expect(200, CHANGES_ALFA)),
+        ("POST", f"/agencies/{a}/edit/", expect(302, CHANGES_ALFA)),
+        ("GET", f"/agencies/{b}/edit/", expect(200, CENTRAL, hidden=SEES_ALFA - SEES_EVERY_AGENCY)),
+        ("POST", f"/agencies/{b}/edit/", expect(302, CENTRAL, hidden=SEES_ALFA - SEES_EVERY_AGENCY)),
+        ("GET", "/services/", expect(200, SEES_ALFA)),
+        ("GET", "/services/new/", expect(200, CENTRAL)),
+        ("POST", "/services/new/", expect(302, CENTRAL)),
+        ("GET", f"/services/{s}/", expect(200, SEES_ALFA)),
+        ("GET", f"/services/{s}/edit/", expect(200, CENTRAL)),
+        ("POST", f"/services/{s}/edit/", expect(302, CENTRAL)),
+        ("GET", "/systems/", expect(200, SEES_ALFA)),
+        ("GET", "/systems/new/", expect(200, CHANGES_ALFA)),
+        ("POST", "/systems/new/", expect(302, CHANGES_ALFA)),
+        ("GET", f"/systems/{sa}/", expect(200, SEES_ALFA)),
+        ("GET", f"/systems/{sb}/", expect(200, SEES_EVERY_AGENCY, hidden=SEES_ALFA)),
+        ("GET", f"/systems/{sa}/edit/", expect(200, CHANGES_ALFA)),
+        ("POST", f"/systems/{sa}/edit/", expect(302, CHANGES_ALFA)),
+        ("GET", f"/systems/{sb}/edit/", expect(200, CENTRAL, hidden=SEES_ALFA - SEES_EVERY_AGENCY)),
+        ("POST", f"/systems/{sb}/edit/", expect(302, CENTRAL, hidden=SEES_ALFA - SEES_EVERY_AGENCY)),
+        ("GET", "/users/", expect(200, ADMIN)),
+        ("GET", "/users/new/", expect(200, ADMIN)),
+        ("POST", "/users/new/", expect(302, ADMIN)),
+        ("GET", f"/users/{p}/", expect(200, ADMIN)),
+        ("POST", f"/users/{p}/", expect(302, ADMIN)),
+        ("GET", f"/users/{p}/edit/", expect(200, ADMIN)),
+        ("POST", f"/users/{p}/edit/", expect(302, ADMIN)),
+        ("GET", "/tokens/", expect(200, ADMIN)),
+        ("POST", "/tokens/", expect(201, ADMIN)),
+        ("GET", "/audit/", expect(200, CENTRAL)),
+        ("GET", "/organisation/", expect(200, ADMIN)),
+        ("POST", "/organisation/", expect(302, ADMIN)),
+    )
+    agency = {"name": "Bydel Endret", "short_code": "ENDRET", "kind": "district"}
+    system = {"name": "Nytt system", "agency": a, "criticality": "high", "active": "on"}
+    data = {
+        "/agencies/new/": {"name": "Ny etat", "short_code": "NY", "kind": "department"},
+        f"/agencies/{a}/edit/": agency,
+        f"/agencies/{b}/edit/": agency,
+        "/services/new/": {"name": "Ny tjeneste", "delivery": "internal", "active": "on"},
+        f"/services/{s}/edit/": {"name": "Endret tjeneste", "delivery": "internal", "active": "on"},
+        "/systems/new/": system,
+        f"/systems/{sa}/edit/": system,
+        f"/systems/{sb}/edit/": {**system, "agency": b},
+        "/users/new/": {"email": "ny@test.example", "full_name": "Ny Person", "is_active": "on"},
+        f"/users/{p}/": {"role": "agency_it_contact", "agency": a},
+        f"/users/{p}/edit/": {"email": "owner@test.example", "full_name": "Endret Navn", "is_active": "on"},
+        "/tokens/": {"user": p, "name": "skript", "scopes": "core:read", "days": 30},
+        "/organisation/": {"name": "Endret kommune", "primary_colour": "#2a2859"},
+    }
+    assert check_access_table(clients, rows, data=data) == len(rows)
+
+
+def test_vendor_pages(clients, world):
+    c = world["connection"]
+    connection = {
+        "name": "Endret",
+        "kind": "servicenow",
+        "base_url": "https://127.0.0.1:9",
+        "auth_method": "basic",
+        "username": "kompass",
+        "secret_env": "KOMPASS_TEST_SECRET",
+        "timeout_seconds": 1,
+        "active": "on",
+    }
+    rows = table(
+        ("GET", "/vendors/", expect(200, CENTRAL)),
+        ("GET", "/vendors/new/", expect(200, CENTRAL)),
+        ("POST", "/vendors/new/", expect(302, CENTRAL)),
+        ("GET", f"/vendors/{c}/", expect(200, CENTRAL)),
+        ("GET", f"/vendors/{c}/edit/", expect(200, CENTRAL)),
+        ("POST", f"/vendors/{c}/edit/", expect(302, CENTRAL)),
+        ("POST", f"/vendors/{c}/check/", expect(200, CENTRAL)),
+    )
+    data = {"/vendors/new/": {**connection, "name": "Ny"}, f"/vendors/{c}/edit/": connection}
+    check_access_table(clients, rows, data=data)
+
+
+# ---------------------------------------------------------------------------------------------
+# API
+# ---------------------------------------------------------------------------------------------
+
+
+def test_api_service_catalogue(clients, world):
+    """The hole of issue #6: an IT contact and the vendor account got 201 on POST /api/services/."""
+    s = world["service"]
+    detail = f"/api/services/{s}/"
+    rows = table(
+        ("GET", "/api/services/", expect(200, SEES_ALFA, api=True)),
+        ("POST", "/api/services/", expect(201, CENTRAL, api=True)),
+        ("GET", detail, expect(200, SEES_ALFA, api=True)),
+        ("PUT", detail, expect(200, CENTRAL, api=True)),
+        ("PATCH", detail, expect(200, CENTRAL, api=True)),
+        ("DELETE", detail, expect(204, CENTRAL, api=True)),
+    )
+    service = {"name": "Ny tjeneste", "delivery": "internal"}
+    check_access_table(clients, rows, data={"/api/services/": service, detail: service})
+
+
+def test_api_agencies(clients, world):
+    a, b = f"/api/agencies/{world['alfa']}/", f"/api/agencies/{world['beta']}/"
+    hidden = SEES_ALFA - SEES_EVERY_AGENCY
+    rows = table(
+        ("GET", "/api/agencies/", expect(200, SEES_ALFA, api=True)),
+        ("POST", "/api/agencies/", expect(201, CENTRAL, api=True)),
+        ("GET", a, expect(200, SEES_ALFA, api=True)),
+        ("PUT", a, expect(200, CHANGES_ALFA, api=True)),
+        ("PATCH", a, expect(200, CHANGES_ALFA, api=True)),
+        ("DELETE", a, expect(409, CENTRAL, api=True)),  # still has systems: refused by the data, not access
+        ("GET", b, expect(200, SEES_EVERY_AGENCY, hidden=hidden, api=True)),
+        ("PUT", b, expect(200, CENTRAL, hidden=hidden, api=True)),
+        ("PATCH", b, expect(200, CENTRAL, hidden=hidden, api=True)),
+        ("DELETE", b, expect(409, CENTRAL, hidden=hidden, api=True)),
+    )
+    agency = {"name": "API-etaten", "short_code": "APIE", "kind": "department"}
+    check_access_table(clients, rows, data={"/api/agencies/": agency, a: agency, b: agency})
+
+
+def test_api_systems(clients, world):
+    a, b = f"/api/systems/{world['sys_alfa']}/", f"/api/systems/{world['sys_beta']}/"
+    into_beta = "/api/systems/?into=beta"
+    hidden = SEES_ALFA - SEES_EVERY_AGENCY
+    rows = table(
+        ("GET", "/api/systems/", expect(200, SEES_ALFA, api=True)),
+        ("POST", "/api/systems/", expect(201, CHANGES_ALFA, api=True)),
+        ("POST", into_beta, expect(201, CENTRAL, api=True)),  # an agency admin of alfa may not create in beta
+        ("GET", a, expect(200, SEES_ALFA, api=True)),
+        ("PUT", a, expect(200, CHANGES_ALFA, api=True)),
+        ("PATCH", a, expect(200, CHANGES_ALFA, api=True)),
+        ("DELETE", a, expect(204, CHANGES_ALFA, api=True)),
+        ("GET", b, expect(200, SEES_EVERY_AGENCY, hidden=hidden, api=True)),
+        ("PUT", b, expect(200, CENTRAL, hidden=hidden, api=True)),
+        ("PATCH", b, expect(200, CENTRAL, hidden=hidden, api=True)),
+        ("DELETE", b, expect(204, CENTRAL, hidden=hidden, api=True)),
+    )
+    alfa = {"name": "API-system", "agency": world["alfa"], "criticality": "low"}
+    beta = {"name": "API-system", "agency": world["beta"], "criticality": "low"}
+    data = {"/api/systems/": alfa, into_beta: beta, a: alfa, b: beta}
+    check_access_table(clients, rows, data=data)
+
+
+def test_api_system_cannot_be_moved_out_of_reach(clients, world):
+    """PATCHing an alfa system into beta is refused for alfa's agency admin, and changes nothing."""
+    a = f"/api/systems/{world['sys_alfa']}/"
+    rows = {("agency_admin", "PATCH", a): 403, ("agreement", "PATCH", a): 200}
+    check_access_table(clients, rows, data={a: {"agency": world["beta"]}})
+
+
+def test_api_users_and_vendor_connections(clients, world):
+    u, c = f"/api/users/{world['person']}/", f"/api/vendor-connections/{world['connection']}/"
+    rows = table(
+        ("GET", "/api/users/", expect(200, ADMIN, api=True)),
+        ("POST", "/api/users/", expect(405, ADMIN, api=True)),
+        ("GET", u, expect(200, ADMIN, api=True)),
+        ("PUT", u, expect(405, ADMIN, api=True)),
+        ("PATCH", u, expect(405, ADMIN, api=True)),
+        ("DELETE", u, expect(405, ADMIN, api=True)),
+        ("GET", "/api/vendor-connections/", expect(200, CENTRAL, api=True)),
+        ("POST", "/api/vendor-connections/", expect(405, CENTRAL, api=True)),
+        ("GET", c, expect(200, CENTRAL, api=True)),
+        ("PUT", c, expect(405, CENTRAL, api=True)),
+        ("PATCH", c, expect(405, CENTRAL, api=True)),
+        ("DELETE", c, expect(405, CENTRAL, api=True)),
+    )
+    check_access_table(clients, rows)
+
+
+def test_people_lists_follow_the_agencies_one_sees(cast):
+    visible = {
+        key: set(User.objects.restrict(user, "view").values_list("email", flat=True)) for key, user in cast.items()
+    }
+    assert "owner@test.example" in visible["it_contact"]
+    assert "desk@test.example" not in visible["it_contact"]  # a global role holds no agency
+    assert visible["requester"] == set()
+    assert len(visible["desk"]) == len(cast)
