@@ -9,12 +9,13 @@ export SNOWSIM_PORT ?= 8001
 # Demo only: the simulator's integration user's password (in production, set it from a secret store).
 export KOMPASS_SERVICENOW_PASSWORD ?= kompass
 
-.PHONY: run test install lint format assets messages clean-db help
+.PHONY: run test test-fast install lint format assets messages clean-db help
 
 help:
 	@echo "make run    - set up (venv, install, migrate, demo data) and start Kompass, worker, scheduler, simulator"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff"
+	@echo "make test-fast - everything but the browser, slow and chaos tests"
+	@echo "make lint   - ruff and the import contracts (import-linter)"
 	@echo "make assets - refresh vendored front-end assets from package.json (needs npm)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -42,9 +43,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow and not chaos"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -15,7 +15,6 @@ import pytest
 from kompass.core.models import Organisation, Service, User
 from kompass.testing.cast import CAST
 from kompass.testing.matrix import check_access_table
-from kompass.vendors.models import VendorConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +50,6 @@ def table(*rows):
 def world(agencies, cast, systems):
     Organisation.current()  # made on first use: make it now, so no request below creates it
     service = Service.objects.get()
-    connection = VendorConnection.objects.create(
-        name="Leverandør", base_url="https://127.0.0.1:9", username="kompass", secret_env="KOMPASS_TEST_SECRET"
-    )
     return {
         "alfa": agencies["alfa"].pk,
         "beta": agencies["beta"].pk,
@@ -61,7 +57,6 @@ def world(agencies, cast, systems):
         "sys_beta": systems["beta"].pk,
         "service": service.pk,
         "person": cast["owner"].pk,
-        "connection": connection.pk,
     }
 
 
@@ -129,31 +124,6 @@ def test_core_pages(clients, world):
         "/organisation/": {"name": "Endret kommune", "primary_colour": "#2a2859"},
     }
     assert check_access_table(clients, rows, data=data) == len(rows)
-
-
-def test_vendor_pages(clients, world):
-    c = world["connection"]
-    connection = {
-        "name": "Endret",
-        "kind": "servicenow",
-        "base_url": "https://127.0.0.1:9",
-        "auth_method": "basic",
-        "username": "kompass",
-        "secret_env": "KOMPASS_TEST_SECRET",
-        "timeout_seconds": 1,
-        "active": "on",
-    }
-    rows = table(
-        ("GET", "/vendors/", expect(200, CENTRAL)),
-        ("GET", "/vendors/new/", expect(200, CENTRAL)),
-        ("POST", "/vendors/new/", expect(302, CENTRAL)),
-        ("GET", f"/vendors/{c}/", expect(200, CENTRAL)),
-        ("GET", f"/vendors/{c}/edit/", expect(200, CENTRAL)),
-        ("POST", f"/vendors/{c}/edit/", expect(302, CENTRAL)),
-        ("POST", f"/vendors/{c}/check/", expect(200, CENTRAL)),
-    )
-    data = {"/vendors/new/": {**connection, "name": "Ny"}, f"/vendors/{c}/edit/": connection}
-    check_access_table(clients, rows, data=data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,8 +196,8 @@ def test_api_system_cannot_be_moved_out_of_reach(clients, world):
     check_access_table(clients, rows, data={a: {"agency": world["beta"]}})
 
 
-def test_api_users_and_vendor_connections(clients, world):
-    u, c = f"/api/users/{world['person']}/", f"/api/vendor-connections/{world['connection']}/"
+def test_api_users(clients, world):
+    u = f"/api/users/{world['person']}/"
     rows = table(
         ("GET", "/api/users/", expect(200, ADMIN, api=True)),
         ("POST", "/api/users/", expect(405, ADMIN, api=True)),
@@ -235,12 +205,6 @@ def test_api_users_and_vendor_connections(clients, world):
         ("PUT", u, expect(405, ADMIN, api=True)),
         ("PATCH", u, expect(405, ADMIN, api=True)),
         ("DELETE", u, expect(405, ADMIN, api=True)),
-        ("GET", "/api/vendor-connections/", expect(200, CENTRAL, api=True)),
-        ("POST", "/api/vendor-connections/", expect(405, CENTRAL, api=True)),
-        ("GET", c, expect(200, CENTRAL, api=True)),
-        ("PUT", c, expect(405, CENTRAL, api=True)),
-        ("PATCH", c, expect(405, CENTRAL, api=True)),
-        ("DELETE", c, expect(405, CENTRAL, api=True)),
     )
     check_access_table(clients, rows)
 
