@@ -100,6 +100,8 @@ def test_core_pages(clients, world):
         ("POST", f"/users/{p}/", expect(302, ADMIN)),
         ("GET", f"/users/{p}/edit/", expect(200, ADMIN)),
         ("POST", f"/users/{p}/edit/", expect(302, ADMIN)),
+        ("GET", "/settings/", expect(200, SIGNED_IN)),
+        ("POST", "/settings/", expect(302, SIGNED_IN)),
         ("GET", "/tokens/", expect(200, ADMIN)),
         ("POST", "/tokens/", expect(201, ADMIN)),
         ("GET", "/audit/", expect(200, CENTRAL)),
@@ -122,6 +124,7 @@ def test_core_pages(clients, world):
         f"/users/{p}/edit/": {"email": "owner@test.example", "full_name": "Endret Navn", "is_active": "on"},
         "/tokens/": {"user": p, "name": "skript", "scopes": "core:read", "days": 30},
         "/organisation/": {"name": "Endret kommune", "primary_colour": "#2a2859"},
+        "/settings/": {"language": "en"},
     }
     assert check_access_table(clients, rows, data=data) == len(rows)
 

@@ -137,3 +137,22 @@ def test_agency_choice_and_people_picker_are_limited(cast, agencies, systems):
     assert "owner@test.example" in people
     assert "desk@test.example" not in people  # no agency in common
     assert Agency.objects.count() == 3
+
+
+def test_my_settings_store_language_and_notification_choices(client, cast):
+    from kompass.core import notifications
+
+    event = notifications.declare("test.resolved", "A case of mine is resolved", channels=("email", "portal"))
+    try:
+        user = cast["requester"]
+        client.force_login(user)
+        assert notifications.wants(user, "test.resolved", "email")  # the default
+        response = client.post(reverse("core:my_settings"), {"language": "en", "notify__test.resolved__portal": "on"})
+        assert response.status_code == 302
+        user.refresh_from_db()
+        assert user.language == "en"
+        assert not notifications.wants(user, "test.resolved", "email")
+        assert notifications.wants(user, "test.resolved", "portal")
+        assert response.cookies["django_language"].value == "en"
+    finally:
+        notifications._events.pop(event.key)
