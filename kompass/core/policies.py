@@ -67,7 +67,9 @@ access.register(
     actions=("manage",),
 )
 
-access.register(RoleAssignment, rules={"view": {**_SEE_EVERY_AGENCY, **_SEE_OWN_AGENCIES}})
+# Role assignments are read and changed only in the user administration (administrators); an agency's
+# page lists its contacts as part of the agency.
+access.register(RoleAssignment, rules={})
 
 # The organisation row; "audit" is the organisation-wide audit log.
 access.register(Organisation, rules={"audit": {Role.AGREEMENT_MANAGER: ALL}}, actions=("audit",))

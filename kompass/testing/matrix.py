@@ -89,3 +89,52 @@ def check_access_table(clients, table: dict, *, data: dict | None = None, kinds=
                 failures.append(f"{role:<13} {kind:<7} {method:<6} {url}: refused, but changed {changed}")
     assert not failures, f"{len(failures)} access mismatch(es):\n" + "\n".join(failures)
     return count
+
+
+def access_tables(registry: list):
+    """A decorator that collects an app's table builders (``build(world) -> (rows, data)``) into ``registry``."""
+
+    def collect(build):
+        registry.append(build)
+        return build
+
+    return collect
+
+
+def keys_holding(role: str) -> set[str]:
+    """The cast members who hold ``role`` (the requester pseudo-role: those with a home agency)."""
+    from kompass.core import access
+    from kompass.testing.cast import HOME_AGENCY, ROLES
+
+    if role == access.REQUESTER:
+        return set(HOME_AGENCY)
+    return {key for key, roles in ROLES.items() if any(str(r) == str(role) for r, _agency in roles)}
+
+
+def assert_every_rule_is_tested(models, run_for_keys) -> int:
+    """Meta-test: take away each rule of ``models``' policies in turn; ``run_for_keys(keys)`` must then fail.
+
+    ``run_for_keys`` runs the app's hand-written checks for only those cast members and raises
+    ``AssertionError`` on a mismatch. A rule whose removal nothing notices is reported as untested.
+    """
+    from unittest import mock
+
+    from kompass.core import access
+
+    untested, cells = [], 0
+    for model in models:
+        policy = access.policy_for(model)
+        for action, by_role in policy.rules.items():
+            for role, scope in by_role.items():
+                if scope.kind == "none":
+                    continue
+                cells += 1
+                mutated = {**policy.rules, action: {r: s for r, s in by_role.items() if r != role}}
+                with mock.patch.object(policy, "rules", mutated):
+                    try:
+                        run_for_keys(keys_holding(role))
+                    except AssertionError:
+                        continue
+                untested.append(f"{model._meta.label}.{action}: {role}")
+    assert not untested, "Rules no test notices when removed:\n" + "\n".join(untested)
+    return cells

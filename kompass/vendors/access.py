@@ -11,7 +11,7 @@ access.register(
         "view": {Role.AGREEMENT_MANAGER: ALL},
         "create": {Role.AGREEMENT_MANAGER: ALL},
         "change": {Role.AGREEMENT_MANAGER: ALL},
-        "delete": {Role.AGREEMENT_MANAGER: ALL},
+        # No delete: a connection is deactivated, never deleted (its history stays); admins only.
         "check": {Role.AGREEMENT_MANAGER: ALL},
     },
     actions=("check",),

@@ -12,11 +12,14 @@ token reaches no core endpoint (403).
 
 import pytest
 
-from kompass.core.models import Organisation, Service, User
+from kompass.core.models import Agency, ApiToken, Organisation, RoleAssignment, Service, System, User
 from kompass.testing.cast import CAST
-from kompass.testing.matrix import check_access_table
+from kompass.testing.matrix import access_tables, assert_every_rule_is_tested, check_access_table
 
 pytestmark = pytest.mark.django_db
+
+TABLES = []
+access_table = access_tables(TABLES)
 
 ADMIN = {"admin"}
 CENTRAL = {"admin", "agreement"}
@@ -65,7 +68,8 @@ def world(agencies, cast, systems):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_core_pages(clients, world):
+@access_table
+def core_pages(world):
     a, b, s, sa, sb, p = (world[k] for k in ("alfa", "beta", "service", "sys_alfa", "sys_beta", "person"))
     rows = table(
         ("GET", "/", expect(200, SIGNED_IN)),
@@ -126,7 +130,7 @@ def test_core_pages(clients, world):
         "/organisation/": {"name": "Endret kommune", "primary_colour": "#2a2859"},
         "/settings/": {"language": "en"},
     }
-    assert check_access_table(clients, rows, data=data) == len(rows)
+    return rows, data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,7 +138,8 @@ def test_core_pages(clients, world):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_api_service_catalogue(clients, world):
+@access_table
+def api_service_catalogue(world):
     """The hole of issue #6: an IT contact and the vendor account got 201 on POST /api/services/."""
     s = world["service"]
     detail = f"/api/services/{s}/"
@@ -147,10 +152,11 @@ def test_api_service_catalogue(clients, world):
         ("DELETE", detail, expect(204, CENTRAL, api=True)),
     )
     service = {"name": "Ny tjeneste", "delivery": "internal"}
-    check_access_table(clients, rows, data={"/api/services/": service, detail: service})
+    return rows, {"/api/services/": service, detail: service}
 
 
-def test_api_agencies(clients, world):
+@access_table
+def api_agencies(world):
     a, b = f"/api/agencies/{world['alfa']}/", f"/api/agencies/{world['beta']}/"
     hidden = SEES_ALFA - SEES_EVERY_AGENCY
     rows = table(
@@ -166,10 +172,11 @@ def test_api_agencies(clients, world):
         ("DELETE", b, expect(409, CENTRAL, hidden=hidden, api=True)),
     )
     agency = {"name": "API-etaten", "short_code": "APIE", "kind": "department"}
-    check_access_table(clients, rows, data={"/api/agencies/": agency, a: agency, b: agency})
+    return rows, {"/api/agencies/": agency, a: agency, b: agency}
 
 
-def test_api_systems(clients, world):
+@access_table
+def api_systems(world):
     a, b = f"/api/systems/{world['sys_alfa']}/", f"/api/systems/{world['sys_beta']}/"
     into_beta = "/api/systems/?into=beta"
     hidden = SEES_ALFA - SEES_EVERY_AGENCY
@@ -189,17 +196,19 @@ def test_api_systems(clients, world):
     alfa = {"name": "API-system", "agency": world["alfa"], "criticality": "low"}
     beta = {"name": "API-system", "agency": world["beta"], "criticality": "low"}
     data = {"/api/systems/": alfa, into_beta: beta, a: alfa, b: beta}
-    check_access_table(clients, rows, data=data)
+    return rows, data
 
 
-def test_api_system_cannot_be_moved_out_of_reach(clients, world):
+@access_table
+def api_system_cannot_be_moved_out_of_reach(world):
     """PATCHing an alfa system into beta is refused for alfa's agency admin, and changes nothing."""
     a = f"/api/systems/{world['sys_alfa']}/"
     rows = {("agency_admin", "PATCH", a): 403, ("agreement", "PATCH", a): 200}
-    check_access_table(clients, rows, data={a: {"agency": world["beta"]}})
+    return rows, {a: {"agency": world["beta"]}}
 
 
-def test_api_users(clients, world):
+@access_table
+def api_users(world):
     u = f"/api/users/{world['person']}/"
     rows = table(
         ("GET", "/api/users/", expect(200, ADMIN, api=True)),
@@ -209,14 +218,50 @@ def test_api_users(clients, world):
         ("PATCH", u, expect(405, ADMIN, api=True)),
         ("DELETE", u, expect(405, ADMIN, api=True)),
     )
-    check_access_table(clients, rows)
+    return rows, {}
+
+
+#: Who appears in whose people pickers: the people holding roles in the agencies one's roles hold.
+ALFA_PEOPLE = {"kam", "it_contact", "owner", "agency_admin"}
+PEOPLE = {
+    "admin": set(CAST),
+    "agreement": set(CAST),
+    "desk": set(CAST),
+    "kam": ALFA_PEOPLE,
+    "it_contact": ALFA_PEOPLE,
+    "owner": ALFA_PEOPLE,
+    "agency_admin": ALFA_PEOPLE,
+    "vendor": set(),
+    "requester": set(),
+    "noroles": set(),
+}
+
+
+def check_people(cast, keys):
+    for key in keys:
+        seen = set(User.objects.restrict(cast[key], "view").values_list("email", flat=True))
+        assert seen == {cast[k].email for k in PEOPLE[key]}, key
 
 
 def test_people_lists_follow_the_agencies_one_sees(cast):
-    visible = {
-        key: set(User.objects.restrict(user, "view").values_list("email", flat=True)) for key, user in cast.items()
-    }
-    assert "owner@test.example" in visible["it_contact"]
-    assert "desk@test.example" not in visible["it_contact"]  # a global role holds no agency
-    assert visible["requester"] == set()
-    assert len(visible["desk"]) == len(cast)
+    check_people(cast, CAST)
+
+
+@pytest.mark.parametrize("build", TABLES, ids=lambda build: build.__name__)
+def test_access_table(clients, world, build):
+    rows, data = build(world)
+    assert check_access_table(clients, rows, data=data) >= len(rows)
+
+
+@pytest.mark.slow
+def test_removing_any_rule_makes_a_test_fail(clients, world, cast):
+    """Every rule of core's matrix is noticed by the tables above (or the people check) when taken away."""
+
+    def run_for_keys(keys):
+        for build in TABLES:
+            rows, data = build(world)
+            check_access_table(clients, {k: v for k, v in rows.items() if k[0] in keys}, data=data)
+        check_people(cast, keys)
+
+    models = [Agency, Service, System, User, Organisation, RoleAssignment, ApiToken]
+    assert assert_every_rule_is_tested(models, run_for_keys) > 30

@@ -3,10 +3,13 @@
 import pytest
 
 from kompass.core.models import Organisation
-from kompass.testing.matrix import check_access_table
+from kompass.testing.matrix import access_tables, assert_every_rule_is_tested, check_access_table
 from kompass.vendors.models import VendorConnection
 
 pytestmark = pytest.mark.django_db
+
+TABLES = []
+access_table = access_tables(TABLES)
 
 CENTRAL = {"admin", "agreement"}
 
@@ -36,7 +39,8 @@ def world(cast):
     return {"connection": connection.pk}
 
 
-def test_vendor_pages(clients, world):
+@access_table
+def vendor_pages(world):
     c = world["connection"]
     connection = {
         "name": "Endret",
@@ -58,10 +62,11 @@ def test_vendor_pages(clients, world):
         ("POST", f"/vendors/{c}/check/", expect(200, CENTRAL)),
     )
     data = {"/vendors/new/": {**connection, "name": "Ny"}, f"/vendors/{c}/edit/": connection}
-    check_access_table(clients, rows, data=data)
+    return rows, data
 
 
-def test_vendor_api(clients, world):
+@access_table
+def vendor_api(world):
     c = f"/api/vendor-connections/{world['connection']}/"
     rows = table(
         ("GET", "/api/vendor-connections/", expect(200, CENTRAL, api=True)),
@@ -71,4 +76,20 @@ def test_vendor_api(clients, world):
         ("PATCH", c, expect(405, CENTRAL, api=True)),
         ("DELETE", c, expect(405, CENTRAL, api=True)),
     )
-    check_access_table(clients, rows)
+    return rows, {}
+
+
+@pytest.mark.parametrize("build", TABLES, ids=lambda build: build.__name__)
+def test_access_table(clients, world, build):
+    rows, data = build(world)
+    assert check_access_table(clients, rows, data=data) >= len(rows)
+
+
+@pytest.mark.slow
+def test_removing_any_rule_makes_a_test_fail(clients, world):
+    def run_for_keys(keys):
+        for build in TABLES:
+            rows, data = build(world)
+            check_access_table(clients, {k: v for k, v in rows.items() if k[0] in keys}, data=data)
+
+    assert assert_every_rule_is_tested([VendorConnection], run_for_keys) == 4
