@@ -156,3 +156,13 @@ def test_my_settings_store_language_and_notification_choices(client, cast):
         assert response.cookies["django_language"].value == "en"
     finally:
         notifications._events.pop(event.key)
+
+
+def test_api_system_owner_must_be_someone_the_user_sees(client, cast, systems):
+    client.force_login(cast["agency_admin"])
+    url = f"/api/systems/{systems['alfa'].pk}/"
+    response = client.patch(url, {"system_owner": cast["desk"].pk}, content_type="application/json")
+    assert response.status_code == 400
+    assert "system_owner" in response.json()
+    response = client.patch(url, {"system_owner": cast["it_contact"].pk}, content_type="application/json")
+    assert response.status_code == 200
