@@ -9,13 +9,14 @@ export SNOWSIM_PORT ?= 8001
 # Demo only: the simulator's integration user's password (in production, set it from a secret store).
 export KOMPASS_SERVICENOW_PASSWORD ?= kompass
 
-.PHONY: run dev prepare test install lint format assets messages clean-db help
+.PHONY: run dev prepare test test-fast install lint format assets messages clean-db help
 
 help:
 	@echo "make run    - set up (venv, install, migrate, demo data) and start Kompass, workers, scheduler, simulator"
 	@echo "make dev    - the same, with Django's auto-reloading development server as the web process"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff"
+	@echo "make test-fast - everything but the browser, slow and chaos tests"
+	@echo "make lint   - ruff and the import contracts (import-linter)"
 	@echo "make assets - refresh vendored front-end assets from package.json (needs npm)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -52,9 +53,13 @@ dev: prepare
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow and not chaos"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

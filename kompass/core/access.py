@@ -1,108 +1,391 @@
-"""Access rules, in one place.
+"""The permission matrix: who may do what to which model, in one place.
 
-Every view and API queryset asks this module which agencies' data a user may see or change.
-The answer is ``ALL`` (the user reaches every agency) or a frozenset of agency ids (possibly empty).
+Every app registers its models in its own ``access.py`` (autodiscovered by ``CoreConfig.ready()``;
+core's own models are in ``core/policies.py`` because this module is the engine)::
 
-- Administrators (and superusers), agreement managers and service desk agents see every agency.
-- Key account managers see the agencies they serve.
-- Agency IT main contacts, system owners and agency administrators see their own agency.
-- Vendor integration accounts see no agency's data through the UI.
+    from kompass.core import access
+    from kompass.core.access import AGENCY, ALL, own
+    from kompass.core.roles import GLOBAL_ROLES, Role
 
-Changing data: administrators and agreement managers change every agency's data; an agency
-administrator changes their own agency's data. Nobody else changes agency data.
+    access.register(
+        Case,  # its agency path comes from the model's ``agency_field`` ("agency")
+        rules={
+            "view": {Role.AGREEMENT_MANAGER: ALL, Role.AGENCY_IT_CONTACT: AGENCY, access.REQUESTER: own("requester")},
+            "create": {Role.AGENCY_IT_CONTACT: AGENCY, access.REQUESTER: AGENCY},
+            "comment_internal": {Role.SERVICE_DESK_AGENT: ALL},
+        },
+    )
+
+Each cell maps a role to a *scope*:
+
+``ALL``
+    every row of the model.
+``AGENCY``
+    the rows of the agencies *that role* holds (per role: an IT contact for agency A who is system
+    owner for agency B gets each role's actions on its own agency only). On a model without an agency
+    (``agency_field = None``), it means "the role holds any agency".
+``own("field")``
+    the rows whose ``field`` is the user (e.g. a case's ``requester``).
+``NONE`` (or leaving the role out)
+    nothing.
+
+Administrators (the role, or a superuser) may do everything, on every model, registered or not.
+A model that is not registered is closed to everyone else; the system check ``kompass.E001`` fails
+when a model of a ``kompass.*`` app has no policy.
+
+**Requester.** Every active user with a home agency also holds the pseudo-role :data:`REQUESTER` for
+that agency, beside any real roles: an agency employee with no roles is only a requester (and sees only
+their own records), an IT contact is also a requester of their own cases.
+
+**Integration accounts** (the vendor integration role) never use the web UI; in the API they reach only
+endpoints that opt in (see ``kompass.core.api.permissions``).
+
+The public API: :func:`register`, :func:`can`, :func:`restrict_q` (used by ``RestrictedQuerySet.restrict``),
+:func:`agencies_for`, :func:`is_administrator`, :func:`is_integration_account`, :func:`policy_for`,
+:func:`policies`. Results per user are cached on the user object for the request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Any
 
-from kompass.core.roles import AGENCY_EDITOR_ROLES, CHANGE_ALL_ROLES, SEE_ALL_ROLES, Role
+from django.apps import apps
+from django.core import checks
+from django.db import models
+from django.db.models import Q
 
-if TYPE_CHECKING:
-    pass
+from kompass.core.roles import GLOBAL_ROLES, Role
 
-__all__ = ["ALL", "Access", "access_for", "can_change_agency", "can_manage_users", "can_view_agency"]
+__all__ = [
+    "AGENCY",
+    "ALL",
+    "NONE",
+    "REQUESTER",
+    "STANDARD_ACTIONS",
+    "Policy",
+    "Scope",
+    "agencies_for",
+    "can",
+    "is_administrator",
+    "is_integration_account",
+    "own",
+    "policies",
+    "policy_for",
+    "register",
+    "register_internal",
+    "restrict_q",
+    "roles_of",
+]
+
+#: The pseudo-role of every active user with a home agency (see the module docstring).
+REQUESTER = "requester"
+#: Actions every policy knows; apps add named ones (``actions=("work", "approve")``).
+STANDARD_ACTIONS = ("view", "create", "change", "delete")
 
 
-class _All:
-    """Marker: every agency."""
-
-    def __repr__(self) -> str:
-        return "ALL"
-
-    def __contains__(self, item) -> bool:
-        return True
-
-
-ALL = _All()
+# ---------------------------------------------------------------------------------------------
+# Scopes
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Access:
-    """What one user reaches."""
+class Scope:
+    """What part of a model one role reaches: ``all``, ``agency``, ``own`` (through ``field``) or ``none``."""
 
-    view: _All | frozenset[int]
-    change: _All | frozenset[int]
-    roles: frozenset[str]
+    kind: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return f"own({self.field})" if self.kind == "own" else self.kind.upper()
+
+
+ALL = Scope("all")
+AGENCY = Scope("agency")
+NONE = Scope("none")
+
+
+def own(field_name: str) -> Scope:
+    """The rows whose ``field_name`` (a foreign key to the user) is the user."""
+    return Scope("own", field_name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Policy:
+    """The rules of one model: ``rules[action][role] -> Scope``."""
+
+    model: type[models.Model]
+    agency_field: str | None
+    rules: dict[str, dict[str, Scope]] = field(default_factory=dict)
+    actions: tuple[str, ...] = STANDARD_ACTIONS
+
+    def scope(self, action: str, role: str) -> Scope:
+        return self.rules.get(action, {}).get(role, NONE)
+
+
+_policies: dict[type[models.Model], Policy] = {}
+
+
+def register(
+    model: type[models.Model],
+    *,
+    rules: dict[str, dict[str, Scope]],
+    agency_field: str | None | type[Ellipsis] = ...,
+    actions: tuple[str, ...] = (),
+) -> Policy:
+    """Register ``model``'s rules. ``agency_field`` defaults to the model's ``agency_field`` attribute.
+
+    ``actions`` names the actions beyond view/create/change/delete; a rule for an action that is
+    neither standard nor named is an error, so a typo cannot silently close (or open) anything.
+    """
+    if agency_field is ...:
+        agency_field = getattr(model, "agency_field", None)
+    all_actions = STANDARD_ACTIONS + tuple(a for a in actions if a not in STANDARD_ACTIONS)
+    known_roles = {r.value for r in Role} | {REQUESTER}
+    for action, by_role in rules.items():
+        if action not in all_actions:
+            raise ValueError(f"{model.__name__}: unknown action {action!r}; declare it in actions=")
+        for role, scope in by_role.items():
+            if role not in known_roles:
+                raise ValueError(f"{model.__name__}: unknown role {role!r}")
+            if not isinstance(scope, Scope):
+                raise TypeError(f"{model.__name__}.{action}.{role}: {scope!r} is not a Scope")
+            if scope.kind == "agency" and role in _GLOBAL_ROLE_VALUES:
+                raise ValueError(f"{model.__name__}.{action}: {role} holds no agency, AGENCY would reach nothing")
+    policy = Policy(
+        model=model,
+        agency_field=agency_field,
+        rules={action: {str(role): scope for role, scope in by_role.items()} for action, by_role in rules.items()},
+        actions=all_actions,
+    )
+    _policies[model] = policy
+    return policy
+
+
+def register_internal(model: type[models.Model]) -> Policy:
+    """Register a model that only administrators reach (bookkeeping rows such as heartbeats)."""
+    return register(model, rules={}, agency_field=None)
+
+
+def policy_for(model: type[models.Model]) -> Policy | None:
+    return _policies.get(model._meta.concrete_model) if model is not None else None
+
+
+def policies() -> list[Policy]:
+    """Every registered policy, by app label and model name."""
+    return sorted(_policies.values(), key=lambda p: (p.model._meta.app_label, p.model._meta.model_name))
+
+
+_GLOBAL_ROLE_VALUES = {str(r) for r in GLOBAL_ROLES}
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's roles (cached per request on the user object)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Roles:
+    """A user's roles: ``agencies[role]`` is the frozenset of agency ids that role holds (empty: global)."""
+
+    agencies: dict[str, frozenset[int]]
     is_admin: bool
 
-    @property
-    def sees_all(self) -> bool:
-        return self.view is ALL
+    def __iter__(self):
+        return iter(self.agencies.items())
 
-    @property
-    def changes_all(self) -> bool:
-        return self.change is ALL
+    def __contains__(self, role) -> bool:
+        return str(role) in self.agencies
 
 
-_NOBODY = Access(view=frozenset(), change=frozenset(), roles=frozenset(), is_admin=False)
+_NOBODY = Roles(agencies={}, is_admin=False)
 
 
-def access_for(user) -> Access:
-    """Compute (and cache on the user object, per request) what ``user`` may reach."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def roles_of(user) -> Roles:
+    """The user's roles, each with the agencies it holds, plus the :data:`REQUESTER` pseudo-role."""
+    if not _signed_in(user):
         return _NOBODY
-    cached = getattr(user, "_kompass_access", None)
+    cached = getattr(user, "_kompass_roles", None)
     if cached is not None:
         return cached
-    assignments = list(user.role_assignments.all().values_list("role", "agency_id"))
-    roles = frozenset(role for role, _agency in assignments)
-    is_admin = bool(user.is_superuser) or Role.ADMINISTRATOR in roles
-    if is_admin or roles & SEE_ALL_ROLES:
-        view = ALL
-    else:
-        view = frozenset(agency for role, agency in assignments if agency is not None)
-    if is_admin or roles & CHANGE_ALL_ROLES:
-        change = ALL
-    else:
-        change = frozenset(agency for role, agency in assignments if role in AGENCY_EDITOR_ROLES and agency)
-    access = Access(view=view, change=change, roles=roles, is_admin=is_admin)
-    user._kompass_access = access
-    return access
+    by_role: dict[str, set[int]] = {}
+    for role, agency_id in user.role_assignments.all().values_list("role", "agency_id"):
+        by_role.setdefault(role, set())
+        if agency_id is not None:
+            by_role[role].add(agency_id)
+    if getattr(user, "home_agency_id", None):
+        by_role.setdefault(REQUESTER, set()).add(user.home_agency_id)
+    roles = Roles(
+        agencies={role: frozenset(ids) for role, ids in by_role.items()},
+        is_admin=bool(user.is_superuser) or Role.ADMINISTRATOR in by_role,
+    )
+    user._kompass_roles = roles
+    return roles
 
 
-def can_view_agency(user, agency_id: int) -> bool:
-    return agency_id in access_for(user).view
+def is_administrator(user) -> bool:
+    return roles_of(user).is_admin
 
 
-def can_change_agency(user, agency_id: int) -> bool:
-    return agency_id in access_for(user).change
+def is_integration_account(user) -> bool:
+    """Integration accounts never use the web UI; the API lets them in only where a view opts in."""
+    return _signed_in(user) and Role.VENDOR_INTEGRATION in roles_of(user)
 
 
-def can_create_agency(user) -> bool:
-    return access_for(user).changes_all
+# ---------------------------------------------------------------------------------------------
+# Questions: restrict, can, agencies_for
+# ---------------------------------------------------------------------------------------------
 
 
-def can_manage_users(user) -> bool:
-    return access_for(user).is_admin
+def _agency_lookup(agency_field: str) -> str:
+    return "pk__in" if agency_field == "pk" else f"{agency_field}__in"
 
 
-def can_manage_catalogue(user) -> bool:
-    return access_for(user).changes_all
+def restrict_q(user, action: str, model: type[models.Model]) -> Q | None:
+    """The filter of the rows of ``model`` that ``user`` may ``action``: ``None`` means every row.
+
+    One ``Q``: the OR over the user's roles of each role's scope, each with that role's own agencies.
+    An empty ``Q(pk__in=[])`` means no row.
+    """
+    roles = roles_of(user)
+    if roles.is_admin:
+        return None
+    policy = policy_for(model)
+    nothing = Q(pk__in=[])
+    if policy is None or action not in policy.actions:
+        return nothing
+    combined = None
+    for role, agency_ids in roles:
+        scope = policy.scope(action, role)
+        if scope.kind == "all":
+            return None
+        if scope.kind == "agency":
+            if not agency_ids:
+                continue
+            if policy.agency_field is None:
+                return None  # a model without agencies: holding any agency is enough
+            part = Q(**{_agency_lookup(policy.agency_field): agency_ids})
+        elif scope.kind == "own":
+            part = Q(**{scope.field: user.pk})
+        else:
+            continue
+        combined = part if combined is None else combined | part
+    return nothing if combined is None else combined
 
 
-def can_view_audit_log(user) -> bool:
-    """The organisation-wide audit view; object pages show their own history to whoever sees the object."""
-    access = access_for(user)
-    return access.is_admin or Role.AGREEMENT_MANAGER in access.roles
+def _agency_of(obj, path: str):
+    """The agency id of ``obj`` through ``path`` ("pk", "agency", "system__agency"); ``None`` if unset."""
+    if path == "pk":
+        return obj.pk
+    *parents, last = path.split("__")
+    target = obj
+    for name in parents:
+        target = getattr(target, name, None)
+        if target is None:
+            return None
+    try:
+        return getattr(target, f"{last}_id")
+    except AttributeError:  # a reverse or many-valued path: ask the database
+        return _MANY
+
+
+_MANY = object()
+
+
+def can(user, action: str, obj_or_model) -> bool:
+    """May ``user`` do ``action`` to this object (an instance, saved or not) or to this model anywhere?
+
+    On a model class it answers "anywhere at all" (for a "New" button). On an instance it answers for
+    that object, from its fields (an unsaved object with its agency set works, for create checks).
+    """
+    if not _signed_in(user):
+        return False
+    roles = roles_of(user)
+    if roles.is_admin:
+        return True
+    is_model = isinstance(obj_or_model, type)
+    model = obj_or_model if is_model else type(obj_or_model)
+    policy = policy_for(model)
+    if policy is None or action not in policy.actions:
+        return False
+    for role, agency_ids in roles:
+        scope = policy.scope(action, role)
+        if scope.kind == "all":
+            return True
+        if scope.kind == "agency" and agency_ids:
+            if is_model or policy.agency_field is None:
+                return True
+            agency_id = _agency_of(obj_or_model, policy.agency_field)
+            if agency_id is _MANY:
+                if (
+                    obj_or_model.pk is not None
+                    and model._default_manager.filter(
+                        Q(pk=obj_or_model.pk) & Q(**{_agency_lookup(policy.agency_field): agency_ids})
+                    ).exists()
+                ):
+                    return True
+            elif agency_id in agency_ids:
+                return True
+        if scope.kind == "own":
+            if is_model or getattr(obj_or_model, f"{scope.field}_id", None) == user.pk:
+                return True
+    return False
+
+
+def agencies_for(user, action: str, model: type[models.Model]):
+    """The agencies in which ``user`` may ``action`` a ``model`` (for a form's agency choices)."""
+    Agency = apps.get_model("core", "Agency")
+    roles = roles_of(user)
+    if roles.is_admin:
+        return Agency.objects.all()
+    policy = policy_for(model)
+    if policy is None or action not in policy.actions:
+        return Agency.objects.none()
+    ids: set[int] = set()
+    for role, agency_ids in roles:
+        scope = policy.scope(action, role)
+        if scope.kind == "all":
+            return Agency.objects.all()
+        if scope.kind == "agency":
+            ids |= agency_ids
+    return Agency.objects.filter(pk__in=ids)
+
+
+def describe(policy: Policy, action: str, role: str) -> str:
+    """A cell of the documented matrix: ``ALL``, ``AGENCY``, ``own(field)`` or ``–``."""
+    scope = policy.scope(action, role)
+    return "–" if scope.kind == "none" else str(scope)
+
+
+# ---------------------------------------------------------------------------------------------
+# System check: every domain model has a policy
+# ---------------------------------------------------------------------------------------------
+
+
+@checks.register(checks.Tags.security)
+def check_every_domain_model_has_a_policy(app_configs: Any = None, **kwargs) -> list[checks.CheckMessage]:
+    errors = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("kompass.") or model._meta.abstract or model._meta.auto_created:
+            continue
+        if model._meta.proxy:
+            continue
+        if policy_for(model) is None:
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} has no access policy.",
+                    hint="Register it in its app's access.py with kompass.core.access.register().",
+                    obj=model,
+                    id="kompass.E001",
+                )
+            )
+    return errors

@@ -1,5 +1,11 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
+
+#: The modules every Kompass app may have, imported at start-up so an app plugs in without editing core:
+#: ``access`` (its rows of the permission matrix), ``audit`` (auditlog registrations), ``demo``
+#: (receivers of ``demo_data_loaded``) and ``navigation`` (its menu items).
+DISCOVERED_MODULES = ("access", "audit", "demo", "navigation")
 
 
 class CoreConfig(AppConfig):
@@ -8,4 +14,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from kompass.core import audit  # noqa: F401  (registers models with auditlog)
+        from kompass.core import audit, navigation, policies  # noqa: F401  (core's own registrations)
+
+        autodiscover_modules(*DISCOVERED_MODULES)

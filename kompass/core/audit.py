@@ -14,7 +14,9 @@ from kompass.core.models import Agency, Organisation, RoleAssignment, Service, S
 # Only the models' own fields are recorded: reverse relations (an agency's systems) are audited on
 # their own objects, and automatic timestamps would only repeat the entry's time.
 auditlog.register(Organisation)
-auditlog.register(Agency, m2m_fields={"services"}, exclude_fields=["role_assignments", "systems", "created", "updated"])
+auditlog.register(
+    Agency, m2m_fields={"services"}, exclude_fields=["role_assignments", "systems", "employees", "created", "updated"]
+)
 auditlog.register(Service, exclude_fields=["agencies", "systems"])
 auditlog.register(System, m2m_fields={"services"}, exclude_fields=["created", "updated"])
 auditlog.register(RoleAssignment, exclude_fields=["created"])
@@ -26,6 +28,7 @@ auditlog.register(
         "role_assignments",
         "owned_systems",
         "api_tokens",
+        "notification_preferences",
         "logentry",
         "groups",
         "user_permissions",

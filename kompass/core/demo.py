@@ -365,9 +365,10 @@ class DemoLogin:
     email: str
     full_name: str
     title: str
-    role: Role
+    role: Role | None  # None: an agency employee with no role, a requester of their own cases
     agency_codes: tuple[str, ...] = ()
     superuser: bool = False
+    home_agency: str | None = None
 
 
 #: The demo logins, one per role. They share the demo password; everyone else has an unusable password.
@@ -390,6 +391,7 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin(
         f"integrasjon@{DEMO_DOMAIN}", "Driftsleverandør AS (integrasjon)", "Integrasjonskonto", Role.VENDOR_INTEGRATION
     ),
+    DemoLogin(f"ansatt.grunerlokka@{DEMO_DOMAIN}", "Selma Haugland", "Saksbehandler", None, home_agency="BGRU"),
 ]
 
 N_KEY_ACCOUNT_MANAGERS = 8
@@ -517,9 +519,10 @@ def build_plan(seed: int = DEFAULT_SEED) -> Plan:
                 "title": login.title,
                 "login": True,
                 "superuser": login.superuser,
+                "home_agency": login.home_agency,
             }
         )
-        if login.role == Role.KEY_ACCOUNT_MANAGER:
+        if login.role is None or login.role == Role.KEY_ACCOUNT_MANAGER:
             continue  # placed below, with the other key account managers
         for code in login.agency_codes or (None,):
             logins_by_role_agency.setdefault((str(login.role), code), []).append(login)
@@ -723,6 +726,8 @@ def load(
         to_create, to_update = [], []
         for row in plan.users:
             flags = {"is_superuser": row["superuser"], "is_staff": row["superuser"], "is_active": True}
+            if row.get("home_agency"):
+                flags["home_agency_id"] = agencies[row["home_agency"]]
             user = existing.get(row["email"])
             if user is None:
                 user = User(email=row["email"], full_name=row["full_name"], title=row["title"], **flags)
@@ -738,7 +743,9 @@ def load(
                 to_update.append(user)
         User.objects.bulk_create(to_create)
         if to_update:
-            User.objects.bulk_update(to_update, ["full_name", "title", "is_superuser", "is_staff", "is_active"])
+            User.objects.bulk_update(
+                to_update, ["full_name", "title", "is_superuser", "is_staff", "is_active", "home_agency"]
+            )
         created["users"], updated["users"] = len(to_create), len(to_update)
         users = {email.lower(): pk for email, pk in User.objects.values_list("email", "pk")}
 

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from kompass.core import access
 from kompass.core.models import Agency, Organisation, RoleAssignment, Service, System, User
 from kompass.core.roles import AGENCY_SCOPED_ROLES, GLOBAL_ROLES
 
@@ -58,7 +59,10 @@ class SystemForm(UserAwareModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = Agency.objects.restrict(self.user, "change")
+        action = "create" if self.instance._state.adding else "change"
+        self.fields["agency"].queryset = access.agencies_for(self.user, action, System)
+        # Only people the user may see can be picked as system owner.
+        self.fields["system_owner"].queryset = User.objects.restrict(self.user, "view").filter(is_active=True)
 
 
 class ServiceForm(UserAwareModelForm):

@@ -21,3 +21,23 @@ class ContentSecurityPolicyMiddleware:
             response["Content-Security-Policy"] = self.policy
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class IntegrationAccountSessionMiddleware:
+    """Integration accounts never hold a web session: one that somehow has one is logged out.
+
+    Their login is refused by the login form and by single sign-on; this also covers a session made
+    before the account got the integration role, and closes the session API to them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib.auth import logout
+
+        from kompass.core import access
+
+        if access.is_integration_account(getattr(request, "user", None)):
+            logout(request)
+        return self.get_response(request)

@@ -18,9 +18,12 @@ from kompass.core.roles import AGENCY_SCOPED_ROLES, GLOBAL_ROLES, Role
 
 __all__ = [
     "Agency",
+    "AgencyOwnedModel",
     "ApiToken",
     "Heartbeat",
+    "NotificationPreference",
     "Organisation",
+    "RestrictedModel",
     "RoleAssignment",
     "ScheduledJob",
     "SchedulerLease",
@@ -28,6 +31,33 @@ __all__ = [
     "System",
     "User",
 ]
+
+
+class RestrictedModel(models.Model):
+    """Base of every domain model: the restricted manager (``Model.objects.restrict(user, action)``).
+
+    ``agency_field`` is the lookup from the model to its agency, or ``None`` for data shared by
+    every agency; the access matrix (``kompass.core.access``) reads it.
+    """
+
+    objects = RestrictedQuerySet.as_manager()
+    agency_field: str | None = None
+
+    class Meta:
+        abstract = True
+
+
+class AgencyOwnedModel(RestrictedModel):
+    """A model that belongs to one agency: the ``agency`` field and its access path in one place."""
+
+    agency = models.ForeignKey(
+        "core.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="%(class)ss"
+    )
+
+    agency_field = "agency"
+
+    class Meta:
+        abstract = True
 
 
 class Organisation(models.Model):
@@ -65,7 +95,7 @@ class Organisation(models.Model):
         return org
 
 
-class Agency(models.Model):
+class Agency(RestrictedModel):
     """An agency ("virksomhet"): a district, a department or a municipal company."""
 
     class Kind(models.TextChoices):
@@ -94,7 +124,6 @@ class Agency(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = RestrictedQuerySet.as_manager()
     agency_field = "pk"
 
     class Meta:
@@ -123,7 +152,7 @@ def _valid_organisation_number(number: str) -> bool:
     return check != 10 and check == int(number[8])
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(RestrictedQuerySet)):
     """Users log in by e-mail address."""
 
     use_in_migrations = True
@@ -146,7 +175,15 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person (or integration account) who uses Kompass or is a contact of an agency."""
+    """A person (or integration account) who uses Kompass or is a contact of an agency.
+
+    ``home_agency`` is where the person works: with it, they are a requester of their own records
+    (see ``kompass.core.access.REQUESTER``). ``language`` is used for their e-mails.
+    """
+
+    class Language(models.TextChoices):
+        NB = "nb", _("Norwegian Bokmål")
+        EN = "en", _("English")
 
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200)
@@ -158,8 +195,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     external_id = models.CharField(
         _("external identity"), max_length=255, blank=True, help_text=_("Subject from single sign-on.")
     )
+    home_agency = models.ForeignKey(
+        "core.Agency",
+        verbose_name=_("home agency"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="employees",
+        help_text=_("The agency the person works for; they may follow their own cases there."),
+    )
+    language = models.CharField(_("preferred language"), max_length=5, choices=Language.choices, default=Language.NB)
 
     objects = UserManager()
+    agency_field = "role_assignments__agency"
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -195,7 +243,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return any(a.role in roles for a in self.role_assignments.all())
 
 
-class RoleAssignment(models.Model):
+class RoleAssignment(RestrictedModel):
     """A user holds a role, either for one agency or for the whole organisation."""
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments")
@@ -210,7 +258,6 @@ class RoleAssignment(models.Model):
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = RestrictedQuerySet.as_manager()
     agency_field = "agency"
 
     class Meta:
@@ -238,7 +285,7 @@ class RoleAssignment(models.Model):
             raise ValidationError({"agency": _("This role holds for the whole organisation; leave agency empty.")})
 
 
-class Service(models.Model):
+class Service(RestrictedModel):
     """A service in the catalogue, delivered by the IT agency itself or by a vendor."""
 
     class Delivery(models.TextChoices):
@@ -252,7 +299,6 @@ class Service(models.Model):
     vendor_name = models.CharField(_("vendor"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
-    objects = RestrictedQuerySet.as_manager()
     agency_field = None  # the catalogue is shared by every agency
 
     class Meta:
@@ -267,7 +313,7 @@ class Service(models.Model):
         return reverse("core:service_detail", args=[self.pk])
 
 
-class System(models.Model):
+class System(AgencyOwnedModel):
     """An IT system owned by an agency."""
 
     class Criticality(models.TextChoices):
@@ -277,7 +323,6 @@ class System(models.Model):
         CRITICAL = "critical", _("Critical")
 
     name = models.CharField(_("name"), max_length=200)
-    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="systems")
     system_owner = models.ForeignKey(
         User,
         verbose_name=_("system owner"),
@@ -295,9 +340,6 @@ class System(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = RestrictedQuerySet.as_manager()
-    agency_field = "agency"
-
     class Meta:
         verbose_name = _("system")
         verbose_name_plural = _("systems")
@@ -312,7 +354,12 @@ class System(models.Model):
 
 
 class ApiToken(models.Model):
-    """An API token. Only a SHA-256 hash is stored; the key is shown once, when it is created."""
+    """An API token. Only a SHA-256 hash is stored; the key is shown once, when it is created.
+
+    ``scopes`` say what the token may do, per app: ``"core:read"``, ``"core:write"`` (write implies
+    read), or a named scope an endpoint asks for (``"vendors:webhook"``). A revoked or expired token
+    is refused.
+    """
 
     PREFIX_LENGTH = 8
 
@@ -323,6 +370,8 @@ class ApiToken(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     expires = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -337,17 +386,77 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str, expires=None) -> tuple["ApiToken", str]:
-        """Create a token and return it with its clear-text key (never stored)."""
+    def issue(cls, user: User, name: str, expires=None, scopes=None) -> tuple["ApiToken", str]:
+        """Create a token and return it with its clear-text key (never stored).
+
+        Without ``scopes`` the token may read and write every app's API (``<app>:read``/``<app>:write``).
+        """
         key = "kmp_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, prefix=key[4 : 4 + cls.PREFIX_LENGTH], key_hash=cls.hash_key(key), expires=expires
+            user=user,
+            name=name,
+            prefix=key[4 : 4 + cls.PREFIX_LENGTH],
+            key_hash=cls.hash_key(key),
+            expires=expires,
+            scopes=sorted(set(scopes)) if scopes is not None else default_scopes(),
         )
         return token, key
 
     @property
     def expired(self) -> bool:
         return self.expires is not None and self.expires <= timezone.now()
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked is None and not self.expired
+
+    def allows(self, scope: str) -> bool:
+        """Does the token carry ``scope``? ``<app>:write`` implies ``<app>:read``."""
+        if scope in self.scopes:
+            return True
+        app, _sep, kind = scope.partition(":")
+        return kind == "read" and f"{app}:write" in self.scopes
+
+    def revoke(self) -> None:
+        if self.revoked is None:
+            self.revoked = timezone.now()
+            self.save(update_fields=["revoked"])
+
+
+def default_scopes() -> list[str]:
+    """Read and write on every Kompass app: what a token gets when nobody names its scopes."""
+    from django.apps import apps
+
+    labels = sorted(c.label for c in apps.get_app_configs() if c.name.startswith("kompass."))
+    return [f"{label}:{kind}" for label in labels for kind in ("read", "write")]
+
+
+class NotificationPreference(models.Model):
+    """Whether a user wants one kind of event by one channel (no row: the event's default).
+
+    Events are declared by apps in ``kompass.core.notifications``, so core names no app's events.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PORTAL = "portal", _("In Kompass")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(_("event"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event", "channel"], name="core_notificationpreference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.event} ({self.channel}): {'on' if self.enabled else 'off'}"
 
 
 class Heartbeat(models.Model):

@@ -14,9 +14,11 @@ replaced by those in the claim; assignments made by hand in Kompass are kept.
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from kompass.core import access
 from kompass.core.models import Agency, RoleAssignment
 from kompass.core.roles import AGENCY_SCOPED_ROLES, GLOBAL_ROLES, Role
 
@@ -60,7 +62,20 @@ def sync_roles_from_claims(user, claims: dict) -> None:
 
 
 class KompassOIDCBackend(OIDCAuthenticationBackend):
-    """Find users by e-mail (case-insensitive), keep their name fresh and map roles from claims."""
+    """Find users by e-mail (case-insensitive), keep their name fresh and map roles from claims.
+
+    Integration accounts are refused, as on the local login form: they use API tokens only.
+    """
+
+    def get_or_create_user(self, access_token, id_token, payload):
+        user = super().get_or_create_user(access_token, id_token, payload)
+        if user is not None and access.is_integration_account(user):
+            from kompass.core.views.auth import INTEGRATION_LOGIN_REFUSED
+
+            if getattr(self, "request", None) is not None:
+                messages.error(self.request, INTEGRATION_LOGIN_REFUSED)
+            return None
+        return user
 
     def filter_users_by_claims(self, claims):
         email = (claims.get("email") or claims.get("preferred_username") or "").lower()

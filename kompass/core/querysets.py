@@ -1,34 +1,36 @@
-"""The restricted queryset: the only way views and API endpoints read agency-owned data."""
+"""The restricted queryset: the only way views and API endpoints read domain data."""
 
 from django.db import models
 
-from kompass.core import access as access_rules
+from kompass.core import access
 
 
 class RestrictedQuerySet(models.QuerySet):
-    """A queryset that narrows itself to what a user may reach.
+    """A queryset that narrows itself to the rows a user may ``action`` (the access matrix decides).
 
-    A model declares ``agency_field``: the lookup from the model to its agency (``"pk"`` on
-    Agency itself, ``"agency"`` on a System), or ``None`` for data shared by every agency
-    (the service catalogue), which every signed-in user may view and only organisation-wide
-    editors may change.
+    A model declares ``agency_field``, the lookup from the model to its agency (``"pk"`` on Agency
+    itself, ``"agency"`` on a System), or ``None`` for data shared by every agency.
     """
 
     def restrict(self, user, action: str = "view") -> "RestrictedQuerySet":
-        if action not in {"view", "change", "delete"}:
-            raise ValueError(f"Unknown action {action!r}")
-        rules = access_rules.access_for(user)
-        field = self.model.agency_field
-        reach = rules.view if action == "view" else rules.change
-        if field is None:
-            if not getattr(user, "is_authenticated", False) or not user.is_active:
-                return self.none()
-            if action == "view" or rules.changes_all:
-                return self.all()
-            return self.none()
-        if reach is access_rules.ALL:
+        condition = access.restrict_q(user, action, self.model)
+        if condition is None:
             return self.all()
-        if not reach:
-            return self.none()
-        lookup = "pk__in" if field == "pk" else f"{field}__in"
-        return self.filter(**{lookup: reach})
+        policy = access.policy_for(self.model)
+        if policy is not None and policy.agency_field and _crosses_many(self.model, policy.agency_field):
+            # A many-valued path (a user's role assignments) would repeat rows: filter by a subquery.
+            return self.filter(pk__in=self.model._default_manager.filter(condition).values("pk"))
+        return self.filter(condition)
+
+
+def _crosses_many(model, path: str) -> bool:
+    if path == "pk":
+        return False
+    for name in path.split("__"):
+        field = model._meta.get_field(name)
+        if field.many_to_many or field.one_to_many:
+            return True
+        model = field.related_model
+        if model is None:
+            return False
+    return False

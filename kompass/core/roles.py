@@ -1,4 +1,4 @@
-"""The roles of Kompass and what they are allowed to reach.
+"""The roles of Kompass. What each role may do is the permission matrix (``kompass.core.access``).
 
 Agency roles hold for one agency. Global roles hold across the organisation; a key account
 manager is global in kind but scoped to the agencies they serve (one assignment per agency).
@@ -28,9 +28,3 @@ AGENCY_SCOPED_ROLES = frozenset(
 )
 #: Roles that hold for the whole organisation and must not name an agency.
 GLOBAL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.SERVICE_DESK_AGENT, Role.VENDOR_INTEGRATION, Role.ADMINISTRATOR})
-#: Global roles that see every agency's data.
-SEE_ALL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.SERVICE_DESK_AGENT, Role.ADMINISTRATOR})
-#: Roles that may change an agency's own record (name, contacts, systems).
-AGENCY_EDITOR_ROLES = frozenset({Role.AGENCY_ADMIN})
-#: Global roles that may change every agency's data.
-CHANGE_ALL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.ADMINISTRATOR})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kompass.core.views import auth, health, pages, users
+from kompass.core.views import account, auth, health, pages, tokens, users
 
 app_name = "core"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("users/new/", users.UserEditView.as_view(), name="user_create"),
     path("users/<int:pk>/", users.UserDetailView.as_view(), name="user_detail"),
     path("users/<int:pk>/edit/", users.UserEditView.as_view(), name="user_edit"),
+    path("tokens/", tokens.TokenListView.as_view(), name="token_list"),
+    path("settings/", account.MySettingsView.as_view(), name="my_settings"),
     path("audit/", users.AuditLogView.as_view(), name="audit_log"),
     path("organisation/", users.OrganisationEditView.as_view(), name="organisation_edit"),
     path("branding.css", users.branding_css, name="branding_css"),

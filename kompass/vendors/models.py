@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kompass.core.querysets import RestrictedQuerySet
+from kompass.core.models import RestrictedModel
 
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
 
@@ -18,7 +18,7 @@ def validate_env_name(value: str) -> None:
         raise ValidationError(_("Use the name of an environment variable, such as KOMPASS_SERVICENOW_PASSWORD."))
 
 
-class VendorConnection(models.Model):
+class VendorConnection(RestrictedModel):
     """How Kompass reaches one vendor's instance.
 
     Secrets are never stored in the database: the connection names the environment variables that
@@ -58,8 +58,7 @@ class VendorConnection(models.Model):
     last_check_ok = models.BooleanField(_("last check succeeded"), null=True, blank=True)
     last_check_detail = models.CharField(_("last check result"), max_length=500, blank=True)
 
-    objects = RestrictedQuerySet.as_manager()
-    agency_field = None  # organisation-wide: visible to signed-in users, changed by central editors
+    agency_field = None  # organisation-wide
 
     class Meta:
         verbose_name = _("vendor connection")

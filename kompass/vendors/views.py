@@ -1,27 +1,20 @@
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
 from kompass.core import access
-from kompass.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
+from kompass.core.views.generic import MatrixRequired, ObjectDetailView, ObjectEditView, ObjectListView
 from kompass.vendors.forms import VendorConnectionForm
 from kompass.vendors.models import VendorConnection
 from kompass.vendors.services import check_connection
 
 
-class CentralEditorRequired(LoginRequiredMixin, UserPassesTestMixin):
-    """Vendor connections are for administrators and agreement managers."""
-
-    def test_func(self):
-        return access.can_manage_catalogue(self.request.user)
-
-
-class ConnectionListView(CentralEditorRequired, ObjectListView):
+class ConnectionListView(ObjectListView):
     template_name = "vendors/connection_list.html"
     queryset = VendorConnection.objects.all()
 
 
-class ConnectionDetailView(CentralEditorRequired, ObjectDetailView):
+class ConnectionDetailView(ObjectDetailView):
     template_name = "vendors/connection_detail.html"
     queryset = VendorConnection.objects.all()
 
@@ -31,20 +24,21 @@ class ConnectionDetailView(CentralEditorRequired, ObjectDetailView):
         return context
 
 
-class ConnectionEditView(CentralEditorRequired, ObjectEditView):
+class ConnectionEditView(ObjectEditView):
     template_name = "core/object_form.html"
     queryset = VendorConnection.objects.all()
     form_class = VendorConnectionForm
 
-    def may_create(self) -> bool:
-        return True
 
-
-class ConnectionCheckView(CentralEditorRequired, View):
+class ConnectionCheckView(MatrixRequired, View):
     """POST: test the connection now; answers the result fragment (htmx) or the whole page."""
 
+    queryset = VendorConnection.objects.all()
+
     def post(self, request, pk):
-        connection = get_object_or_404(VendorConnection.objects.restrict(request.user, "change"), pk=pk)
+        connection = get_object_or_404(VendorConnection.objects.restrict(request.user, "view"), pk=pk)
+        if not access.can(request.user, "check", connection):
+            raise PermissionDenied
         result = check_connection(connection)
         template = "vendors/includes/check_result.html" if request.htmx else "vendors/connection_detail.html"
         return render(

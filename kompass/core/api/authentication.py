@@ -1,4 +1,8 @@
-"""API token authentication: ``Authorization: Token <key>``; only the key's hash is stored."""
+"""API token authentication: ``Authorization: Token <key>``; only the key's hash is stored.
+
+A revoked or expired token, or one of an inactive user, is refused (401). What the token may reach
+is decided by its scopes in ``kompass.core.api.permissions``.
+"""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +26,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
         token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
-        if token is None or token.expired or not token.user.is_active:
+        if token is None or not token.usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         now = timezone.now()
         if token.last_used is None or (now - token.last_used).total_seconds() > 60:

@@ -13,6 +13,7 @@ ERRORS = {
     "403": "Authenticated, but not allowed.",
     "404": "No such object, or outside your reach.",
     "409": "The object is still in use and cannot be deleted.",
+    "429": "Too many requests from this token or user; try again later.",
 }
 
 
@@ -22,7 +23,7 @@ def add_error_responses(result, generator, request, public):
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
-            codes = ["400", "401", "403"]
+            codes = ["400", "401", "403", "429"]
             if "{" in path:
                 codes.append("404")
             if method == "delete":

@@ -44,6 +44,14 @@ class ServiceSerializer(serializers.ModelSerializer):
 
 
 class SystemSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "system_owner" in fields:
+            # Only people the user may see can be named system owner (as in the page's picker).
+            fields["system_owner"].queryset = User.objects.restrict(request.user, "view")
+        return fields
+
     class Meta:
         model = System
         fields = [

@@ -1,12 +1,12 @@
+"""Core's API routes; ``kompass/urls.py`` gathers every app's ``api/urls.py`` under ``/api/``."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from kompass.core.api import views
 
-app_name = "api"
-
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("agencies", views.AgencyViewSet)
 router.register("services", views.ServiceViewSet)
 router.register("systems", views.SystemViewSet)

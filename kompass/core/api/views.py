@@ -1,37 +1,14 @@
-"""REST API for the core domain. Every queryset goes through ``restrict()``."""
+"""REST API for the core domain: thin viewsets on the restricted base (``core/api/viewsets.py``)."""
 
-from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from rest_framework import exceptions, permissions, viewsets
+from rest_framework import permissions
 
 from kompass.core import access
+from kompass.core.api.permissions import MatrixPermission
 from kompass.core.api.serializers import AgencySerializer, ServiceSerializer, SystemSerializer, UserSerializer
+from kompass.core.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyModelViewSet
 from kompass.core.filtersets import AgencyFilterSet, SystemFilterSet
 from kompass.core.models import Agency, Service, System, User
-
-
-class RestrictedModelViewSet(viewsets.ModelViewSet):
-    """A model viewset whose queryset is narrowed to the user's reach for the request's action.
-
-    Reads use the ``view`` reach; writes use ``change``. An object outside the reach answers 404.
-    """
-
-    def get_queryset(self):
-        action = "view" if self.request.method in permissions.SAFE_METHODS else "change"
-        return super().get_queryset().restrict(self.request.user, action)
-
-    def perform_create(self, serializer):
-        self.check_agency_change(serializer.validated_data.get("agency"))
-        serializer.save()
-
-    def perform_update(self, serializer):
-        if "agency" in serializer.validated_data:
-            self.check_agency_change(serializer.validated_data["agency"])
-        serializer.save()
-
-    def check_agency_change(self, agency):
-        if agency is not None and not access.can_change_agency(self.request.user, agency.pk):
-            raise exceptions.PermissionDenied(_("You may not change this agency's data."))
 
 
 class AgencyViewSet(RestrictedModelViewSet):
@@ -39,16 +16,6 @@ class AgencyViewSet(RestrictedModelViewSet):
     serializer_class = AgencySerializer
     filterset_class = AgencyFilterSet
     ordering_fields = ["name", "short_code", "kind"]
-
-    def perform_create(self, serializer):
-        if not access.can_create_agency(self.request.user):
-            raise exceptions.PermissionDenied(_("You may not create agencies."))
-        serializer.save()
-
-    def perform_destroy(self, instance):
-        if not access.can_create_agency(self.request.user):
-            raise exceptions.PermissionDenied(_("You may not delete agencies."))
-        instance.delete()
 
 
 class ServiceViewSet(RestrictedModelViewSet):
@@ -65,16 +32,18 @@ class SystemViewSet(RestrictedModelViewSet):
     ordering_fields = ["name", "criticality"]
 
 
-class IsUserAdministrator(permissions.BasePermission):
+class ManagesUsers(permissions.BasePermission):
+    """The user administration's ``manage`` action (administrators)."""
+
     def has_permission(self, request, view):
-        return access.can_manage_users(request.user)
+        return access.can(request.user, "manage", User)
 
 
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
-    """Users and their roles; administrators only."""
+class UserViewSet(RestrictedReadOnlyModelViewSet):
+    """Users and their roles; for the user administration (administrators)."""
 
     queryset = User.objects.prefetch_related("role_assignments")
     serializer_class = UserSerializer
-    permission_classes = [permissions.IsAuthenticated, IsUserAdministrator]
+    permission_classes = [MatrixPermission, ManagesUsers]
     filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["is_active"]

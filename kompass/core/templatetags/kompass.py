@@ -74,3 +74,12 @@ def query_with(context, **kwargs):
 @register.filter
 def model_verbose_name(instance):
     return instance._meta.verbose_name
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action, obj_or_model):
+    """``{% can "change" object as may_change %}``: the access matrix's answer for the current user."""
+    from kompass.core import access
+
+    request = context.get("request")
+    return access.can(getattr(request, "user", None), action, obj_or_model)

@@ -1,7 +1,7 @@
 """Real user flows in headless Chromium against the live server; every page visited is axe-checked.
 
-Fixtures and helpers (``page``, ``csp_page``, ``visit``, ``navigate``, ``check_a11y``) live in this
-folder's conftest.py. Run only these with ``pytest -m browser``.
+Fixtures (``page``, ``csp_page``) come from the test kit's plugin and helpers (``visit``, ``navigate``,
+``check_a11y``, ``log_in``) from ``kompass.testing.browser``. Run only these with ``pytest -m browser``.
 """
 
 import contextlib
@@ -13,9 +13,10 @@ from django.utils import translation
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from kompass.conftest import PASSWORD
 from kompass.core.models import Agency
-from kompass.core.tests.conftest import AccessibilityError, check_a11y, navigate, visit
+from kompass.testing import browser as kit
+from kompass.testing.browser import AccessibilityError, check_a11y, navigate, submit_main_form, visit
+from kompass.testing.cast import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,16 +36,8 @@ def nb_catalog_translates(text: str) -> bool:
 # --- small page helpers -----------------------------------------------------------------------------
 
 
-def submit_main_form(page):
-    """Click the submit button of the form in <main> (the header has language and log-out forms too)."""
-    navigate(page, lambda: page.locator("main form button[type=submit]").last.click())
-
-
 def log_in(page, live_server, user, password=PASSWORD):
-    visit(page, f"{live_server.url}/login/")
-    page.locator("input[name=username]").fill(user.email)
-    page.locator("input[name=password]").fill(password)
-    submit_main_form(page)
+    kit.log_in(page, live_server.url, user.email, password)
 
 
 def agency_names(page) -> list[str]:
@@ -315,30 +308,3 @@ def test_strict_csp_blocks_nothing_on_login_and_home(csp_page, live_server, cast
     assert page.evaluate("window.__inline === undefined")
     assert any("script-src" in v for v in page.evaluate("window.__csp"))
     assert any("script-src" in text for text in csp_errors), csp_errors
-
-
-def test_administrator_tests_the_vendor_connection(page, live_server, cast, snowsim_instance, monkeypatch):
-    """The connection page's button checks the simulator over HTTPS with the vendor's CA, in place (htmx)."""
-    from kompass.vendors.models import VendorConnection
-
-    url, ca = snowsim_instance
-    monkeypatch.setenv("BROWSER_SNOW_SECRET", "kompass")
-    connection = VendorConnection.objects.create(
-        name="Driftsleverandør",
-        base_url=url,
-        ca_bundle=ca,
-        username="kompass.integration",
-        secret_env="BROWSER_SNOW_SECRET",
-    )
-    log_in(page, live_server, cast["admin"])
-    navigate(page, lambda: nav_link(page, "/vendors/").click())
-    navigate(page, lambda: page.get_by_role("link", name="Driftsleverandør").click())
-    page.evaluate("window.__sameDocument = true")
-    page.locator("main form button[type=submit]").click()
-    result = page.get_by_test_id("check-result")
-    expect(result).to_be_visible()
-    expect(result).to_contain_text("ms")
-    assert page.evaluate("window.__sameDocument === true")
-    check_a11y(page)
-    connection.refresh_from_db()
-    assert connection.last_check_ok is True

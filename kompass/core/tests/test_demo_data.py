@@ -153,7 +153,8 @@ def test_demo_logins_authenticate(loaded):
         user = authenticate(request=request, username=login.email, password=demo.DEFAULT_PASSWORD)
         assert user is not None and user.email == login.email
         roles = set(user.role_assignments.values_list("role", flat=True))
-        assert roles == {login.role}
+        assert roles == ({login.role} if login.role else set())
+        assert (user.home_agency.short_code if user.home_agency else None) == login.home_agency
         codes = set(user.role_assignments.exclude(agency=None).values_list("agency__short_code", flat=True))
         assert codes == set(login.agency_codes)
     admin = User.objects.get(email="admin@kommune.example")
@@ -162,6 +163,17 @@ def test_demo_logins_authenticate(loaded):
     kam = set(RoleAssignment.objects.filter(user__email="kam@kommune.example").values_list("agency__kind", flat=True))
     assert Agency.Kind.DISTRICT in kam
     assert User.objects.get(email="systemeier.ute@kommune.example").owned_systems.filter(agency__short_code="UDE")
+
+
+def test_requester_demo_login_sees_only_own_records(loaded, client):
+    """The agency employee signs in, has no role, and reaches no agency's data (only their own cases)."""
+    response = client.post(
+        "/login/", {"username": "ansatt.grunerlokka@kommune.example", "password": demo.DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    for url in ("/agencies/", "/systems/", "/services/", "/api/agencies/"):
+        assert client.get(url).status_code == 403, url
 
 
 def test_password_option_and_environment(monkeypatch):

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from kompass.conftest import PASSWORD
 from kompass.core.models import RoleAssignment
 from kompass.core.oidc import KompassOIDCBackend, parse_role_claim, sync_roles_from_claims
 from kompass.core.roles import Role
+from kompass.testing.cast import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

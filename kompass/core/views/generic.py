@@ -1,7 +1,8 @@
-"""A small generic layer: list, detail and edit views that always apply the access rules.
+"""A small generic layer: list, detail and edit views that always apply the access matrix.
 
 A model's view is a handful of class attributes. Objects outside the user's reach answer 404,
-so a foreign agency's data is indistinguishable from data that does not exist.
+so a foreign agency's data is indistinguishable from data that does not exist; an object the user
+sees but may not change answers 403. Every decision is ``access.can()`` or ``restrict()``.
 """
 
 from django.contrib import messages
@@ -12,10 +13,29 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from kompass.core import access
 from kompass.core.audit import history_for
 
 
-class ObjectListView(LoginRequiredMixin, TemplateView):
+class MatrixRequired(LoginRequiredMixin):
+    """Refuse (403) a signed-in user who may not ``required_action`` the view's model anywhere.
+
+    ``required_action`` (default ``"view"``) is asked of ``access.can(user, action, model)``; a view
+    of a model-less page sets ``required_model`` too.
+    """
+
+    required_action = "view"
+    required_model = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            model = self.required_model or self.queryset.model
+            if not access.can(request.user, self.required_action, model):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ObjectListView(MatrixRequired, TemplateView):
     """A filtered, paginated list. With htmx it answers only the results fragment."""
 
     queryset = None
@@ -42,11 +62,17 @@ class ObjectListView(LoginRequiredMixin, TemplateView):
         page = paginator.get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
-        context.update(filterset=filterset, page_obj=page, object_list=page.object_list, querystring=query.urlencode())
+        context.update(
+            filterset=filterset,
+            page_obj=page,
+            object_list=page.object_list,
+            querystring=query.urlencode(),
+            model=self.queryset.model,
+        )
         return context
 
 
-class ObjectDetailView(LoginRequiredMixin, TemplateView):
+class ObjectDetailView(MatrixRequired, TemplateView):
     """One object, looked up inside the user's reach, with its audit history."""
 
     queryset = None
@@ -61,24 +87,25 @@ class ObjectDetailView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class ObjectEditView(LoginRequiredMixin, TemplateView):
-    """Create or change an object with a form. Change requires the ``change`` reach (404 otherwise)."""
+class ObjectEditView(MatrixRequired, TemplateView):
+    """Create (no ``pk``) or change an object with a form, as the matrix allows.
+
+    Creating needs ``create`` on the model somewhere, and on the new object as filled in; changing needs
+    ``change`` on the object before and after the edit (so nothing can be moved out of one's reach).
+    """
 
     queryset = None
     form_class = None
     success_message = ""
 
-    def may_create(self) -> bool:
-        return False
-
     def get_object(self):
         if "pk" not in self.kwargs:
-            if not self.may_create():
+            if not access.can(self.request.user, "create", self.queryset.model):
                 raise PermissionDenied
             return None
         # Seeing but not changing an object is a 403; not seeing it at all is a 404.
         obj = get_object_or_404(self.queryset.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
-        if not self.queryset.restrict(self.request.user, "change").filter(pk=obj.pk).exists():
+        if not access.can(self.request.user, "change", obj):
             raise PermissionDenied
         return obj
 
@@ -94,6 +121,8 @@ class ObjectEditView(LoginRequiredMixin, TemplateView):
         obj = self.get_object()
         form = self.get_form(obj)
         if form.is_valid():
+            if not access.can(request.user, "create" if obj is None else "change", form.instance):
+                raise PermissionDenied
             saved = form.save()
             messages.success(request, self.success_message or _("Saved."))
             return redirect(saved.get_absolute_url())

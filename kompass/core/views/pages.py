@@ -26,7 +26,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
             critical_system_count=systems.filter(criticality=System.Criticality.CRITICAL).count(),
             service_count=Service.objects.restrict(user).filter(active=True).count(),
             my_assignments=user.role_assignments.select_related("agency"),
-            my_agencies=agencies[:12] if not access.access_for(user).sees_all else [],
+            my_agencies=agencies[:12] if access.restrict_q(user, "view", Agency) is not None else [],
         )
         return context
 
@@ -38,11 +38,6 @@ class AgencyListView(ObjectListView):
         system_count=Count("systems", filter=Q(systems__active=True), distinct=True)
     ).order_by("name")
     filterset_class = AgencyFilterSet
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["can_create"] = access.can_create_agency(self.request.user)
-        return context
 
 
 class AgencyDetailView(ObjectDetailView):
@@ -63,7 +58,6 @@ class AgencyDetailView(ObjectDetailView):
         order = [Role.AGENCY_IT_CONTACT, Role.SYSTEM_OWNER, Role.AGENCY_ADMIN, Role.KEY_ACCOUNT_MANAGER]
         context["contacts"] = [(Role(role).label, by_role.get(role, [])) for role in order]
         context["systems"] = agency.systems.select_related("system_owner").order_by("name")
-        context["can_change"] = access.can_change_agency(self.request.user, agency.pk)
         return context
 
 
@@ -72,18 +66,10 @@ class AgencyEditView(ObjectEditView):
     queryset = Agency.objects.all()
     form_class = AgencyForm
 
-    def may_create(self) -> bool:
-        return access.can_create_agency(self.request.user)
-
 
 class ServiceListView(ObjectListView):
     template_name = "core/service_list.html"
     queryset = Service.objects.annotate(agency_count=Count("agencies", distinct=True)).order_by("name")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["can_create"] = access.can_manage_catalogue(self.request.user)
-        return context
 
 
 class ServiceDetailView(ObjectDetailView):
@@ -93,7 +79,6 @@ class ServiceDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["agencies"] = Agency.objects.restrict(self.request.user).filter(services=context["object"])
-        context["can_change"] = access.can_manage_catalogue(self.request.user)
         return context
 
 
@@ -101,9 +86,6 @@ class ServiceEditView(ObjectEditView):
     template_name = "core/object_form.html"
     queryset = Service.objects.all()
     form_class = ServiceForm
-
-    def may_create(self) -> bool:
-        return access.can_manage_catalogue(self.request.user)
 
 
 class SystemListView(ObjectListView):
@@ -117,16 +99,8 @@ class SystemDetailView(ObjectDetailView):
     template_name = "core/system_detail.html"
     queryset = System.objects.select_related("agency", "system_owner").prefetch_related("services")
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["can_change"] = access.can_change_agency(self.request.user, context["object"].agency_id)
-        return context
-
 
 class SystemEditView(ObjectEditView):
     template_name = "core/object_form.html"
     queryset = System.objects.all()
     form_class = SystemForm
-
-    def may_create(self) -> bool:
-        return bool(access.access_for(self.request.user).change)

@@ -2,7 +2,6 @@
 
 from auditlog.models import LogEntry
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -11,17 +10,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from kompass.core import access
 from kompass.core.audit import history_for
 from kompass.core.forms import OrganisationForm, RoleAssignmentForm, UserForm
 from kompass.core.models import Organisation, RoleAssignment, User
 from kompass.core.roles import Role
-from kompass.core.views.generic import ObjectEditView
+from kompass.core.views.generic import MatrixRequired, ObjectEditView
 
 
-class AdministratorRequired(LoginRequiredMixin, UserPassesTestMixin):
-    def test_func(self):
-        return access.can_manage_users(self.request.user)
+class AdministratorRequired(MatrixRequired):
+    """User administration: the ``manage`` action on users (administrators in the matrix)."""
+
+    required_action = "manage"
+    required_model = User
 
 
 class UserListView(AdministratorRequired, TemplateView):
@@ -74,22 +74,18 @@ class UserEditView(AdministratorRequired, ObjectEditView):
     queryset = User.objects.all()
     form_class = UserForm
 
-    def may_create(self) -> bool:
-        return True
-
     def get_object(self):
         if "pk" not in self.kwargs:
             return None
         return get_object_or_404(User, pk=self.kwargs["pk"])
 
 
-class AuditLogView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
+class AuditLogView(MatrixRequired, TemplateView):
     """Every change in the organisation, filterable by object type, action, actor and text."""
 
     template_name = "core/audit_log.html"
-
-    def test_func(self):
-        return access.can_view_audit_log(self.request.user)
+    required_action = "audit"
+    required_model = Organisation
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -115,12 +111,13 @@ class AuditLogView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
         return context
 
 
-class OrganisationEditView(AdministratorRequired, ObjectEditView):
-    """The organisation's name and branding (administrators)."""
+class OrganisationEditView(ObjectEditView):
+    """The organisation's name and branding (``change`` on the organisation: administrators)."""
 
     template_name = "core/object_form.html"
     queryset = Organisation.objects.all()
     form_class = OrganisationForm
+    required_action = "change"
 
     def get_object(self):
         return Organisation.current()

@@ -74,8 +74,13 @@ class Command(BaseCommand):
         for login in demo.DEMO_LOGINS:
             agencies = ", ".join(names.get(code, code) for code in login.agency_codes) or "(all)"
             if login.role == "vendor_integration":
-                agencies = "(none: API only)"
-            rows.append((str(login.role.label), login.email, password, agencies))
+                agencies = "(none: API only; cannot log in to the web UI)"
+            if login.role is None:
+                label = "Requester (agency employee, no role)"
+                agencies = f"{names.get(login.home_agency, login.home_agency)} (own cases only)"
+            else:
+                label = str(login.role.label)
+            rows.append((label, login.email, password, agencies))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         self.stdout.write("Demo logins:")
         for i, row in enumerate(rows):

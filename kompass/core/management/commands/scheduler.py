@@ -1,4 +1,3 @@
-import importlib
 import logging
 import os
 import secrets
@@ -6,10 +5,10 @@ import signal
 import socket
 import time
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
+from django.utils.module_loading import autodiscover_modules
 
 from kompass.core import scheduling
 
@@ -18,12 +17,7 @@ logger = logging.getLogger("kompass.core.scheduler")
 
 def import_scheduling_modules() -> None:
     """Import every installed app's ``scheduling`` module, which registers its jobs."""
-    for config in apps.get_app_configs():
-        try:
-            importlib.import_module(f"{config.name}.scheduling")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.scheduling":
-                raise
+    autodiscover_modules("scheduling")
 
 
 class Command(BaseCommand):

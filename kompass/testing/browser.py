@@ -1,4 +1,7 @@
-"""Browser fixtures: headless Debian Chromium through sync Playwright, with an axe-core check on every page.
+"""Browser helpers for every app's tests: headless Debian Chromium through sync Playwright, axe on every page.
+
+The fixtures (``browser``, ``page``, ``csp_page``) are registered by ``kompass.testing.plugin``; import the
+helpers from here: ``from kompass.testing.browser import check_a11y, log_in, navigate, visit``.
 
 * ``browser`` (session): ``/usr/bin/chromium`` (or ``KOMPASS_CHROMIUM``). Missing browser: the browser
   tests are skipped, unless ``KOMPASS_REQUIRE_BROWSER`` is set (CI), where that is a failure.
@@ -26,7 +29,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-AXE_JS = Path(__file__).resolve().parents[1] / "static" / "vendor" / "axe" / "axe.min.js"
+AXE_JS = Path(__file__).resolve().parents[1] / "core" / "static" / "vendor" / "axe" / "axe.min.js"
 AXE_STATIC_URL = "/static/vendor/axe/axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -192,3 +195,16 @@ def navigate(page, action):
     with page.expect_navigation():
         action()
     check_a11y(page)
+
+
+def submit_main_form(page):
+    """Click the submit button of the form in <main> (the header has language and log-out forms too)."""
+    navigate(page, lambda: page.locator("main form button[type=submit]").last.click())
+
+
+def log_in(page, base_url: str, email: str, password: str):
+    """Sign in through the login form; the login page and the page it lands on are axe-checked."""
+    visit(page, f"{base_url}/login/")
+    page.locator("input[name=username]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    submit_main_form(page)

@@ -1,0 +1,103 @@
+"""Crawl: as every demo role, follow every same-site link from the home page and open every URL of the
+URLconf without parameters; fail on any 5xx, any page not axe-checked, or any serious/critical violation.
+
+So a page that no test names is still checked. At most ``PER_NAME`` concrete URLs per URL name keep it
+short (an agency list links 50 agencies; two of them show the template). Marked ``browser`` and ``slow``.
+"""
+
+from collections import deque
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+
+from kompass.core import demo
+from kompass.core.views.auth import INTEGRATION_LOGIN_REFUSED
+from kompass.testing.browser import AccessibilityError, check_a11y, log_in, visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PER_NAME = 2
+SKIP_PREFIXES = ("/logout/", "/i18n/", "/static/", "/django-admin/", "/oidc/")
+
+
+def parameterless_urls(resolver=None, prefix="") -> list[str]:
+    urls = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            urls += parameterless_urls(entry, route)
+        elif isinstance(entry, URLPattern) and "<" not in route and "(" not in route and "^" not in route:
+            urls.append("/" + route)
+    return sorted(u for u in urls if not u.startswith(SKIP_PREFIXES))
+
+
+def url_name(path: str) -> str:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return path
+    return f"{match.namespace}:{match.url_name}"
+
+
+def crawl(page, base: str) -> list[str]:
+    """Breadth-first over same-site links; returns the problems found."""
+    problems, seen, per_name = [], set(), {}
+    queue = deque(["/", *parameterless_urls()])
+    while queue:
+        path = queue.popleft()
+        if path in seen or path.startswith(SKIP_PREFIXES):
+            continue
+        seen.add(path)
+        name = url_name(urlsplit(path).path)
+        if per_name.get(name, 0) >= PER_NAME:
+            continue
+        per_name[name] = per_name.get(name, 0) + 1
+        if path.startswith("/api/") or not _is_page(path):
+            response = page.request.get(base + path)  # JSON, CSS: no document to check, only the status
+            if response.status >= 500:
+                problems.append(f"{path}: {response.status}")
+            continue
+        response = page.goto(base + path)
+        status = response.status if response else 0
+        if status >= 500:
+            problems.append(f"{path}: {status}")
+        try:
+            check_a11y(page)
+        except AccessibilityError as error:
+            problems.append(str(error))
+        if urlsplit(page.url).netloc != urlsplit(base).netloc:
+            continue
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            link, _fragment = urldefrag(href)
+            parts = urlsplit(link)
+            if parts.netloc == urlsplit(base).netloc and parts.scheme in {"http", "https"}:
+                queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    assert len(seen) > 3
+    return problems
+
+
+def _is_page(path: str) -> bool:
+    return not (path.endswith(".css") or path.startswith("/healthz") or path.startswith("/api/"))
+
+
+@pytest.fixture
+def demo_data(settings):
+    call_command("demo_data", "--quiet", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+@pytest.mark.parametrize("login", demo.DEMO_LOGINS, ids=lambda login: login.email.split("@")[0])
+def test_crawl_every_page_as_every_demo_role(page, live_server, demo_data, login):
+    if login.role == "vendor_integration":
+        visit(page, f"{live_server.url}/login/")
+        page.locator("input[name=username]").fill(login.email)
+        page.locator("input[name=password]").fill(demo.DEFAULT_PASSWORD)
+        page.locator("main form button[type=submit]").last.click()
+        page.wait_for_load_state("load")
+        check_a11y(page)
+        assert str(INTEGRATION_LOGIN_REFUSED) in page.content()
+        return
+    log_in(page, live_server.url, login.email, demo.DEFAULT_PASSWORD)
+    problems = crawl(page, live_server.url)
+    assert problems == [], "\n".join(problems)

@@ -1,0 +1,7 @@
+"""The vendors app's menu item (autodiscovered)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kompass.core.navigation import NavItem, register
+
+register(NavItem(_("Vendors"), "vendors:connection_list", permission=("view", "vendors.VendorConnection"), order=50))
