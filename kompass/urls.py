@@ -6,6 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 
+def _has_module(name: str) -> bool:
+    try:
+        return find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package (``<app>.api``) is missing
+        return False
+
+
 def _app_urls(module: str) -> list:
     """``include()``s of ``<app>.<module>`` for every installed Kompass app that has one, core first.
 
@@ -14,7 +21,7 @@ def _app_urls(module: str) -> list:
     """
     found = []
     for config in apps.get_app_configs():
-        if config.name.startswith("kompass.") and find_spec(f"{config.name}.{module}") is not None:
+        if config.name.startswith("kompass.") and _has_module(f"{config.name}.{module}"):
             found.append(f"{config.name}.{module}")
     return sorted(found, key=lambda name: name != f"kompass.core.{module}")
 

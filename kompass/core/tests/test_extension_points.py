@@ -166,3 +166,21 @@ def test_api_system_owner_must_be_someone_the_user_sees(client, cast, systems):
     assert "system_owner" in response.json()
     response = client.patch(url, {"system_owner": cast["it_contact"].pk}, content_type="application/json")
     assert response.status_code == 200
+
+
+def test_every_domain_app_is_named_in_the_import_contracts():
+    """A new app under kompass/ must join the contracts, or core could import it unnoticed."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[3]
+    contracts = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    by_name = {contract["name"]: contract for contract in contracts}
+    not_domain = {"core", "testing", "locale"}
+    domain_apps = {
+        f"kompass.{path.name}"
+        for path in (root / "kompass").iterdir()
+        if path.is_dir() and (path / "__init__.py").exists() and path.name not in not_domain
+    }
+    assert domain_apps, "no domain app found"
+    assert set(by_name["core knows no domain app"]["forbidden_modules"]) == domain_apps
+    assert set(by_name["apps reach siblings only through services and signals"]["modules"]) == domain_apps
