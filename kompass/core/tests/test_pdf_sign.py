@@ -121,23 +121,25 @@ def test_an_unsigned_pdf_is_not_valid(document, identity):
     assert result.signatures == []
 
 
+def _walk_appearance(xobject, fonts: dict, streams: list) -> None:
+    xobject = xobject.get_object()
+    streams.append(xobject.get_data())
+    resources = xobject.get("/Resources", {})
+    for font in resources.get("/Font", {}).values():
+        fonts[str(font.get_object()["/BaseFont"])] = font.get_object()
+    for child in resources.get("/XObject", {}).values():
+        _walk_appearance(child, fonts, streams)
+
+
 def _stamp_fonts(pdf: bytes, field_name: str):
+    """(page index, /Rect, fonts by name, appearance streams) of the stamp of ``field_name``."""
     reader = PdfReader(BytesIO(pdf))
     for page_number, page in enumerate(reader.pages):
         for annotation in page.get("/Annots", []):
             annotation = annotation.get_object()
             if annotation.get("/T") == field_name:
                 fonts, streams = {}, []
-
-                def walk(xobject):
-                    xobject = xobject.get_object()
-                    streams.append(xobject.get_data())
-                    resources = xobject.get("/Resources", {})
-                    fonts.update({str(f.get_object()["/BaseFont"]): f.get_object() for f in resources.get("/Font", {}).values()})
-                    for child in resources.get("/XObject", {}).values():
-                        walk(child)
-
-                walk(annotation["/AP"]["/N"])
+                _walk_appearance(annotation["/AP"]["/N"], fonts, streams)
                 return page_number, annotation["/Rect"], fonts, b"".join(streams)
     raise AssertionError(f"no stamp for {field_name}")
 
