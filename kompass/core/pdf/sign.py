@@ -9,6 +9,9 @@ slot, or, without one, in the bottom-right corner of the last page.
 There is no timestamp server here, so signatures are PAdES-B-B: the signing time is the signer's own claim.
 """
 
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
@@ -18,6 +21,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -51,6 +55,32 @@ _MARGIN_MM = 18  # core/pdf/base.html's side margin
 _FALLBACK_BOTTOM_MM = 24
 
 
+def _off_the_event_loop(func):
+    """Run ``func`` in a helper thread when this thread already runs an event loop.
+
+    pyHanko's synchronous API calls ``asyncio.run()``, which refuses to start inside a running loop
+    (an async view, or a process that also drives Playwright's sync API). The helper thread gets the
+    caller's language, so translated stamp texts stay in it.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return func(*args, **kwargs)
+        language = translation.get_language()
+
+        def call():
+            with translation.override(language):
+                return func(*args, **kwargs)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(call).result()
+
+    return wrapper
+
+
 def slot_name(field_name: str) -> str:
     """The HTML id (and PDF named destination) of the slot reserved for the signature ``field_name``."""
     return f"signature-{field_name}"
@@ -59,6 +89,7 @@ def slot_name(field_name: str) -> str:
 # --- Signing ------------------------------------------------------------------------------------------------------
 
 
+@_off_the_event_loop
 def sign_pdf(
     pdf_bytes: bytes,
     *,
@@ -212,6 +243,7 @@ class ValidationResult:
 TrustRoot = x509.Certificate | asn1_x509.Certificate | bytes
 
 
+@_off_the_event_loop
 def validate_pdf(pdf_bytes: bytes, trust_roots: list[TrustRoot], *, allow_fetching: bool = False) -> ValidationResult:
     """Validate every signature in ``pdf_bytes`` against ``trust_roots`` (certificates, or PEM/DER bytes).
 

@@ -175,3 +175,27 @@ def test_without_a_slot_the_stamp_goes_to_the_last_page(identity):
     assert b"(Signert 100 " in streams, "the given text replaces the default lines; a literal % survives"
     assert b"Reason" not in streams
     assert validate_pdf(signed, identity.trust_roots).bottom_line
+
+
+def test_it_signs_and_validates_inside_a_running_event_loop(identity, document):
+    """pyHanko's sync API calls asyncio.run(); inside a running loop (async views, Playwright) we move off it."""
+    import asyncio
+    import threading
+
+    outcome = {}
+
+    async def inside_a_loop():
+        signed = sign_pdf(document, signer=identity, reason="Test", location="Oslo", field_name="loop")
+        return validate_pdf(signed, identity.trust_roots)
+
+    def in_a_thread_of_its_own():  # this thread may already run a loop (the browser tests' Playwright)
+        try:
+            outcome["result"] = asyncio.run(inside_a_loop())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=in_a_thread_of_its_own)
+    thread.start()
+    thread.join(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"].bottom_line, outcome["result"]
