@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
@@ -42,6 +43,17 @@ class ObjectListView(MatrixRequired, TemplateView):
     filterset_class = None
     partial_template_name = None
     paginate_by = 50
+    #: The page's title (the layout's h1), and the URL name and label of its "New …" button, shown only
+    #: when the matrix lets the user create the model somewhere.
+    title = ""
+    create_url_name = None
+    create_label = ""
+
+    def header_context(self) -> dict:
+        header = {"title": self.title}
+        if self.create_url_name and access.can(self.request.user, "create", self.queryset.model):
+            header.update(action_url=reverse(self.create_url_name), action_label=self.create_label)
+        return header
 
     def get_queryset(self):
         return self.queryset.restrict(self.request.user, "view")
@@ -68,6 +80,7 @@ class ObjectListView(MatrixRequired, TemplateView):
             object_list=page.object_list,
             querystring=query.urlencode(),
             model=self.queryset.model,
+            **self.header_context(),
         )
         return context
 
@@ -76,6 +89,19 @@ class ObjectDetailView(MatrixRequired, TemplateView):
     """One object, looked up inside the user's reach, with its audit history."""
 
     queryset = None
+    #: The breadcrumb back to the list (URL name and label), and the URL name of the edit page, whose
+    #: button shows only when the matrix lets the user change this object.
+    list_url_name = None
+    list_label = ""
+    edit_url_name = None
+
+    def header_context(self, obj) -> dict:
+        header = {"title": str(obj)}
+        if self.list_url_name:
+            header.update(parent_url=reverse(self.list_url_name), parent_label=self.list_label)
+        if self.edit_url_name and access.can(self.request.user, "change", obj):
+            header.update(action_url=reverse(self.edit_url_name, args=[obj.pk]), action_label=_("Edit"))
+        return header
 
     def get_object(self):
         return get_object_or_404(self.queryset.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
@@ -83,7 +109,7 @@ class ObjectDetailView(MatrixRequired, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         obj = self.get_object()
-        context.update(object=obj, history=history_for(obj))
+        context.update(object=obj, history=history_for(obj), **self.header_context(obj))
         return context
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from kompass.core import access
@@ -34,6 +35,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
 class AgencyListView(ObjectListView):
     template_name = "core/agency_list.html"
     partial_template_name = "core/includes/agency_table.html"
+    title, create_url_name, create_label = _("Agencies"), "core:agency_create", _("New agency")
     queryset = Agency.objects.annotate(
         system_count=Count("systems", filter=Q(systems__active=True), distinct=True)
     ).order_by("name")
@@ -42,6 +44,7 @@ class AgencyListView(ObjectListView):
 
 class AgencyDetailView(ObjectDetailView):
     template_name = "core/agency_detail.html"
+    list_url_name, list_label, edit_url_name = "core:agency_list", _("Agencies"), "core:agency_edit"
     queryset = Agency.objects.prefetch_related(
         "services",
         Prefetch(
@@ -69,11 +72,13 @@ class AgencyEditView(ObjectEditView):
 
 class ServiceListView(ObjectListView):
     template_name = "core/service_list.html"
+    title, create_url_name, create_label = _("Service catalogue"), "core:service_create", _("New service")
     queryset = Service.objects.annotate(agency_count=Count("agencies", distinct=True)).order_by("name")
 
 
 class ServiceDetailView(ObjectDetailView):
     template_name = "core/service_detail.html"
+    list_url_name, list_label, edit_url_name = "core:service_list", _("Services"), "core:service_edit"
     queryset = Service.objects.all()
 
     def get_context_data(self, **kwargs):
@@ -91,12 +96,14 @@ class ServiceEditView(ObjectEditView):
 class SystemListView(ObjectListView):
     template_name = "core/system_list.html"
     partial_template_name = "core/includes/system_table.html"
+    title, create_url_name, create_label = _("Systems"), "core:system_create", _("New system")
     queryset = System.objects.select_related("agency", "system_owner")
     filterset_class = SystemFilterSet
 
 
 class SystemDetailView(ObjectDetailView):
     template_name = "core/system_detail.html"
+    list_url_name, list_label, edit_url_name = "core:system_list", _("Systems"), "core:system_edit"
     queryset = System.objects.select_related("agency", "system_owner").prefetch_related("services")
 
 
