@@ -34,7 +34,7 @@ class Delivery(DurableWork, RestrictedModel):
 
     event = models.CharField(_("event"), max_length=100, db_index=True)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="deliveries"
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("address"), max_length=254, blank=True, help_text=_("The e-mail address used."))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -79,7 +79,7 @@ class Notification(RestrictedModel):
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
         on_delete=models.CASCADE,
-        related_name="notifications",
+        related_name="+",  # no reverse accessor: it would land in the User audit entries
     )
     event = models.CharField(_("event"), max_length=100)
     subject = models.CharField(_("subject"), max_length=300)
