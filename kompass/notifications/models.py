@@ -34,7 +34,11 @@ class Delivery(DurableWork, RestrictedModel):
 
     event = models.CharField(_("event"), max_length=100, db_index=True)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="+"
+        # Deleting a person (erasure) deletes what was sent to them; people are normally deactivated instead.
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     address = models.CharField(_("address"), max_length=254, blank=True, help_text=_("The e-mail address used."))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
