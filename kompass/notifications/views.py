@@ -60,6 +60,9 @@ class MarkReadView(_InboxAction):
 
 
 class MarkAllReadView(_InboxAction):
+    def get(self, request):
+        return redirect("notifications:inbox")  # a POST-only action: a visited link lands on the inbox
+
     def post(self, request):
         services.mark_all_read(request.user)
         return self.answer(request)
@@ -103,6 +106,9 @@ class TestMessageView(MatrixRequired, View):
 
     queryset = Delivery.objects.all()
     required_action = "create"
+
+    def get(self, request):
+        return redirect("notifications:delivery_list")  # a POST-only action: a visited link lands on the ledger
 
     def post(self, request):
         services.send(

@@ -42,6 +42,7 @@ def test_access_table(clients, cast, world):
         # The inbox: everyone with a role or a home agency; integration accounts and role-less users not.
         table[(role, "GET", "/notifications/")] = 200 if person else (302 if role == "vendor" else 403)
         table[(role, "POST", "/notifications/read-all/")] = 302 if person else (302 if role == "vendor" else 403)
+        table[(role, "GET", "/notifications/read-all/")] = 302 if person else (302 if role == "vendor" else 403)
         # Marking the requester's notification read: only the requester (others: not found).
         own = role == "requester"
         expected = 302 if own else (404 if person else (302 if role == "vendor" else 403))
@@ -53,6 +54,7 @@ def test_access_table(clients, cast, world):
             ("GET", f"/notifications/ledger/{dead.pk}/", 200),
             ("POST", f"/notifications/ledger/{dead.pk}/retry/", 302),
             ("POST", "/notifications/ledger/test/", 302),
+            ("GET", "/notifications/ledger/test/", 302),
         ]:
             table[(role, method, url)] = ok if admin else (302 if role == "vendor" else 403)
     assert check_access_table(clients, table) == len(table)
@@ -145,3 +147,11 @@ def test_an_administrator_sends_a_test_message_to_themself(clients, cast, world,
     assert clients("admin").post("/notifications/ledger/test/").status_code == 302
     run_worker()
     assert [m.to for m in mail.outbox[before:]] == [[cast["admin"].email]]
+
+
+def test_a_get_of_a_post_only_action_changes_nothing(clients, cast, world):
+    assert clients("requester").get("/notifications/read-all/")["Location"] == "/notifications/"
+    assert notifications.unread_count(cast["requester"]) == 1
+    before = Delivery.objects.count()
+    assert clients("admin").get("/notifications/ledger/test/")["Location"] == "/notifications/ledger/"
+    assert Delivery.objects.count() == before
