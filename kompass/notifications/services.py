@@ -42,6 +42,7 @@ from kompass.notifications.models import Channel, Delivery, Notification
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DeliveryFailed",
     "DeliveryLost",
     "NotificationError",
     "deliver",
@@ -62,6 +63,10 @@ RESERVED_HEADERS = frozenset(
 
 class NotificationError(ValueError):
     """A programming error in a call to :func:`send` (unknown event, channel, bad context or header)."""
+
+
+class DeliveryFailed(RuntimeError):
+    """The channel refused or failed the message (the text names the original error, not the address)."""
 
 
 class DeliveryLost(RuntimeError):
@@ -302,7 +307,13 @@ def _deliver_email(delivery: Delivery, subject: str, text: str, html: str) -> No
         },
     )
     message.attach_alternative(html, "text/html")
-    message.send(fail_silently=False)
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:
+        # Mail errors often quote the address (SMTPRecipientsRefused): keep it out of logs and the ledger's
+        # error text; the row itself says who the recipient is.
+        text = str(exc).replace(delivery.address, "<recipient>") if delivery.address else str(exc)
+        raise DeliveryFailed(f"{type(exc).__name__}: {text}") from None
     _mark_sent(delivery, subject)
 
 

@@ -165,3 +165,16 @@ def test_health(cast, run_worker):
     assert health["oldest_pending_age"] == pytest.approx(300, abs=1)
     run_worker()
     assert notifications.health()["backlog"] == 0
+
+
+def test_a_refused_address_stays_out_of_the_logs_and_the_error(cast, run_worker, settings, caplog):
+    settings.EMAIL_BACKEND = "kompass.notifications.tests.refusing_backend.EmailBackend"
+    (email,) = _send([cast["requester"]], channels=["email"])
+    with caplog.at_level("DEBUG"):
+        assert run_worker().failed == 1
+    email.refresh_from_db()
+    assert "SMTPRecipientsRefused" in email.last_error
+    assert "<recipient>" in email.last_error
+    assert cast["requester"].email not in email.last_error
+    assert cast["requester"].email not in caplog.text
+    assert "SMTPRecipientsRefused" in caplog.text

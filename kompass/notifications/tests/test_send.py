@@ -134,3 +134,21 @@ def test_deliveries_for_an_object_newest_first(cast, agencies):
     rows = list(notifications.deliveries_for(agencies["alfa"]))
     assert len(rows) == 2
     assert rows[0].pk == later[0].pk
+
+
+def test_the_deliveries_include_for_an_object_page(cast, agencies, run_worker):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    _send([cast["requester"]], key="a", obj=agencies["alfa"])
+    assert "Ingen er varslet ennå." in render_to_string(
+        "notifications/includes/deliveries.html", {"deliveries": notifications.deliveries_for(agencies["beta"])}
+    )
+    run_worker()
+    with translation.override("nb"):
+        html = render_to_string(
+            "notifications/includes/deliveries.html", {"deliveries": notifications.deliveries_for(agencies["alfa"])}
+        )
+    assert html.count(f"{cast['requester']} varslet ") == 2
+    assert " på e-post" in html
+    assert " i Kompass" in html
