@@ -8,6 +8,10 @@ export KOMPASS_PORT ?= 8000
 export SNOWSIM_PORT ?= 8001
 # Demo only: the simulator's integration user's password (in production, set it from a secret store).
 export KOMPASS_SERVICENOW_PASSWORD ?= kompass
+# The demo's e-mails go to files (one per message) in var/mail/outbox; set KOMPASS_EMAIL_URL for SMTP.
+# django-environ drops one slash of filemail:///path, hence four before an absolute path.
+MAIL_OUTBOX := $(CURDIR)/var/mail/outbox
+export KOMPASS_EMAIL_URL ?= filemail:///$(MAIL_OUTBOX)
 
 .PHONY: run dev prepare test test-fast install lint format assets messages clean-db help
 
@@ -30,6 +34,7 @@ install: $(STAMP)
 
 # Demo setup shared by `make run` and `make dev`.
 prepare: $(STAMP)
+	@mkdir -p $(MAIL_OUTBOX)
 	$(BIN)/kompass migrate --no-input -v 0
 	$(BIN)/kompass demo-data --quiet
 	@# Static files for WhiteNoise: with DEBUG off (production) the pages' CSS comes only from here.
@@ -40,6 +45,7 @@ prepare: $(STAMP)
 	@echo "Kompass:           http://127.0.0.1:$(KOMPASS_PORT)"
 	@echo "ServiceNow (sim):  https://127.0.0.1:$(SNOWSIM_PORT)   (user admin / admin; CA: var/snowsim/tls/ca.pem)"
 	@echo "Health:            http://127.0.0.1:$(KOMPASS_PORT)/healthz"
+	@echo "E-mail (outbox):   $(MAIL_OUTBOX)   (unless KOMPASS_EMAIL_URL is set)"
 	@echo "Stop with Ctrl-C."
 	@echo ""
 

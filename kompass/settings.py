@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "kompass.core",
     "kompass.vendors",
+    "kompass.notifications",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:
@@ -257,6 +258,9 @@ EMAIL_CONFIG = env.email_url("KOMPASS_EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("KOMPASS_FROM_EMAIL", default="kompass@kommune.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: Seconds before an SMTP call gives up: a hung server must fail the attempt well within a durable row's lease,
+#: or another worker would take the row over while the first may still send it (kompass.notifications).
+EMAIL_TIMEOUT = env.int("KOMPASS_EMAIL_TIMEOUT", default=30)
 
 # ---------------------------------------------------------------------------------------------
 # Background tasks: Django's tasks API with the database backend and its db_worker

@@ -8,7 +8,9 @@
     register(NavItem(_("Vendors"), "vendors:connection_list", permission=("view", "vendors.VendorConnection")))
 
 ``permission`` is ``(action, "app_label.Model")`` asked of the access matrix, a callable ``f(user) -> bool``,
-or ``None`` (every signed-in user). An item is the current page when the path starts with its URL
+or ``None`` (every signed-in user). ``badge`` is an optional ``f(user) -> int`` shown beside the label
+when it is not zero (e.g. unread notifications), with ``badge_label`` read out after the number.
+An item is the current page when the path starts with its URL
 (``match_prefix``, the longest match wins) or equals it.
 """
 
@@ -30,6 +32,8 @@ class NavItem:
     permission: tuple[str, str] | Callable | None = None
     order: int = 100
     match_prefix: bool = True
+    badge: Callable | None = None
+    badge_label: str = ""
 
     def allowed(self, user) -> bool:
         if self.permission is None:
@@ -49,14 +53,17 @@ def register(*items: NavItem) -> None:
 
 
 def items_for(request) -> list[dict]:
-    """The menu for this request: ``[{"label", "url", "current"}]``, in order, only what the user may open."""
+    """The menu for this request: ``[{"label", "url", "current", "badge"}]``, in order, only what the user may open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or access.is_integration_account(user):
         return []
     shown = []
     for item in sorted(_items.values(), key=lambda i: (i.order, i.url_name)):
         if item.allowed(user):
-            shown.append({"label": item.label, "url": reverse(item.url_name), "item": item, "current": False})
+            badge = item.badge(user) if item.badge else None
+            shown.append(
+                {"label": item.label, "url": reverse(item.url_name), "item": item, "current": False, "badge": badge}
+            )
     path = request.path
     matches = [
         entry

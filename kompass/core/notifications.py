@@ -8,12 +8,14 @@ An app declares its events in its ``notifications`` section (e.g. in ``apps.py r
     notifications.declare("cases.resolved", _("A case of mine is resolved"), channels=("email", "portal"))
 
 A user's choices are :class:`~kompass.core.models.NotificationPreference` rows; without a row the
-event's default holds. :func:`wants` is what a sender asks.
+event's default holds. :func:`wants` is what a sender asks. An event declared ``mandatory=True`` (e.g.
+"your case is resolved": the requester must hear of it) cannot be switched off: :func:`wants` ignores a
+saved "off" for it, and "My settings" shows it as always on.
 """
 
 from dataclasses import dataclass
 
-__all__ = ["Event", "declare", "events", "wants"]
+__all__ = ["Event", "declare", "event", "events", "wants"]
 
 CHANNELS = ("email", "portal")
 
@@ -24,18 +26,26 @@ class Event:
     label: str
     channels: tuple[str, ...] = CHANNELS
     default: bool = True
+    mandatory: bool = False
 
 
 _events: dict[str, Event] = {}
 
 
-def declare(key: str, label, *, channels: tuple[str, ...] = CHANNELS, default: bool = True) -> Event:
+def declare(
+    key: str, label, *, channels: tuple[str, ...] = CHANNELS, default: bool = True, mandatory: bool = False
+) -> Event:
     unknown = set(channels) - set(CHANNELS)
     if unknown:
         raise ValueError(f"Unknown channel(s) {sorted(unknown)} for event {key!r}")
-    event = Event(key, label, tuple(channels), default)
-    _events[key] = event
-    return event
+    declared = Event(key, label, tuple(channels), default or mandatory, mandatory)
+    _events[key] = declared
+    return declared
+
+
+def event(key: str) -> Event | None:
+    """The declared event ``key``, or ``None``."""
+    return _events.get(key)
 
 
 def events() -> list[Event]:
@@ -47,5 +57,7 @@ def wants(user, event_key: str, channel: str) -> bool:
     event = _events.get(event_key)
     if event is None or channel not in event.channels:
         return False
+    if event.mandatory:
+        return True
     choice = user.notification_preferences.filter(event=event_key, channel=channel).values_list("enabled", flat=True)
     return next(iter(choice), event.default)

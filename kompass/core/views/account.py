@@ -31,6 +31,16 @@ class MySettingsForm(PunktFormMixin, forms.Form):
         for event in notifications.events():
             for channel in event.channels:
                 name = f"notify__{event.key}__{channel}"
+                if event.mandatory:
+                    # Always sent: shown checked and disabled, so the choice is visible but not changeable.
+                    self.fields[name] = forms.BooleanField(
+                        label=f"{event.label} ({CHANNEL_LABELS[channel]})",
+                        required=False,
+                        initial=True,
+                        disabled=True,
+                        help_text=gettext_lazy("Always sent."),
+                    )
+                    continue
                 self.fields[name] = forms.BooleanField(
                     label=f"{event.label} ({CHANNEL_LABELS[channel]})",
                     required=False,

@@ -1,0 +1,349 @@
+"""Sending notifications: the one way any app tells a person something.
+
+::
+
+    from kompass.notifications import services as notifications
+
+    notifications.send(
+        event="cases.resolved",                   # declared with kompass.core.notifications.declare
+        recipients=[case.requester],
+        template="cases/notifications/resolved",  # .subject.txt, .txt and .html
+        context={"number": case.number, "url": case.get_absolute_url()},  # JSON-serialisable
+        key=f"case:{case.pk}:resolved:{change.pk}",  # the same key again never sends again
+        obj=case,
+    )
+    notifications.deliveries_for(case)             # the ledger rows, newest first
+
+``send`` only writes ledger rows, inside the caller's transaction; the worker (queue ``notifications``)
+delivers them after the commit. See ``docs/notifications.md`` for the guarantees.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
+
+from kompass.core import durable
+from kompass.core import notifications as events
+from kompass.notifications.models import Channel, Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DeliveryFailed",
+    "DeliveryLost",
+    "NotificationError",
+    "deliver",
+    "deliveries_for",
+    "health",
+    "mark_all_read",
+    "mark_read",
+    "retry",
+    "send",
+    "unread_count",
+]
+
+#: Headers a caller may not set: they are the ledger's own (or would redirect the message).
+RESERVED_HEADERS = frozenset(
+    {"message-id", "x-kompass-delivery", "auto-submitted", "to", "from", "cc", "bcc", "subject", "sender"}
+)
+
+
+class NotificationError(ValueError):
+    """A programming error in a call to :func:`send` (unknown event, channel, bad context or header)."""
+
+
+class DeliveryFailed(RuntimeError):
+    """The channel refused or failed the message (the text names the original error, not the address)."""
+
+
+class DeliveryLost(RuntimeError):
+    """Our claim on the row was taken over before we fixed its Message-ID: the new holder sends it."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending (in the caller's transaction)
+# ---------------------------------------------------------------------------------------------
+def send(
+    *,
+    event: str,
+    recipients,
+    template: str,
+    key: str,
+    context: dict | None = None,
+    obj=None,
+    headers: dict | None = None,
+    channels=None,
+    agency=None,
+) -> list[Delivery]:
+    """Write one ledger row per recipient × channel the recipient wants, and deliver them after the commit.
+
+    ``channels=None`` means every channel the event was declared with. A recipient who switched a channel
+    off (and the event is not mandatory) gets no row for it; inactive users get none. A row that already
+    exists for ``key`` × recipient × channel is returned as it is, not duplicated, not re-sent.
+    ``agency`` defaults to ``obj.agency`` when the object has one (it scopes the ledger row).
+    Returns the rows, new and existing, in recipient × channel order.
+    """
+    declared = events.event(event)
+    if declared is None:
+        raise NotificationError(f"Unknown notification event {event!r}: declare it first.")
+    wanted = tuple(declared.channels if channels is None else channels)
+    unknown = set(wanted) - set(declared.channels)
+    if unknown:
+        raise NotificationError(f"Event {event!r} has no channel(s) {sorted(unknown)}.")
+    if not key or len(key) > 200:
+        raise NotificationError("The idempotency key must be 1 to 200 characters.")
+    context = _json_roundtrip(context or {}, "context")
+    headers = _clean_headers(headers or {})
+    content_type, object_id = (None, "")
+    if obj is not None:
+        content_type, object_id = ContentType.objects.get_for_model(obj), str(obj.pk)
+        if agency is None and getattr(obj, "agency_id", None):
+            agency = obj.agency
+    rows = []
+    for recipient in recipients:
+        if not recipient.is_active:
+            continue
+        for channel in wanted:
+            if not events.wants(recipient, event, channel):
+                continue
+            fields = {
+                "event": event,
+                "address": recipient.email if channel == Channel.EMAIL else "",
+                "content_type": content_type,
+                "object_id": object_id,
+                "agency": agency,
+                "template": template,
+                "context": context,
+                "headers": headers,
+                "language": recipient.language or settings.LANGUAGE_CODE,
+            }
+            rows.append(_row_once(key, recipient, channel, fields))
+    if any(created for _, created in rows):
+        durable.kick(Delivery)  # on commit: a rolled-back transaction leaves no row and sends nothing
+    return [row for row, _ in rows]
+
+
+def _row_once(key: str, recipient, channel: str, fields: dict) -> tuple[Delivery, bool]:
+    """The ledger row of ``key`` × recipient × channel: the existing one, or a new one.
+
+    The unique constraint decides under concurrency: the loser's insert fails inside a savepoint (on
+    PostgreSQL it waits for the winner's commit first) and it returns the winner's row instead.
+    """
+    lookup = {"key": key, "recipient": recipient, "channel": channel}
+    existing = Delivery.objects.filter(**lookup).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(**lookup, **fields), True
+    except IntegrityError:
+        return Delivery.objects.get(**lookup), False
+
+
+def _json_roundtrip(value: dict, name: str) -> dict:
+    try:
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError) as exc:
+        raise NotificationError(f"The {name} must be JSON-serialisable: {exc}") from exc
+
+
+def _clean_headers(headers: dict) -> dict:
+    clean = {}
+    for name, value in headers.items():
+        name, value = str(name), str(value)
+        if name.lower() in RESERVED_HEADERS:
+            raise NotificationError(f"The header {name!r} is set by the ledger, not by the caller.")
+        if any(c in name + value for c in "\r\n") or ":" in name or not name:
+            raise NotificationError(f"Invalid e-mail header {name!r}.")
+        clean[name] = value
+    return clean
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the ledger
+# ---------------------------------------------------------------------------------------------
+def deliveries_for(obj):
+    """The ledger rows about ``obj``, newest first (the caller has already decided who may see ``obj``)."""
+    content_type = ContentType.objects.get_for_model(obj)
+    return (
+        Delivery.objects.filter(content_type=content_type, object_id=str(obj.pk))
+        .select_related("recipient")
+        .order_by("-created", "-pk")
+    )
+
+
+def health(*, now=None) -> dict:
+    """The ledger's state for an integration-health page.
+
+    ``backlog``: rows not yet delivered (pending or claimed); ``oldest_pending_age``: seconds the oldest of
+    them has waited (``None`` without a backlog); ``failures_last_hour``: rows whose last attempt failed
+    within the hour and that are not delivered yet; ``dead``: rows that used up their attempts.
+    """
+    now = now or timezone.now()
+    waiting = Delivery.objects.filter(state__in=[Delivery.State.PENDING, Delivery.State.CLAIMED])
+    oldest = waiting.aggregate(oldest=Min("created"))["oldest"]
+    failing = Delivery.objects.filter(
+        ~Q(last_error=""),
+        state__in=[Delivery.State.PENDING, Delivery.State.DEAD],
+        updated__gte=now - timedelta(hours=1),
+    )
+    return {
+        "backlog": waiting.count(),
+        "oldest_pending_age": (now - oldest).total_seconds() if oldest else None,
+        "failures_last_hour": failing.count(),
+        "dead": Delivery.objects.filter(state=Delivery.State.DEAD).count(),
+    }
+
+
+def retry(deliveries) -> int:
+    """Give dead rows a new set of attempts and deliver them soon; returns how many were revived."""
+    pks = [row.pk for row in deliveries]
+    revived = durable.retry(Delivery, pks)
+    if revived:
+        durable.kick(Delivery)
+    return revived
+
+
+# ---------------------------------------------------------------------------------------------
+# In-app notifications
+# ---------------------------------------------------------------------------------------------
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mark_read(notification: Notification, *, user) -> Notification:
+    """Mark one of ``user``'s notifications read (already read: unchanged)."""
+    if notification.recipient_id != user.pk:
+        raise PermissionError("Only the recipient marks a notification read.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def mark_all_read(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivering (the worker; see durable.py)
+# ---------------------------------------------------------------------------------------------
+def deliver(delivery: Delivery) -> None:
+    """Deliver one claimed ledger row by its channel; raise to fail the attempt.
+
+    Runs at least once per row (a killed worker's row is taken over), so it is idempotent: a row whose
+    ``sent_at`` is set is not sent again; see :func:`_deliver_email` for the one window that remains.
+    """
+    if delivery.sent_at is not None:
+        return  # sent by an earlier attempt that died before it could complete the row
+    recipient = delivery.recipient
+    context = {**delivery.context, "recipient": recipient, "delivery": delivery, "event": delivery.event}
+    with translation.override(delivery.language):
+        subject = " ".join(_render(f"{delivery.template}.subject.txt", context, autoescape=False).split())
+        text = _render(f"{delivery.template}.txt", context, autoescape=False)
+        html = _render(f"{delivery.template}.html", context) if delivery.channel == Channel.EMAIL else ""
+    if delivery.channel == Channel.EMAIL:
+        _deliver_email(delivery, subject[:300], text, html)
+    elif delivery.channel == Channel.PORTAL:
+        _deliver_portal(delivery, subject[:300], text)
+    else:
+        raise NotificationError(f"Unknown channel {delivery.channel!r}")
+
+
+def _render(name: str, context: dict, *, autoescape: bool = True) -> str:
+    """Render a notification template; the plain-text parts without HTML escaping ("&" stays "&")."""
+    template = get_template(name)
+    if autoescape:
+        return template.render(context)
+    return template.template.render(Context(context, autoescape=False))
+
+
+def _message_id(delivery: Delivery) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or None
+    return make_msgid(idstring=f"kompass.delivery.{delivery.pk}", domain=domain)
+
+
+def _deliver_email(delivery: Delivery, subject: str, text: str, html: str) -> None:
+    """Send the e-mail, with a Message-ID fixed for the row before the first attempt.
+
+    SMTP has no exactly-once: if the worker dies after the server accepted the message but before
+    ``sent_at`` is written (one UPDATE, milliseconds), the next attempt sends it again, with the *same*
+    Message-ID, so the recipient's mail system (and the ledger) can tell it is the same message.
+    """
+    if not delivery.message_id:
+        message_id = _message_id(delivery)
+        # Fenced: only while our claim holds. Stored before sending, so every attempt uses the same ID.
+        if not delivery._mine().filter(message_id="").update(message_id=message_id, subject=subject):
+            delivery.refresh_from_db(fields=["message_id"])
+            if not delivery.message_id:
+                raise DeliveryLost(f"Delivery {delivery.pk}: the claim was lost before sending")
+        else:
+            delivery.message_id = message_id
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[delivery.address],
+        headers={
+            **delivery.headers,
+            "Message-ID": delivery.message_id,
+            "X-Kompass-Delivery": str(delivery.pk),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:
+        # Mail errors often quote the address (SMTPRecipientsRefused): keep it out of logs and the ledger's
+        # error text; the row itself says who the recipient is.
+        text = str(exc).replace(delivery.address, "<recipient>") if delivery.address else str(exc)
+        raise DeliveryFailed(f"{type(exc).__name__}: {text}") from None
+    _mark_sent(delivery, subject)
+
+
+def _deliver_portal(delivery: Delivery, subject: str, text: str) -> None:
+    with transaction.atomic():
+        Notification.objects.get_or_create(
+            delivery=delivery,
+            defaults={
+                "recipient": delivery.recipient,
+                "event": delivery.event,
+                "subject": subject,
+                "body": text.strip(),
+                "url": _url_of(delivery),
+            },
+        )
+        _mark_sent(delivery, subject)
+
+
+def _url_of(delivery: Delivery) -> str:
+    url = delivery.context.get("url")
+    if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
+        return url[:500]
+    obj = delivery.obj if delivery.content_type_id else None
+    getter = getattr(obj, "get_absolute_url", None)
+    return getter()[:500] if getter else ""
+
+
+def _mark_sent(delivery: Delivery, subject: str) -> None:
+    # Not fenced on the claim: once the channel accepted the message, that is a fact worth recording even
+    # if our lease ran out meanwhile (it keeps the next holder from sending again).
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(sent_at=now, subject=subject, updated=now)
+    delivery.sent_at, delivery.subject = now, subject
