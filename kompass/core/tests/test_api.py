@@ -83,3 +83,14 @@ def test_unknown_api_url_answers_json_404(client, cast):
     page = client.get("/no-such-page/")
     assert page.status_code == 404
     assert page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("query", ["limit=99999999999999999999999", "offset=99999999999999999999999", "limit=5000"])
+def test_huge_limit_or_offset_is_clamped_not_a_server_error(client, cast, query):
+    """The fuzzer found it: a limit past 64 bits made SQLite raise OverflowError (a 500)."""
+    from kompass.core.api.pagination import MAX_LIMIT
+
+    client.force_login(cast["agreement"])
+    response = client.get(f"/api/services/?{query}")
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) <= MAX_LIMIT
