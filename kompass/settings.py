@@ -329,3 +329,17 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# ---------------------------------------------------------------------------------------------
+# PDF signing (kompass.core.pdf): the certificate that signs stored PDFs (PAdES). Unset outside
+# production: a self-signed demo certificate in var/signing/. Unset in production: signing is refused.
+# ---------------------------------------------------------------------------------------------
+KOMPASS_SIGNING_KEY_FILE = env.str("KOMPASS_SIGNING_KEY_FILE", default="")
+KOMPASS_SIGNING_CERT_FILE = env.str("KOMPASS_SIGNING_CERT_FILE", default="")
+KOMPASS_SIGNING_CHAIN_FILE = env.str("KOMPASS_SIGNING_CHAIN_FILE", default="")
+KOMPASS_SIGNING_KEY_PASSPHRASE = env_secret("KOMPASS_SIGNING_KEY_PASSPHRASE")
+if bool(KOMPASS_SIGNING_KEY_FILE) != bool(KOMPASS_SIGNING_CERT_FILE):
+    raise ImproperlyConfigured("Set both KOMPASS_SIGNING_KEY_FILE and KOMPASS_SIGNING_CERT_FILE, or neither.")
+KOMPASS_SIGNING_DIR = VAR_DIR / "signing"
+# WeasyPrint reports every rendering step and fontTools every subset at INFO: too chatty for the log.
+LOGGING["loggers"].update({"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "ERROR"}})
