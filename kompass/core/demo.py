@@ -392,6 +392,13 @@ DEMO_LOGINS: list[DemoLogin] = [
         f"integrasjon@{DEMO_DOMAIN}", "Driftsleverandør AS (integrasjon)", "Integrasjonskonto", Role.VENDOR_INTEGRATION
     ),
     DemoLogin(f"ansatt.grunerlokka@{DEMO_DOMAIN}", "Selma Haugland", "Saksbehandler", None, home_agency="BGRU"),
+    # Bound to the operations contract by the contract app's demo data.
+    DemoLogin(
+        f"leverandor@{DEMO_DOMAIN}",
+        "Tobias Lien",
+        "Leveranseansvarlig, Driftsleverandør AS",
+        Role.VENDOR_REPRESENTATIVE,
+    ),
 ]
 
 N_KEY_ACCOUNT_MANAGERS = 8
