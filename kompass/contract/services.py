@@ -33,11 +33,14 @@ __all__ = [
     "add_comment",
     "add_evidence",
     "bulk_set_status",
+    "burnup",
+    "chart_data",
     "find_case",
     "overdue",
     "progress",
     "set_status",
     "status_action",
+    "timeline",
 ]
 
 S = Requirement.Status
@@ -267,3 +270,51 @@ def overdue(contract: Contract, today: date | None = None):
         .select_related("milestone")
         .order_by("milestone__due_on", "position")
     )
+
+
+def chart_data(result: Progress) -> dict:
+    """The progress chart's data (milestones × statuses, stacked), for ``json_script``; the table shows the same."""
+    labels = [name for name, _counts in result.by_milestone]
+    return {
+        "labels": labels,
+        "datasets": [
+            {"label": str(label), "status": status, "data": [counts[status] for _name, counts in result.by_milestone]}
+            for status, label in S.choices
+        ],
+    }
+
+
+def burnup(contract: Contract) -> list[tuple[date, int]]:
+    """Done requirements over time (one point per day with a change), from the audit log's status changes."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    ids = set(contract.requirements.filter(withdrawn=False).values_list("pk", flat=True))
+    entries = (
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Requirement))
+        .filter(object_id__in=contract.requirements.values("pk"))
+        .order_by("timestamp", "pk")
+        .values_list("object_id", "timestamp", "changes")
+    )
+    by_day: dict[date, int] = {}
+    for object_id, timestamp, changes in entries:
+        if object_id not in ids or not isinstance(changes, dict) or "status" not in changes:
+            continue
+        old, new = (changes["status"] + [None, None])[:2]
+        delta = (new in DONE_STATUSES) - (old in DONE_STATUSES)
+        if delta:
+            day = timezone.localdate(timestamp)
+            by_day[day] = by_day.get(day, 0) + delta
+    points, done = [], 0
+    for day in sorted(by_day):
+        done += by_day[day]
+        points.append((day, done))
+    return points
+
+
+def timeline(requirement: Requirement, history) -> list[tuple[str, object, object]]:
+    """The requirement page's timeline, newest first: ``(kind, when, item)`` for changes, comments, evidence."""
+    events = [("change", entry.timestamp, entry) for entry in history]
+    events += [("comment", c.created, c) for c in requirement.comments.select_related("author")]
+    events += [("evidence", e.added, e) for e in requirement.evidence.select_related("added_by")]
+    return sorted(events, key=lambda event: event[1], reverse=True)
