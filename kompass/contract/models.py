@@ -34,7 +34,7 @@ class Contract(RestrictedModel):
     customer_representative = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("customer's representative"),
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",  # no reverse field on User (its audit would record it)

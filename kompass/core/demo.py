@@ -406,6 +406,7 @@ N_GLOBAL = {
     Role.AGREEMENT_MANAGER: (3, "Avtaleforvalter, UKE"),
     Role.SERVICE_DESK_AGENT: (4, "Servicedeskmedarbeider, UKE"),
     Role.VENDOR_INTEGRATION: (1, ""),
+    Role.VENDOR_REPRESENTATIVE: (1, ""),
     Role.ADMINISTRATOR: (1, "Systemadministrator, Kompass"),
 }
 #: Before CRITICAL_HINTS lifts some systems; the result is about 8 % critical, 25 % high, 45 % medium, 22 % low.
