@@ -6,7 +6,17 @@ in ``Contract.vendor_representatives`` and what hangs off those: they may move a
 approve (``verify``), and see no agency data or cases (no rows anywhere else in the matrix).
 """
 
-from kompass.contract.models import REPRESENTATIVES, Contract, Evidence, Milestone, Requirement, RequirementComment
+from kompass.contract.models import (
+    REPRESENTATIVES,
+    ApprovalProtocol,
+    Contract,
+    Evidence,
+    Milestone,
+    ProtocolApproval,
+    ProtocolEntry,
+    Requirement,
+    RequirementComment,
+)
 from kompass.core import access
 from kompass.core.access import ALL, own
 from kompass.core.roles import Role
@@ -58,3 +68,17 @@ access.register(
         "create": {AM: ALL, VR: own(f"requirement__contract__{REPRESENTATIVES}")},
     },
 )
+
+_VIA_PROTOCOL = f"protocol__contract__{REPRESENTATIVES}"
+access.register(
+    ApprovalProtocol,
+    rules={
+        "view": {AM: ALL, VR: own(f"contract__{REPRESENTATIVES}")},
+        "create": {AM: ALL},
+        # Each party approves for itself (kompass.contract.protocol.party_for); a signed protocol never changes.
+        "approve": {AM: ALL, VR: own(f"contract__{REPRESENTATIVES}")},
+    },
+    actions=("approve",),
+)
+access.register(ProtocolApproval, rules={"view": {AM: ALL, VR: own(_VIA_PROTOCOL)}})
+access.register(ProtocolEntry, rules={"view": {AM: ALL, VR: own(_VIA_PROTOCOL)}})

@@ -6,8 +6,19 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import RestrictedModel
+from kompass.core.querysets import RestrictedQuerySet
 
-__all__ = ["Contract", "Evidence", "Milestone", "Requirement", "RequirementComment"]
+__all__ = [
+    "ApprovalProtocol",
+    "Contract",
+    "Evidence",
+    "Milestone",
+    "ProtocolApproval",
+    "ProtocolEntry",
+    "ProtocolLocked",
+    "Requirement",
+    "RequirementComment",
+]
 
 #: The lookup from a contract's rows to the vendor representatives the access matrix checks.
 REPRESENTATIVES = "vendor_representatives"
@@ -244,3 +255,180 @@ class RequirementComment(RestrictedModel):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+# --- The approval protocol ------------------------------------------------------------------------------------
+
+
+class ProtocolLocked(Exception):
+    """A signed protocol, its approvals and its entries can never change."""
+
+
+class ImmutableQuerySet(RestrictedQuerySet):
+    """Bulk ``update()``/``delete()`` refuse as soon as one row belongs to a signed protocol."""
+
+    def _touches_signed(self) -> bool:
+        return self.filter(**{self.model.signed_lookup: "signed"}).exists()
+
+    def update(self, **kwargs):
+        if self._touches_signed():
+            raise ProtocolLocked(_("A signed protocol cannot change."))
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self._touches_signed():
+            raise ProtocolLocked(_("A signed protocol cannot change."))
+        return super().delete()
+
+
+class _Immutable(RestrictedModel):
+    """Rows that are frozen once their protocol is signed: ``save`` and ``delete`` refuse, querysets too."""
+
+    objects = ImmutableQuerySet.as_manager()
+    signed_lookup = "protocol__status"
+
+    class Meta:
+        abstract = True
+
+    def _frozen(self) -> bool:
+        raise NotImplementedError
+
+    def save(self, *args, **kwargs):
+        if self._frozen():
+            raise ProtocolLocked(_("A signed protocol cannot change."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._frozen():
+            raise ProtocolLocked(_("A signed protocol cannot change."))
+        return super().delete(*args, **kwargs)
+
+
+class ApprovalProtocol(_Immutable):
+    """One numbered version of the approval protocol for a contract's milestone (or the whole contract).
+
+    A draft collects the parties' approvals; on the last one it becomes *signed*: the entries (each
+    requirement's status at that moment), the PDF (PAdES-signed) and its SHA-256 are stored, and nothing
+    about it may change again.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Awaiting approval")
+        SIGNED = "signed", _("Signed")
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="protocols"
+    )
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="contract/protocols/%Y/", blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+
+    signed_lookup = "status"
+
+    class Meta:
+        verbose_name = _("approval protocol")
+        verbose_name_plural = _("approval protocols")
+        ordering = ["contract", "milestone", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "milestone", "version"], name="contract_protocol_version")
+        ]
+
+    def __str__(self) -> str:
+        scope = self.milestone.name if self.milestone_id else _("whole contract")
+        return f"{self.contract} – {scope} – v{self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contract:protocol_detail", args=[self.pk])
+
+    def _frozen(self) -> bool:
+        if self.pk is None:
+            return False
+        stored = type(self)._base_manager.filter(pk=self.pk).values_list("status", flat=True).first()
+        return stored == self.Status.SIGNED
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class ProtocolApproval(_Immutable):
+    """One party's approval: who, as which party, when; ``digest`` is the content they approved."""
+
+    class Party(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        VENDOR = "vendor", _("Vendor")
+
+    protocol = models.ForeignKey(
+        ApprovalProtocol, verbose_name=_("protocol"), on_delete=models.PROTECT, related_name="approvals"
+    )
+    party = models.CharField(_("party"), max_length=10, choices=Party.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), auto_now_add=True)
+    digest = models.CharField(_("content digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["protocol", "approved_at"]
+        constraints = [models.UniqueConstraint(fields=["protocol", "party"], name="contract_approval_one_per_party")]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()}: {self.user}"
+
+    def _frozen(self) -> bool:
+        return (
+            self.protocol_id is not None
+            and ApprovalProtocol._base_manager.filter(
+                pk=self.protocol_id, status=ApprovalProtocol.Status.SIGNED
+            ).exists()
+        )
+
+
+class ProtocolEntry(_Immutable):
+    """A requirement as it stood when the protocol was signed (the snapshot)."""
+
+    protocol = models.ForeignKey(
+        ApprovalProtocol, verbose_name=_("protocol"), on_delete=models.PROTECT, related_name="entries"
+    )
+    source = models.ForeignKey(
+        Requirement, verbose_name=_("requirement"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    requirement_id = models.CharField(_("requirement ID"), max_length=40)
+    chapter = models.CharField(_("chapter"), max_length=200, blank=True)
+    text = models.TextField(_("requirement text"))
+    status = models.CharField(_("status"), max_length=20, choices=Requirement.Status.choices)
+    verification_method = models.CharField(
+        _("verification method"), max_length=20, choices=Requirement.VerificationMethod.choices, blank=True
+    )
+    evidence = models.TextField(_("evidence"), blank=True)
+    remediation = models.TextField(_("agreed remediation"), blank=True)
+    remediation_due_on = models.DateField(_("remediation due"), null=True, blank=True)
+    not_applicable_reason = models.TextField(_("reason not applicable"), blank=True)
+
+    class Meta:
+        verbose_name = _("protocol entry")
+        verbose_name_plural = _("protocol entries")
+        ordering = ["protocol", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id}: {self.get_status_display()}"
+
+    def _frozen(self) -> bool:
+        return (
+            self.protocol_id is not None
+            and ApprovalProtocol._base_manager.filter(
+                pk=self.protocol_id, status=ApprovalProtocol.Status.SIGNED
+            ).exists()
+        )
