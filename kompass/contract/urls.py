@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kompass.contract import views
+from kompass.contract import protocol_views, views
 
 app_name = "contract"
 
@@ -20,4 +20,7 @@ urlpatterns = [
     path("requirements/<int:pk>/status/", views.StatusView.as_view(), name="requirement_status"),
     path("requirements/<int:pk>/evidence/", views.EvidenceView.as_view(), name="requirement_evidence"),
     path("requirements/<int:pk>/comment/", views.CommentView.as_view(), name="requirement_comment"),
+    path("<int:pk>/protocols/new/", protocol_views.ProtocolCreateView.as_view(), name="protocol_create"),
+    path("protocols/<int:pk>/", protocol_views.ProtocolDetailView.as_view(), name="protocol_detail"),
+    path("protocols/<int:pk>/pdf/", protocol_views.ProtocolPdfView.as_view(), name="protocol_pdf"),
 ]

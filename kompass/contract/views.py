@@ -17,7 +17,8 @@ from kompass.contract import services
 from kompass.contract.filtersets import RequirementFilterSet
 from kompass.contract.forms import BulkStatusForm, CommentForm, ContractForm, EvidenceForm, StatusForm
 from kompass.contract.imports import REQUIREMENTS, export_columns, export_rows, import_context
-from kompass.contract.models import Contract, Requirement
+from kompass.contract.models import ApprovalProtocol, Contract, Requirement
+from kompass.contract.protocol_views import NewProtocolForm
 from kompass.core import access
 from kompass.core.audit import history_for
 from kompass.core.imports import ImportFileError, ImportRefused, export_xlsx, list_sheets
@@ -56,6 +57,12 @@ class ContractDetailView(ObjectDetailView):
             chart=services.chart_data(result),
             burnup=services.burnup(contract),
             overdue_count=services.overdue(contract).count(),
+            protocols=ApprovalProtocol.objects.restrict(self.request.user, "view")
+            .filter(contract=contract)
+            .select_related("milestone"),
+            protocol_form=NewProtocolForm(contract=contract)
+            if access.can(self.request.user, "create", ApprovalProtocol)
+            else None,
         )
         return context
 
