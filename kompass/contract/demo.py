@@ -12,7 +12,8 @@ from auditlog.context import disable_auditlog
 from django.db import transaction
 from django.dispatch import receiver
 
-from kompass.contract.models import Contract, Milestone, Requirement
+from kompass.contract import protocol as protocols
+from kompass.contract.models import ApprovalProtocol, Contract, Milestone, ProtocolApproval, Requirement
 from kompass.core.demo import DEMO_DOMAIN
 from kompass.core.models import User
 from kompass.core.roles import Role
@@ -188,4 +189,23 @@ def add_demo_contract(sender, seed: int = 9, **kwargs):
                 requirement.not_applicable_reason = "Gjelder ikke kommunens miljø (avklart i avtalemøte)."
             new.append(requirement)
         Requirement.objects.bulk_create(new)
-    return f"Contract register: {CONTRACT_NAME} ({len(new)} requirements added)"
+        signed = _sign_takeover_protocol(contract, takeover, agreement, representative)
+    extra = ", takeover protocol signed" if signed else ""
+    return f"Contract register: {CONTRACT_NAME} ({len(new)} requirements added{extra})"
+
+
+def _sign_takeover_protocol(contract, takeover, customer, vendor) -> bool:
+    """Version 1 of the takeover protocol, approved by both demo logins and signed (once)."""
+    if (
+        customer is None
+        or vendor is None
+        or ApprovalProtocol.objects.filter(contract=contract, milestone=takeover).exists()
+    ):
+        return False
+    protocol = ApprovalProtocol.objects.create(contract=contract, milestone=takeover, version=1, created_by=customer)
+    entries = protocols.live_entries(protocol)
+    digest = protocols.content_digest(entries)
+    for party, user in ((ProtocolApproval.Party.CUSTOMER, customer), (ProtocolApproval.Party.VENDOR, vendor)):
+        ProtocolApproval.objects.create(protocol=protocol, party=party, user=user, digest=digest)
+    protocols._sign(protocol, entries)  # the demo skips the password step; the rest is the real signing
+    return True
