@@ -9,6 +9,7 @@ from kompass.contract.models import Milestone, Requirement
 
 class RequirementFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
+    contract = django_filters.NumberFilter(label=_("Contract"), min_value=1, max_value=2**31 - 1)
     status = django_filters.MultipleChoiceFilter(choices=Requirement.Status.choices, label=_("Status"))
     milestone = django_filters.ModelChoiceFilter(queryset=Milestone.objects.none(), label=_("Milestone"))
     chapter = django_filters.CharFilter(label=_("Chapter"))
@@ -20,7 +21,7 @@ class RequirementFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Requirement
-        fields = ["q", "status", "milestone", "chapter", "kind", "verification_method", "withdrawn"]
+        fields = ["q", "contract", "status", "milestone", "chapter", "kind", "verification_method", "withdrawn"]
 
     def __init__(self, *args, contract=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,6 +55,7 @@ def _apply(rows, diff, context):
     positions = {row.key: index for index, row in enumerate(rows, start=1)}
     withdrawn = {r.requirement_id: r for r in contract.requirements.filter(withdrawn=True, requirement_id__in=given)}
     added = revived = 0
+    fresh = []
     for row in diff.added:
         values = {k: v for k, v in row.values.items() if k in FIELDS and k != "requirement_id" and v is not None}
         old = withdrawn.get(row.key)
@@ -65,8 +66,11 @@ def _apply(rows, diff, context):
             old.save()
             revived += 1
             continue
-        Requirement.objects.create(contract=contract, requirement_id=row.key, position=positions[row.key], **values)
-        added += 1
+        fresh.append(Requirement(contract=contract, requirement_id=row.key, position=positions[row.key], **values))
+    # New requirements are written in bulk: the ImportBatch (who, when, the file and its SHA-256) is the record
+    # of their creation; every later change to them is audited field by field.
+    Requirement.objects.bulk_create(fresh, batch_size=500)
+    added = len(fresh)
     current = {r.requirement_id: r for r in contract.requirements.filter(requirement_id__in=diff.changed_keys())}
     for change in diff.changed:
         requirement = current[change.key]

@@ -26,6 +26,8 @@ class _Restricted:
     token_scopes: dict[str, str] | None = None
     #: Set to let integration accounts in, e.g. ``{"write": "vendors:webhook"}``; default: refused.
     integration_scopes: dict[str, str] | None = None
+    #: Set per action by ``@action(..., access_action="approve")``; DRF accepts only initkwargs the class has.
+    access_action: str | None = None
 
     def get_queryset(self):
         return super().get_queryset().restrict(self.request.user, "view")
