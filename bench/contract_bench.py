@@ -46,7 +46,7 @@ def spec_rows(n: int) -> list[list]:
     methods = ["Test", "Dokumentgjennomgang", "Demonstrasjon", "Inspeksjon", "Måling"]
     for i in range(n):
         if i % 50 == 0:
-            rows.append([f"Kapittel {i // 50 + 1}"])
+            rows.append([None, f"Kapittel {i // 50 + 1}"])
         rows.append(
             [
                 f"{i // 50 + 1}.{i % 50 + 1}",
