@@ -307,6 +307,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kompass.core.api.schema.add_error_responses",
     ],
+    # Two models name their choices "Status": name the enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "RequirementStatusEnum": "kompass.contract.models.Requirement.Status",
+        "ProtocolStatusEnum": "kompass.contract.models.ApprovalProtocol.Status",
+    },
 }
 
 # ---------------------------------------------------------------------------------------------

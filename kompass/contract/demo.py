@@ -206,6 +206,6 @@ def _sign_takeover_protocol(contract, takeover, customer, vendor) -> bool:
     entries = protocols.live_entries(protocol)
     digest = protocols.content_digest(entries)
     for party, user in ((ProtocolApproval.Party.CUSTOMER, customer), (ProtocolApproval.Party.VENDOR, vendor)):
-        ProtocolApproval.objects.create(protocol=protocol, party=party, user=user, digest=digest)
+        ProtocolApproval.objects.create(protocol=protocol, party=party, user=user, user_name=str(user), digest=digest)
     protocols._sign(protocol, entries)  # the demo skips the password step; the rest is the real signing
     return True

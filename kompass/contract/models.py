@@ -325,7 +325,11 @@ class ApprovalProtocol(_Immutable):
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
@@ -371,9 +375,11 @@ class ProtocolApproval(_Immutable):
         ApprovalProtocol, verbose_name=_("protocol"), on_delete=models.PROTECT, related_name="approvals"
     )
     party = models.CharField(_("party"), max_length=10, choices=Party.choices)
+    # SET_NULL: a deleted user's approval keeps the name it was given (users are normally deactivated).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    user_name = models.CharField(_("name"), max_length=200, blank=True)
     approved_at = models.DateTimeField(_("approved"), auto_now_add=True)
     digest = models.CharField(_("content digest"), max_length=64)
 
@@ -384,7 +390,7 @@ class ProtocolApproval(_Immutable):
         constraints = [models.UniqueConstraint(fields=["protocol", "party"], name="contract_approval_one_per_party")]
 
     def __str__(self) -> str:
-        return f"{self.get_party_display()}: {self.user}"
+        return f"{self.get_party_display()}: {self.user_name or self.user}"
 
     def _frozen(self) -> bool:
         return (

@@ -139,7 +139,7 @@ def approve(protocol, *, user, password: str) -> ApprovalProtocol:
         digest = content_digest(entries)
         # An approval of different content no longer holds: that party must look again.
         protocol.approvals.exclude(digest=digest).delete()
-        ProtocolApproval.objects.create(protocol=protocol, party=party, user=user, digest=digest)
+        ProtocolApproval.objects.create(protocol=protocol, party=party, user=user, user_name=str(user), digest=digest)
         if set(protocol.approvals.values_list("party", flat=True)) == set(ProtocolApproval.Party.values):
             _sign(protocol, entries)
     return protocol
