@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kompass.core",
     "kompass.vendors",
     "kompass.notifications",
+    "kompass.contract",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:
@@ -310,6 +311,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kompass.core.api.schema.add_error_responses",
     ],
+    # Two models name their choices "Status": name the enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "RequirementStatusEnum": "kompass.contract.models.Requirement.Status",
+        "ProtocolStatusEnum": "kompass.contract.models.ApprovalProtocol.Status",
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -347,3 +353,8 @@ if bool(KOMPASS_SIGNING_KEY_FILE) != bool(KOMPASS_SIGNING_CERT_FILE):
 KOMPASS_SIGNING_DIR = VAR_DIR / "signing"
 # WeasyPrint reports every rendering step and fontTools every subset at INFO: too chatty for the log.
 LOGGING["loggers"].update({"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "ERROR"}})
+
+# ---------------------------------------------------------------------------------------------
+# Contract register: the function that finds a case by its number (provided by the cases app)
+# ---------------------------------------------------------------------------------------------
+KOMPASS_CASE_LOOKUP = env.str("KOMPASS_CASE_LOOKUP", default="")

@@ -25,7 +25,8 @@ Each cell maps a role to a *scope*:
     owner for agency B gets each role's actions on its own agency only). On a model without an agency
     (``agency_field = None``), it means "the role holds any agency".
 ``own("field")``
-    the rows whose ``field`` is the user (e.g. a case's ``requester``).
+    the rows whose ``field`` is the user (e.g. a case's ``requester``); ``field`` may be a lookup through
+    relations (``own("contract__vendor_representatives")``: rows of a contract that names the user).
 ``NONE`` (or leaving the role out)
     nothing.
 
@@ -335,10 +336,23 @@ def can(user, action: str, obj_or_model) -> bool:
                     return True
             elif agency_id in agency_ids:
                 return True
-        if scope.kind == "own":
-            if is_model or getattr(obj_or_model, f"{scope.field}_id", None) == user.pk:
-                return True
+        if scope.kind == "own" and (is_model or _owns(user, obj_or_model, scope.field)):
+            return True
     return False
+
+
+def _owns(user, obj, path: str) -> bool:
+    """Is ``obj``'s ``path`` the user? ``path`` is a foreign key ("requester") or a lookup through relations
+    ("contract__vendor_representatives"); a saved object asks the database, an unsaved one its first parent."""
+    if "__" not in path and hasattr(obj, f"{path}_id"):
+        return getattr(obj, f"{path}_id") == user.pk
+    if obj.pk is not None:
+        return type(obj)._default_manager.filter(Q(pk=obj.pk) & Q(**{path: user.pk})).exists()
+    first, _sep, rest = path.partition("__")
+    parent = getattr(obj, first, None)
+    if parent is None or not rest or getattr(parent, "pk", None) is None:
+        return False
+    return type(parent)._default_manager.filter(Q(pk=parent.pk) & Q(**{rest: user.pk})).exists()
 
 
 def agencies_for(user, action: str, model: type[models.Model]):

@@ -392,6 +392,13 @@ DEMO_LOGINS: list[DemoLogin] = [
         f"integrasjon@{DEMO_DOMAIN}", "Driftsleverandør AS (integrasjon)", "Integrasjonskonto", Role.VENDOR_INTEGRATION
     ),
     DemoLogin(f"ansatt.grunerlokka@{DEMO_DOMAIN}", "Selma Haugland", "Saksbehandler", None, home_agency="BGRU"),
+    # Bound to the operations contract by the contract app's demo data.
+    DemoLogin(
+        f"leverandor@{DEMO_DOMAIN}",
+        "Tobias Lien",
+        "Leveranseansvarlig, Driftsleverandør AS",
+        Role.VENDOR_REPRESENTATIVE,
+    ),
 ]
 
 N_KEY_ACCOUNT_MANAGERS = 8
@@ -399,6 +406,7 @@ N_GLOBAL = {
     Role.AGREEMENT_MANAGER: (3, "Avtaleforvalter, UKE"),
     Role.SERVICE_DESK_AGENT: (4, "Servicedeskmedarbeider, UKE"),
     Role.VENDOR_INTEGRATION: (1, ""),
+    Role.VENDOR_REPRESENTATIVE: (1, ""),
     Role.ADMINISTRATOR: (1, "Systemadministrator, Kompass"),
 }
 #: Before CRITICAL_HINTS lifts some systems; the result is about 8 % critical, 25 % high, 45 % medium, 22 % low.

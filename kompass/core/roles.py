@@ -19,6 +19,9 @@ class Role(models.TextChoices):
     AGREEMENT_MANAGER = "agreement_manager", _("Agreement manager")
     SERVICE_DESK_AGENT = "service_desk_agent", _("Service desk agent")
     VENDOR_INTEGRATION = "vendor_integration", _("Vendor integration account")
+    # The vendor's people (sign in to the web UI). Holds no agency; an app binds it to what it may reach
+    # (the contract app: the contracts that name the user as a vendor representative).
+    VENDOR_REPRESENTATIVE = "vendor_representative", _("Vendor representative")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -27,4 +30,12 @@ AGENCY_SCOPED_ROLES = frozenset(
     {Role.AGENCY_IT_CONTACT, Role.SYSTEM_OWNER, Role.AGENCY_ADMIN, Role.KEY_ACCOUNT_MANAGER}
 )
 #: Roles that hold for the whole organisation and must not name an agency.
-GLOBAL_ROLES = frozenset({Role.AGREEMENT_MANAGER, Role.SERVICE_DESK_AGENT, Role.VENDOR_INTEGRATION, Role.ADMINISTRATOR})
+GLOBAL_ROLES = frozenset(
+    {
+        Role.AGREEMENT_MANAGER,
+        Role.SERVICE_DESK_AGENT,
+        Role.VENDOR_INTEGRATION,
+        Role.VENDOR_REPRESENTATIVE,
+        Role.ADMINISTRATOR,
+    }
+)

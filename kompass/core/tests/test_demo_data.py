@@ -80,6 +80,7 @@ def test_every_agency_has_every_agency_role(loaded):
         Role.AGREEMENT_MANAGER: 3,
         Role.SERVICE_DESK_AGENT: 4,
         Role.VENDOR_INTEGRATION: 1,
+        Role.VENDOR_REPRESENTATIVE: 1,
         Role.ADMINISTRATOR: 1,
     }
 

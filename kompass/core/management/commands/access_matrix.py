@@ -23,6 +23,7 @@ COLUMNS = [
     (Role.SYSTEM_OWNER, "System owner"),
     (Role.AGENCY_ADMIN, "Agency admin"),
     (Role.VENDOR_INTEGRATION, "Integration account"),
+    (Role.VENDOR_REPRESENTATIVE, "Vendor representative"),
     (access.REQUESTER, "Requester"),
 ]
 
