@@ -43,3 +43,17 @@ def test_create_api_token_prints_key_once(cast):
     assert token.expires is not None
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody@test.example", "x", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    """Every model change has its committed migration (a forgotten one breaks `make run` on a new machine)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:
+        raise AssertionError(f"Missing migrations:\n{out.getvalue()}") from exc
