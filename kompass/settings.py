@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "kompass.core",
     "kompass.vendors",
+    "kompass.cases",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:
@@ -307,6 +308,18 @@ SPECTACULAR_SETTINGS = {
         "kompass.core.api.schema.add_error_responses",
     ],
 }
+
+# ---------------------------------------------------------------------------------------------
+# Cases (kompass.cases)
+# ---------------------------------------------------------------------------------------------
+#: Largest attachment, in bytes.
+KOMPASS_CASES_MAX_ATTACHMENT_BYTES = env.int("KOMPASS_CASES_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+#: Working days after which a resolved case the requester did not answer is closed by the scheduler.
+KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS = env.int("KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS", default=5)
+#: Days after closing during which the requester may still reopen a case.
+KOMPASS_CASES_REOPEN_DAYS = env.int("KOMPASS_CASES_REOPEN_DAYS", default=14)
+#: Impact × urgency → priority, as "iu=p" pairs ("11=1,12=2,..."); empty: the SLA engine's default matrix.
+KOMPASS_CASES_PRIORITY_MATRIX = env.str("KOMPASS_CASES_PRIORITY_MATRIX", default="")
 
 # ---------------------------------------------------------------------------------------------
 # Organisation defaults (the Organisation row in the database wins once it exists)

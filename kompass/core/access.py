@@ -24,8 +24,9 @@ Each cell maps a role to a *scope*:
     the rows of the agencies *that role* holds (per role: an IT contact for agency A who is system
     owner for agency B gets each role's actions on its own agency only). On a model without an agency
     (``agency_field = None``), it means "the role holds any agency".
-``own("field")``
-    the rows whose ``field`` is the user (e.g. a case's ``requester``).
+``own("field", ...)``
+    the rows whose ``field`` is the user (e.g. a case's ``requester``); several fields mean any of them,
+    and a field may be a path (``"case__requester"``) or many-valued (``"watchers"``).
 ``NONE`` (or leaving the role out)
     nothing.
 
@@ -97,7 +98,12 @@ class Scope:
     field: str | None = None
 
     def __str__(self) -> str:
-        return f"own({self.field})" if self.kind == "own" else self.kind.upper()
+        return f"own({self.field.replace(',', ', ')})" if self.kind == "own" else self.kind.upper()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields of an ``own`` scope (any of them being the user is enough)."""
+        return tuple(self.field.split(",")) if self.field else ()
 
 
 ALL = Scope("all")
@@ -105,9 +111,14 @@ AGENCY = Scope("agency")
 NONE = Scope("none")
 
 
-def own(field_name: str) -> Scope:
-    """The rows whose ``field_name`` (a foreign key to the user) is the user."""
-    return Scope("own", field_name)
+def own(*field_names: str) -> Scope:
+    """The rows whose ``field_name`` (a foreign key or many-to-many to the user, or a path to one) is the user.
+
+    With several names, any one of them being the user is enough (``own("requester", "watchers")``).
+    """
+    if not field_names or any(not name or "," in name for name in field_names):
+        raise ValueError(f"own() needs field names, got {field_names!r}")
+    return Scope("own", ",".join(field_names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +286,9 @@ def restrict_q(user, action: str, model: type[models.Model]) -> Q | None:
                 return None  # a model without agencies: holding any agency is enough
             part = Q(**{_agency_lookup(policy.agency_field): agency_ids})
         elif scope.kind == "own":
-            part = Q(**{scope.field: user.pk})
+            part = Q()
+            for name in scope.fields:
+                part |= Q(**{name: user.pk})
         else:
             continue
         combined = part if combined is None else combined | part
@@ -336,9 +349,27 @@ def can(user, action: str, obj_or_model) -> bool:
             elif agency_id in agency_ids:
                 return True
         if scope.kind == "own":
-            if is_model or getattr(obj_or_model, f"{scope.field}_id", None) == user.pk:
+            if is_model or any(_is_owner(obj_or_model, name, user) for name in scope.fields):
                 return True
     return False
+
+
+def _is_owner(obj, path: str, user) -> bool:
+    """Is ``user`` the object's ``path`` ("requester", "case__requester", "watchers", "case__watchers")?
+
+    Foreign keys are followed on the object (so an unsaved object works); a many-valued last step asks the
+    database about the object it belongs to.
+    """
+    *parents, last = path.split("__")
+    target = obj
+    for name in parents:
+        target = getattr(target, name, None)
+        if target is None:
+            return False
+    field = target._meta.get_field(last)
+    if field.many_to_many or field.one_to_many:
+        return target.pk is not None and getattr(target, last).filter(pk=user.pk).exists()
+    return getattr(target, f"{last}_id", None) == user.pk
 
 
 def agencies_for(user, action: str, model: type[models.Model]):
