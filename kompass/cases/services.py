@@ -56,6 +56,7 @@ __all__ = [
     "refresh_sla",
     "reopen",
     "transition",
+    "update_details",
 ]
 
 State = Case.State
@@ -283,6 +284,31 @@ def _default_source(origin: ChangeOrigin) -> str:
         Origin.VENDOR: Case.Source.VENDOR,
         Origin.SYSTEM: Case.Source.API,
     }.get(origin.kind, Case.Source.PORTAL)
+
+
+def update_details(case: Case, *, origin: ChangeOrigin, **fields) -> Case:
+    """Change the title, description, category or watchers (the matrix's ``change``)."""
+    allowed = {"title", "description", "category", "watchers"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise CaseError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="fields",
+        )
+    if "title" in fields and not (fields["title"] or "").strip():
+        raise CaseError(_("A case needs a title."), code="title_required")
+    with transaction.atomic():
+        _locked(case)
+        origin.require("change", case)
+        watchers = fields.pop("watchers", None)
+        before = {name: getattr(case, name) for name in fields}
+        for name, value in fields.items():
+            setattr(case, name, value.strip() if isinstance(value, str) else value)
+        case.save()
+        if watchers is not None:
+            case.watchers.set(watchers)
+        _record(case, "details", origin, {"fields": sorted([*before, *(["watchers"] if watchers is not None else [])])})
+    return case
 
 
 # ---------------------------------------------------------------------------------------------
