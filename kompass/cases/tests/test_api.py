@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kompass.cases import services
 from kompass.cases.models import Attachment, Case, CaseChange, Note, Reply
 from kompass.cases.services import ChangeOrigin
-from kompass.core.models import User
+from kompass.core.models import Organisation, User
 from kompass.testing.cast import CAST
 from kompass.testing.matrix import access_tables, assert_every_rule_is_tested, check_access_table
 
@@ -49,6 +49,7 @@ def table(*rows):
 
 @pytest.fixture
 def world(cast, agencies, systems, service):
+    Organisation.current()  # the error pages read it; made here so a refusal changes nothing
     beta_user = User.objects.create_user(
         "ansatt.beta@test.example", "x", full_name="Beta", home_agency=agencies["beta"]
     )
