@@ -9,6 +9,7 @@ Never pass internal note text in ``context``: the templates render every context
 from __future__ import annotations
 
 from django.apps import apps
+from django.conf import settings
 
 __all__ = ["deliveries_for", "send"]
 
@@ -38,9 +39,17 @@ def send(event: str, *, case, recipients, key: str, context: dict | None = None,
         event=event,
         recipients=people,
         template=f"cases/notifications/{event.removeprefix('cases.')}",
-        context={"case_id": case.pk, "case_number": case.number, "case_title": case.title, **(context or {})},
+        context={
+            "case_id": case.pk,
+            "case_number": case.number,
+            "case_title": case.title,
+            "case_url": case.get_absolute_url(),
+            "site_url": settings.KOMPASS_CASES_SITE_URL.rstrip("/"),
+            **(context or {}),
+        },
         key=key,
         obj=case,
+        agency=case.agency,
         headers=headers or {},
     )
     return True

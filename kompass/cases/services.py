@@ -393,9 +393,15 @@ def _notify_state(case: Case, to: str, change: CaseChange) -> None:
             case=case,
             recipients=_requester_side(case),
             key=f"case:{case.pk}:{event.removeprefix('cases.')}:{change.pk}",
-            context={"resolution": case.resolution} if to == State.RESOLVED else {},
+            context=_resolution_context(case, change) if to == State.RESOLVED else {},
             headers=_reply_headers(case),
         )
+
+
+def _resolution_context(case: Case, change: CaseChange) -> dict:
+    from kompass.cases.links import resolution_links
+
+    return {"resolution": case.resolution, "links": resolution_links(case, change)}
 
 
 def _notify_flags(case: Case, flags: list[str], change: CaseChange | None) -> None:

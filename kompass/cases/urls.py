@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/assign/", views.AssignView.as_view(), name="case_assign"),
     path("<int:pk>/reopen/", views.ReopenView.as_view(), name="case_reopen"),
     path("<int:pk>/rate/", views.RateView.as_view(), name="case_rate"),
+    path("answer/<str:token>/", views.ResolutionAnswerView.as_view(), name="resolution_answer"),
     path("attachments/<int:pk>/", views.AttachmentView.as_view(), name="attachment"),
 ]

@@ -16,7 +16,8 @@ from django.views.generic import TemplateView
 from kompass.cases import forms, notify, services
 from kompass.cases.attachments import Upload
 from kompass.cases.filtersets import CaseFilterSet
-from kompass.cases.models import Attachment, Case, Note, Reply
+from kompass.cases.links import resolve_token
+from kompass.cases.models import Attachment, Case, Note, Origin, Reply
 from kompass.cases.services import CaseError, ChangeOrigin
 from kompass.cases.timeline import timeline
 from kompass.core import access
@@ -116,7 +117,8 @@ class CaseDetailView(MatrixRequired, TemplateView):
             if case.state == Case.State.CLOSED and case.rating is None and access.can(user, "rate", case)
             else None,
             may_reopen=case.state == Case.State.CLOSED and (access.can(user, "respond", case) or may_work),
-            informed=[d for d in notify.deliveries_for(case) if may_work],
+            # Who was told what, and when (the delivery ledger); for those who see the whole case.
+            informed=notify.deliveries_for(case)[:20] if may_work or access.can(user, "change", case) else [],
         )
         return context
 
@@ -203,3 +205,26 @@ class AttachmentView(LoginRequiredMixin, View):
             filename=attachment.name,
             content_type=attachment.content_type,
         )
+
+
+class ResolutionAnswerView(TemplateView):
+    """The resolved e-mail's link: no login; a page with one button, whose POST answers once."""
+
+    template_name = "cases/resolution_answer.html"
+
+    def get(self, request, token):
+        found = resolve_token(token)
+        if found is None:
+            return self.render_to_response({"spent": True}, status=410)
+        case, answer = found
+        return self.render_to_response({"case": case, "answer": answer})
+
+    def post(self, request, token):
+        found = resolve_token(token)
+        if found is None:
+            return self.render_to_response({"spent": True}, status=410)
+        case, answer = found
+        origin = ChangeOrigin(Origin.EMAIL, user=case.requester, ref="resolution-link", checked=False)
+        to = Case.State.CLOSED if answer == "solved" else Case.State.IN_PROGRESS
+        services.transition(case, to, origin=origin, reason=f"resolution_link:{answer}")
+        return self.render_to_response({"case": case, "answer": answer, "done": True})
