@@ -40,6 +40,7 @@ class CaseViewSet(RestrictedModelViewSet):
     ordering_fields = ["resolution_due", "response_due", "created", "updated", "priority", "number"]
     ordering = ["resolution_due", "pk"]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
     access_action = None  # set per action: the services decide with the matrix
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
@@ -190,7 +191,7 @@ class CaseViewSet(RestrictedModelViewSet):
     @extend_schema(
         methods=["post"],
         request={"multipart/form-data": s.AttachmentUploadSerializer},
-        responses={201: s.AttachmentSerializer(many=True), 409: CONFLICT},
+        responses={201: s.AttachmentSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["get", "post"], access_action="view", filterset_class=None, ordering=None)
     def attachments(self, request, pk=None):
@@ -204,8 +205,8 @@ class CaseViewSet(RestrictedModelViewSet):
             reply = services.add_reply(
                 case, upload.name, origin=self.origin(), attachments=[Upload(upload.name, upload.read())]
             )
-            stored = Attachment.objects.filter(reply=reply)
-            return Response(s.AttachmentSerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
+            stored = Attachment.objects.get(reply=reply)
+            return Response(s.AttachmentSerializer(stored).data, status=status.HTTP_201_CREATED)
         return self._page(Attachment.objects.restrict(request.user, "view").filter(case=case), s.AttachmentSerializer)
 
     @extend_schema(responses=s.CaseChangeSerializer(many=True))
