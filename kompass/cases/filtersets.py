@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from kompass.cases.models import Case
 from kompass.core.models import Agency, Service, System, User
 
-
 _BIGGEST_ID = 2**63 - 1
 
 
