@@ -320,6 +320,8 @@ KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS = env.int("KOMPASS_CASES_AUTO_CLOSE_WORKIN
 KOMPASS_CASES_REOPEN_DAYS = env.int("KOMPASS_CASES_REOPEN_DAYS", default=14)
 #: Impact × urgency → priority, as "iu=p" pairs ("11=1,12=2,..."); empty: the SLA engine's default matrix.
 KOMPASS_CASES_PRIORITY_MATRIX = env.str("KOMPASS_CASES_PRIORITY_MATRIX", default="")
+#: Dotted path of a virus scanner hook: ``f(content: bytes) -> bool`` (True: clean); empty: "not scanned".
+KOMPASS_CASES_SCAN_HOOK = env.str("KOMPASS_CASES_SCAN_HOOK", default="")
 #: The address people reach Kompass at, for links in e-mails (the one-click answers to a resolution).
 KOMPASS_CASES_SITE_URL = env.str("KOMPASS_CASES_SITE_URL", default="http://127.0.0.1:8000")
 

@@ -98,7 +98,7 @@ def check_upload(upload: Upload) -> str:
 def _scan(content: bytes):
     from kompass.cases.models import Attachment
 
-    hook = getattr(settings, "KOMPASS_CASES_SCAN_HOOK", "")
+    hook = settings.KOMPASS_CASES_SCAN_HOOK
     if not hook:
         return Attachment.Scan.PENDING
     return Attachment.Scan.CLEAN if import_string(hook)(content) else Attachment.Scan.INFECTED

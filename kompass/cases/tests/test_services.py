@@ -270,3 +270,30 @@ def test_case_changed_is_sent_inside_the_transaction(make_case, cast):
     assert seen[:2] == [("created", "user", True), ("state", "vendor", True)]
     assert Case.objects.count() == 1  # the failing receiver rolled its case back
     assert Case.objects.get().changes.last().origin_ref == "servicenow:INC001"
+
+
+def infected(content: bytes) -> bool:
+    return b"EICAR" not in content
+
+
+def test_the_scan_hook_refuses_an_infected_file(make_case, cast, settings):
+    from kompass.cases.attachments import Upload
+
+    settings.KOMPASS_CASES_SCAN_HOOK = "kompass.cases.tests.test_services.infected"
+    case = make_case(attachments=[Upload("ok.txt", b"hei")])
+    assert case.attachments.get().scan == "clean"
+    with pytest.raises(CaseError) as error:
+        services.add_reply(case, "Se vedlegg", origin=by(cast["requester"]), attachments=[Upload("x.txt", b"EICAR")])
+    assert error.value.code == "attachment_infected"
+    assert not Reply.objects.filter(case=case).exists()
+
+
+def test_attachment_size_and_empty_files(make_case, settings):
+    from kompass.cases.attachments import Upload
+
+    settings.KOMPASS_CASES_MAX_ATTACHMENT_BYTES = 10
+    for upload, code in ((Upload("big.txt", b"x" * 11), "attachment_size"), (Upload("e.txt", b""), "attachment_empty")):
+        with pytest.raises(CaseError) as error:
+            make_case(attachments=[upload])
+        assert error.value.code == code
+    assert not Case.objects.exists()
