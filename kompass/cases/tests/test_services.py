@@ -297,3 +297,16 @@ def test_attachment_size_and_empty_files(make_case, settings):
             make_case(attachments=[upload])
         assert error.value.code == code
     assert not Case.objects.exists()
+
+
+def test_a_watcher_sees_and_replies_but_does_not_answer_for_the_requester(make_case, cast, agencies):
+    from kompass.core.models import User
+
+    colleague = User.objects.create_user("kollega@test.example", "x", full_name="Kollega", home_agency=agencies["alfa"])
+    case, other = make_case(watchers=[colleague]), make_case()
+    assert list(Case.objects.restrict(colleague, "view")) == [case]  # one row, not one per watcher
+    services.add_reply(case, "Jeg ser det samme.", origin=by(colleague))
+    assert Reply.objects.restrict(colleague, "view").count() == 1
+    assert services.allowed_transitions(case, colleague) == []  # withdrawing is the requester's
+    with pytest.raises(PermissionDenied):
+        services.add_reply(other, "x", origin=by(colleague))
