@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "kompass.core",
     "kompass.vendors",
+    "kompass.cases",
     "kompass.notifications",
     "kompass.contract",
 ]
@@ -317,6 +318,22 @@ SPECTACULAR_SETTINGS = {
         "ProtocolStatusEnum": "kompass.contract.models.ApprovalProtocol.Status",
     },
 }
+
+# ---------------------------------------------------------------------------------------------
+# Cases (kompass.cases)
+# ---------------------------------------------------------------------------------------------
+#: Largest attachment, in bytes.
+KOMPASS_CASES_MAX_ATTACHMENT_BYTES = env.int("KOMPASS_CASES_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+#: Working days after which a resolved case the requester did not answer is closed by the scheduler.
+KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS = env.int("KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS", default=5)
+#: Days after closing during which the requester may still reopen a case.
+KOMPASS_CASES_REOPEN_DAYS = env.int("KOMPASS_CASES_REOPEN_DAYS", default=14)
+#: Impact × urgency → priority, as "iu=p" pairs ("11=1,12=2,..."); empty: the SLA engine's default matrix.
+KOMPASS_CASES_PRIORITY_MATRIX = env.str("KOMPASS_CASES_PRIORITY_MATRIX", default="")
+#: Dotted path of a virus scanner hook: ``f(content: bytes) -> bool`` (True: clean); empty: "not scanned".
+KOMPASS_CASES_SCAN_HOOK = env.str("KOMPASS_CASES_SCAN_HOOK", default="")
+#: The address people reach Kompass at, for links in e-mails (the one-click answers to a resolution).
+KOMPASS_CASES_SITE_URL = env.str("KOMPASS_CASES_SITE_URL", default="http://127.0.0.1:8000")
 
 # ---------------------------------------------------------------------------------------------
 # Organisation defaults (the Organisation row in the database wins once it exists)

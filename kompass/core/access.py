@@ -24,9 +24,10 @@ Each cell maps a role to a *scope*:
     the rows of the agencies *that role* holds (per role: an IT contact for agency A who is system
     owner for agency B gets each role's actions on its own agency only). On a model without an agency
     (``agency_field = None``), it means "the role holds any agency".
-``own("field")``
-    the rows whose ``field`` is the user (e.g. a case's ``requester``); ``field`` may be a lookup through
-    relations (``own("contract__vendor_representatives")``: rows of a contract that names the user).
+``own("field", ...)``
+    the rows whose ``field`` is the user (e.g. a case's ``requester``); several fields mean any of them,
+    and a field may be a path through relations (``"case__requester"``,
+    ``"contract__vendor_representatives"``) or many-valued (``"watchers"``).
 ``NONE`` (or leaving the role out)
     nothing.
 
@@ -98,7 +99,12 @@ class Scope:
     field: str | None = None
 
     def __str__(self) -> str:
-        return f"own({self.field})" if self.kind == "own" else self.kind.upper()
+        return f"own({self.field.replace(',', ', ')})" if self.kind == "own" else self.kind.upper()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields of an ``own`` scope (any of them being the user is enough)."""
+        return tuple(self.field.split(",")) if self.field else ()
 
 
 ALL = Scope("all")
@@ -106,9 +112,14 @@ AGENCY = Scope("agency")
 NONE = Scope("none")
 
 
-def own(field_name: str) -> Scope:
-    """The rows whose ``field_name`` (a foreign key to the user) is the user."""
-    return Scope("own", field_name)
+def own(*field_names: str) -> Scope:
+    """The rows whose ``field_name`` (a foreign key or many-to-many to the user, or a path to one) is the user.
+
+    With several names, any one of them being the user is enough (``own("requester", "watchers")``).
+    """
+    if not field_names or any(not name or "," in name for name in field_names):
+        raise ValueError(f"own() needs field names, got {field_names!r}")
+    return Scope("own", ",".join(field_names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +287,9 @@ def restrict_q(user, action: str, model: type[models.Model]) -> Q | None:
                 return None  # a model without agencies: holding any agency is enough
             part = Q(**{_agency_lookup(policy.agency_field): agency_ids})
         elif scope.kind == "own":
-            part = Q(**{scope.field: user.pk})
+            part = Q()
+            for name in scope.fields:
+                part |= Q(**{name: user.pk})
         else:
             continue
         combined = part if combined is None else combined | part
@@ -336,23 +349,28 @@ def can(user, action: str, obj_or_model) -> bool:
                     return True
             elif agency_id in agency_ids:
                 return True
-        if scope.kind == "own" and (is_model or _owns(user, obj_or_model, scope.field)):
-            return True
+        if scope.kind == "own":
+            if is_model or any(_is_owner(obj_or_model, name, user) for name in scope.fields):
+                return True
     return False
 
 
-def _owns(user, obj, path: str) -> bool:
-    """Is ``obj``'s ``path`` the user? ``path`` is a foreign key ("requester") or a lookup through relations
-    ("contract__vendor_representatives"); a saved object asks the database, an unsaved one its first parent."""
-    if "__" not in path and hasattr(obj, f"{path}_id"):
-        return getattr(obj, f"{path}_id") == user.pk
-    if obj.pk is not None:
-        return type(obj)._default_manager.filter(Q(pk=obj.pk) & Q(**{path: user.pk})).exists()
-    first, _sep, rest = path.partition("__")
-    parent = getattr(obj, first, None)
-    if parent is None or not rest or getattr(parent, "pk", None) is None:
-        return False
-    return type(parent)._default_manager.filter(Q(pk=parent.pk) & Q(**{rest: user.pk})).exists()
+def _is_owner(obj, path: str, user) -> bool:
+    """Is ``user`` the object's ``path`` ("requester", "case__requester", "watchers", "case__watchers")?
+
+    Foreign keys are followed on the object (so an unsaved object works); a many-valued last step asks the
+    database about the object it belongs to.
+    """
+    *parents, last = path.split("__")
+    target = obj
+    for name in parents:
+        target = getattr(target, name, None)
+        if target is None:
+            return False
+    field = target._meta.get_field(last)
+    if field.many_to_many or field.one_to_many:
+        return target.pk is not None and getattr(target, last).filter(pk=user.pk).exists()
+    return getattr(target, f"{last}_id", None) == user.pk
 
 
 def agencies_for(user, action: str, model: type[models.Model]):

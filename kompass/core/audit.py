@@ -11,24 +11,25 @@ from django.contrib.contenttypes.models import ContentType
 
 from kompass.core.models import Agency, Organisation, RoleAssignment, Service, System, User
 
-# Only the models' own fields are recorded: reverse relations (an agency's systems) are audited on
+
+def reverse_relations(model) -> list[str]:
+    """The names of every reverse relation onto ``model``, including those other apps add (a case's agency)."""
+    return [f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete]
+
+
+# Only the models' own fields are recorded: reverse relations (an agency's systems, its cases) are audited on
 # their own objects, and automatic timestamps would only repeat the entry's time.
 auditlog.register(Organisation)
-auditlog.register(
-    Agency, m2m_fields={"services"}, exclude_fields=["role_assignments", "systems", "employees", "created", "updated"]
-)
-auditlog.register(Service, exclude_fields=["agencies", "systems"])
-auditlog.register(System, m2m_fields={"services"}, exclude_fields=["created", "updated"])
+auditlog.register(Agency, m2m_fields={"services"}, exclude_fields=[*reverse_relations(Agency), "created", "updated"])
+auditlog.register(Service, exclude_fields=reverse_relations(Service))
+auditlog.register(System, m2m_fields={"services"}, exclude_fields=[*reverse_relations(System), "created", "updated"])
 auditlog.register(RoleAssignment, exclude_fields=["created"])
 auditlog.register(
     User,
     exclude_fields=[
+        *reverse_relations(User),
         "password",
         "last_login",
-        "role_assignments",
-        "owned_systems",
-        "api_tokens",
-        "notification_preferences",
         "logentry",
         "groups",
         "user_permissions",

@@ -17,10 +17,18 @@ class RestrictedQuerySet(models.QuerySet):
         if condition is None:
             return self.all()
         policy = access.policy_for(self.model)
-        if policy is not None and policy.agency_field and _crosses_many(self.model, policy.agency_field):
-            # A many-valued path (a user's role assignments) would repeat rows: filter by a subquery.
+        if policy is not None and _any_path_crosses_many(self.model, policy, action):
+            # A many-valued path (a user's role assignments, a case's watchers) would repeat rows: filter
+            # by a subquery.
             return self.filter(pk__in=self.model._default_manager.filter(condition).values("pk"))
         return self.filter(condition)
+
+
+def _any_path_crosses_many(model, policy, action: str) -> bool:
+    paths = [policy.agency_field] if policy.agency_field else []
+    for scope in policy.rules.get(action, {}).values():
+        paths.extend(scope.fields if scope.kind == "own" else ())
+    return any(_crosses_many(model, path) for path in paths)
 
 
 def _crosses_many(model, path: str) -> bool:

@@ -34,7 +34,7 @@ def run_schemathesis(live_server, key, *args):
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # every app adds operations; a loaded CI machine needs the room
     )
 
 

@@ -1,0 +1,87 @@
+"""One FilterSet for the agent queue page and the API's case list."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kompass.cases.models import Case
+from kompass.core.models import Agency, Service, System, User
+
+_BIGGEST_ID = 2**63 - 1
+
+
+class _IdsInRange:
+    """Refuse ids no database column can hold (SQLite raises OverflowError on them): a 400, not a 500."""
+
+    def _ids_ok(self, values) -> bool:
+        try:
+            return all(abs(int(v)) <= _BIGGEST_ID for v in values if v not in self.empty_values)
+        except (TypeError, ValueError):
+            return True  # the field's own validation reports it
+
+    def clean(self, value):
+        values = value if isinstance(value, list | tuple) else [value]
+        if not self._ids_ok(values):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": values[0]}
+            )
+        return super().clean(value)
+
+
+class _ModelChoiceField(_IdsInRange, forms.ModelChoiceField):
+    pass
+
+
+class _ModelMultipleChoiceField(_IdsInRange, forms.ModelMultipleChoiceField):
+    pass
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _ModelChoiceField
+
+
+class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = _ModelMultipleChoiceField
+
+
+def _agencies(request):
+    return Agency.objects.restrict(request.user, "view") if request else Agency.objects.none()
+
+
+def _systems(request):
+    return System.objects.restrict(request.user, "view") if request else System.objects.none()
+
+
+def _people(request):
+    return User.objects.restrict(request.user, "view") if request else User.objects.none()
+
+
+def _services(request):
+    return Service.objects.all()
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    """Queue filters: agency, state, priority, SLA state, team, assignee, service, system (and type, open)."""
+
+    agency = ModelMultipleChoiceFilter(queryset=_agencies, label=_("Agency"))
+    state = django_filters.MultipleChoiceFilter(choices=Case.State.choices, label=_("State"))
+    priority = django_filters.MultipleChoiceFilter(choices=Case.PRIORITIES, label=_("Priority"))
+    sla_state = django_filters.MultipleChoiceFilter(choices=Case.SlaState.choices, label=_("SLA state"))
+    team = django_filters.CharFilter(lookup_expr="iexact", label=_("Team"))
+    assignee = ModelChoiceFilter(queryset=_people, label=_("Assignee"))
+    service = ModelChoiceFilter(queryset=_services, label=_("Service"))
+    system = ModelChoiceFilter(queryset=_systems, label=_("System"))
+    type = django_filters.MultipleChoiceFilter(choices=Case.Type.choices, label=_("Type"))
+    open = django_filters.BooleanFilter(method="filter_open", label=_("Open cases only"))
+
+    class Meta:
+        model = Case
+        fields = ["agency", "state", "priority", "sla_state", "team", "assignee", "service", "system", "type"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(state__in=Case.OPEN_STATES) if value else queryset.exclude(state__in=Case.OPEN_STATES)
+
+
+__all__ = ["CaseFilterSet"]

@@ -1,0 +1,98 @@
+"""The cases pages' forms. They only validate input; the views hand it to ``kompass.cases.services``."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kompass.cases.models import Case
+from kompass.core import access
+from kompass.core.models import Service, System, User
+from kompass.core.roles import Role
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked on its content by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"class": "pkt-input"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+def _styled(field, css="pkt-input"):
+    field.widget.attrs.setdefault("class", css)
+    return field
+
+
+class CaseForm(forms.Form):
+    """Register a case (portal and agents)."""
+
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), label=_("Service"))
+    type = forms.ChoiceField(choices=Case.Type.choices, label=_("Type"), initial=Case.Type.INCIDENT)
+    title = forms.CharField(max_length=200, label=_("Title"))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label=_("Description"), required=False)
+    system = forms.ModelChoiceField(queryset=System.objects.none(), label=_("System"), required=False)
+    impact = forms.TypedChoiceField(choices=Case.LEVELS, coerce=int, initial=3, label=_("Impact"))
+    urgency = forms.TypedChoiceField(choices=Case.LEVELS, coerce=int, initial=3, label=_("Urgency"))
+    agency = forms.ModelChoiceField(queryset=None, label=_("Agency"), required=False)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = access.agencies_for(user, "create", Case)
+        self.fields["system"].queryset = System.objects.restrict(user, "view").filter(active=True)
+        if getattr(user, "home_agency_id", None):
+            self.fields["agency"].initial = user.home_agency_id
+        if not self.fields["system"].queryset.exists():
+            del self.fields["system"]
+        for name, field in self.fields.items():
+            if name != "attachments":
+                _styled(field, "pkt-input" if not isinstance(field.widget, forms.Select) else "pkt-input")
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "class": "pkt-input"}), label=_("Public reply"))
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "class": "pkt-input"}), label=_("Internal note"))
+
+
+class TransitionForm(forms.Form):
+    state = forms.ChoiceField(choices=Case.State.choices)
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "class": "pkt-input"}), label=_("Resolution"), required=False
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Assignee"), required=False)
+    team = forms.CharField(max_length=100, label=_("Team"), required=False)
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Candidates: people holding a role that works cases; the service asks the matrix about the one chosen.
+        working_roles = [role for role in Role if access.policy_for(Case).scope("work", role).kind != "none"]
+        self.fields["assignee"].queryset = User.objects.filter(
+            is_active=True, role_assignments__role__in=[*working_roles, Role.ADMINISTRATOR]
+        ).distinct()
+        for field in self.fields.values():
+            _styled(field)
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(1, 6)], coerce=int, label=_("Rating (1–5)"), widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "class": "pkt-input"}), label=_("Comment"), required=False
+    )

@@ -1,0 +1,312 @@
+"""Cases, their conversation (public replies and internal notes), attachments and change rows.
+
+Every change goes through :mod:`kompass.cases.services`; these models hold state and answer questions about
+it. Public replies and internal notes are separate models on purpose: a note is reachable only through
+``Note.objects.restrict(...)``, whose policy names no agency role, so no page, endpoint or e-mail built on the
+restricted managers can show one to a requester or an agency role.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kompass.core.models import AgencyOwnedModel, RestrictedModel
+
+__all__ = ["Attachment", "Case", "CaseChange", "CaseCounter", "Note", "Origin", "Reply"]
+
+
+class CaseCounter(models.Model):
+    """The last case number used in one year (``KOM-<year>-<n>``), bumped by ``UPDATE … SET last = last + 1``.
+
+    The UPDATE locks the row until the creating transaction commits, so concurrent creations on PostgreSQL
+    queue behind each other and never share a number; SQLite serialises writers anyway.
+    """
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case counter")
+        verbose_name_plural = _("case counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Origin(models.TextChoices):
+    """Who or what made a change: stored on each :class:`CaseChange` and sent with ``case_changed``."""
+
+    USER = "user", _("User")
+    EMAIL = "email", _("E-mail")
+    VENDOR = "vendor", _("Vendor link")
+    SYSTEM = "system", _("System")
+
+
+class Case(AgencyOwnedModel):
+    """An incident, service request or question from an agency, with its SLA clocks."""
+
+    class Type(models.TextChoices):
+        INCIDENT = "incident", _("Incident")
+        REQUEST = "request", _("Service request")
+        QUESTION = "question", _("Question")
+
+    class State(models.TextChoices):
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WAITING_FOR_REQUESTER = "waiting_requester", _("Waiting for requester")
+        WAITING_FOR_VENDOR = "waiting_vendor", _("Waiting for vendor")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        AGENT = "agent", _("Agent")
+        EMAIL = "email", _("E-mail")
+        API = "api", _("API")
+        VENDOR = "vendor", _("Vendor")
+
+    class SlaState(models.TextChoices):
+        """The worst of the two clocks, for filtering and sorting the queue."""
+
+        OK = "ok", _("On time")
+        WARNING = "warning", _("Warning")
+        BREACHED = "breached", _("Breached")
+        PAUSED = "paused", _("Paused")
+        MET = "met", _("Met")
+        STOPPED = "stopped", _("Stopped")
+
+    LEVELS = [(1, _("1 – High")), (2, _("2 – Medium")), (3, _("3 – Low"))]
+    PRIORITIES = [(1, _("1 – Critical")), (2, _("2 – High")), (3, _("3 – Normal")), (4, _("4 – Low"))]
+    OPEN_STATES = (State.NEW, State.IN_PROGRESS, State.WAITING_FOR_REQUESTER, State.WAITING_FOR_VENDOR)
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.INCIDENT)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="cases_requested"
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("watchers"), blank=True, related_name="cases_watched"
+    )
+    service = models.ForeignKey(
+        "core.Service", verbose_name=_("service"), on_delete=models.PROTECT, related_name="cases"
+    )
+    system = models.ForeignKey(
+        "core.System", verbose_name=_("system"), on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=LEVELS, default=3)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=LEVELS, default=3)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=PRIORITIES, default=4, editable=False)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    team = models.CharField(_("team"), max_length=100, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases_assigned",
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.PORTAL)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.NEW, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("major incident"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+    #: The Message-ID of the e-mail that opened the case (unique: a message opens at most one case).
+    source_message_id = models.CharField(max_length=500, null=True, blank=True, unique=True, editable=False)
+
+    created = models.DateTimeField(_("created"), editable=False, db_index=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    responded_at = models.DateTimeField(_("responded"), null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    # SLA: the clocks' events (kompass.cases.sla) and the fields the queue filters, sorts and reports on.
+    sla_response = models.JSONField(default=dict, editable=False)
+    sla_resolution = models.JSONField(default=dict, editable=False)
+    #: Clocks of earlier rounds (a reopened case starts a new resolution clock).
+    sla_history = models.JSONField(default=list, editable=False)
+    response_due = models.DateTimeField(_("response due"), null=True, blank=True, editable=False)
+    response_breached = models.BooleanField(_("response breached"), default=False, editable=False)
+    response_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True, editable=False, db_index=True)
+    resolution_warning = models.BooleanField(_("resolution warning"), default=False, editable=False)
+    resolution_breached = models.BooleanField(_("resolution breached"), default=False, editable=False)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_state = models.CharField(
+        _("SLA state"), max_length=10, choices=SlaState.choices, default=SlaState.OK, editable=False
+    )
+    #: When a flag flips next if nothing happens: the refresh job picks the cases whose time has come.
+    sla_next_check = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)], editable=False
+    )
+    rating_comment = models.TextField(_("rating comment"), blank=True, editable=False)
+    rated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["agency", "state", "priority", "resolution_due"], name="cases_queue_idx"),
+            models.Index(fields=["state", "resolution_due"], name="cases_state_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=4), name="cases_priority_1_4"),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="cases_rating_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:case_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class _Entry(RestrictedModel):
+    """What a reply and a note share: the case, the author and the text."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="%(class)ss")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    #: Shown when there is no author (the vendor's agent, the system).
+    author_name = models.CharField(_("author name"), max_length=200, blank=True)
+    text = models.TextField(_("text"))
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.USER)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    agency_field = "case__agency"
+
+    class Meta:
+        abstract = True
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number}: {self.text[:40]}"
+
+    @property
+    def author_label(self) -> str:
+        return str(self.author) if self.author else self.author_name
+
+
+class Reply(_Entry):
+    """A public reply: the requester, watchers and the agency see it, and it is e-mailed."""
+
+    #: The Message-ID of the e-mail it came from (unique: a message is posted at most once).
+    source_message_id = models.CharField(max_length=500, null=True, blank=True, unique=True)
+    #: The whole message as received, when the reply came by e-mail (``text`` is the new part only).
+    full_text = models.TextField(blank=True)
+
+    class Meta(_Entry.Meta):
+        verbose_name = _("public reply")
+        verbose_name_plural = _("public replies")
+
+
+class Note(_Entry):
+    """An internal note: service desk and agreement managers only (see ``cases/access.py``)."""
+
+    class Meta(_Entry.Meta):
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+
+def _attachment_path(instance, filename: str) -> str:
+    return f"cases/{instance.case_id}/{instance.sha256[:16]}/{filename}"
+
+
+class Attachment(RestrictedModel):
+    """A file on a case or on one of its public replies, checked on its content (see ``attachments.py``)."""
+
+    class Scan(models.TextChoices):
+        PENDING = "pending", _("Not scanned")
+        CLEAN = "clean", _("Clean")
+        INFECTED = "infected", _("Infected")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="attachments")
+    reply = models.ForeignKey(
+        Reply, verbose_name=_("reply"), on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=500)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    scan = models.CharField(_("scan"), max_length=10, choices=Scan.choices, default=Scan.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    agency_field = "case__agency"
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseChange(RestrictedModel):
+    """One change made through a service function: what, by whom, from which origin.
+
+    The audit trail (django-auditlog) records the field values; this row says which operation it was and
+    where it came from, and is what ``case_changed`` carries. ``detail`` holds no internal note text.
+    """
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(_("kind"), max_length=30)
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
+    #: The vendor link or mailbox the change came through (``origin`` vendor or e-mail), for echo detection.
+    origin_ref = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    #: Whether the change is internal (a note): hidden from requesters and agency roles with the notes.
+    internal = models.BooleanField(default=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    agency_field = "case__agency"
+
+    class Meta:
+        verbose_name = _("case change")
+        verbose_name_plural = _("case changes")
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} ({self.origin})"

@@ -1,0 +1,61 @@
+"""The one door from cases to the notifications app (``kompass.notifications.services``).
+
+Services call :func:`send` inside their transaction, so the delivery ledger row commits with the change (and a
+rolled-back change sends nothing); the worker delivers it later, never the request. Until the notifications
+app is installed, :func:`send` is a no-op that returns ``False``; tests patch :data:`backend` to see the calls.
+Never pass internal note text in ``context``: the templates render every context value.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+
+__all__ = ["deliveries_for", "send"]
+
+
+def _backend():
+    if not apps.is_installed("kompass.notifications"):
+        return None
+    from kompass.notifications import services  # the notifications app's public API
+
+    return services
+
+
+#: Replaced in tests; ``None`` until the notifications app is installed.
+backend = _backend
+
+
+def send(event: str, *, case, recipients, key: str, context: dict | None = None, headers: dict | None = None) -> bool:
+    """Queue ``event`` about ``case`` for ``recipients`` (users; duplicates and ``None`` dropped)."""
+    people = []
+    for person in recipients:
+        if person is not None and person.is_active and person not in people:
+            people.append(person)
+    services = backend()
+    if services is None or not people:
+        return False
+    services.send(
+        event=event,
+        recipients=people,
+        template=f"cases/notifications/{event.removeprefix('cases.')}",
+        context={
+            "case_id": case.pk,
+            "case_number": case.number,
+            "case_title": case.title,
+            "case_url": case.get_absolute_url(),
+            "site_url": settings.KOMPASS_CASES_SITE_URL.rstrip("/"),
+            **(context or {}),
+        },
+        key=key,
+        obj=case,
+        agency=case.agency,
+        headers=headers or {},
+    )
+    return True
+
+
+def deliveries_for(case) -> list:
+    """The ledger rows about ``case`` (for "requester informed <time> by e-mail"); empty without the app."""
+    services = backend()
+    return list(services.deliveries_for(case)) if services is not None else []

@@ -1,0 +1,669 @@
+"""Every change to a case, as plain functions used by views, the API, e-mail intake and the vendor sync.
+
+Each function takes an :class:`ChangeOrigin` (a user, an e-mail, a vendor link or the system), checks the access
+matrix when a person acts, changes the case in one transaction, stores a :class:`~kompass.cases.models.CaseChange`
+row and sends :data:`~kompass.cases.signals.case_changed` inside that transaction, so a receiver's own rows (the
+vendor outbox) commit or roll back with the change. Refusals raise :class:`CaseError` (``code`` and ``status``:
+400 for bad input, 409 for a state that does not allow it) or ``PermissionDenied``, and change nothing.
+
+::
+
+    from kompass.cases import services
+    from kompass.cases.services import ChangeOrigin
+
+    case = services.create_case(requester=user, service=service, title="Skriveren virker ikke",
+                                origin=ChangeOrigin.by_user(user))
+    services.transition(case, Case.State.IN_PROGRESS, origin=ChangeOrigin.by_user(agent))
+    services.add_reply(case, "Vi ser på det.", origin=ChangeOrigin.by_user(agent))
+    services.transition(case, Case.State.RESOLVED, resolution="Byttet toner.", origin=ChangeOrigin.by_user(agent))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kompass.cases import clocks, notify
+from kompass.cases.attachments import store_attachments
+from kompass.cases.models import Case, CaseChange, CaseCounter, Note, Origin, Reply
+from kompass.cases.signals import case_changed
+from kompass.cases.sla import OSLO_OFFICE_HOURS, ClockKind
+from kompass.core import access
+
+__all__ = [
+    "TRANSITIONS",
+    "CaseError",
+    "ChangeOrigin",
+    "add_note",
+    "add_reply",
+    "allowed_transitions",
+    "assign",
+    "auto_close_resolved",
+    "change_priority",
+    "create_case",
+    "link_parent",
+    "mark_duplicate",
+    "next_number",
+    "rate",
+    "refresh_sla",
+    "reopen",
+    "transition",
+    "update_details",
+]
+
+State = Case.State
+
+#: Legal moves between states (reopening a closed case is :func:`reopen`).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.NEW: frozenset(
+        {State.IN_PROGRESS, State.WAITING_FOR_REQUESTER, State.WAITING_FOR_VENDOR, State.RESOLVED, State.CANCELLED}
+    ),
+    State.IN_PROGRESS: frozenset(
+        {State.WAITING_FOR_REQUESTER, State.WAITING_FOR_VENDOR, State.RESOLVED, State.CANCELLED}
+    ),
+    State.WAITING_FOR_REQUESTER: frozenset(
+        {State.IN_PROGRESS, State.WAITING_FOR_VENDOR, State.RESOLVED, State.CANCELLED}
+    ),
+    State.WAITING_FOR_VENDOR: frozenset(
+        {State.IN_PROGRESS, State.WAITING_FOR_REQUESTER, State.RESOLVED, State.CANCELLED}
+    ),
+    State.RESOLVED: frozenset({State.CLOSED, State.IN_PROGRESS}),
+    State.CLOSED: frozenset(),
+    State.CANCELLED: frozenset(),
+}
+
+#: The moves a requester (or an agency contact acting for the agency) may make without "work": confirm or
+#: reject a resolution, withdraw an open case.
+RESPONDER_TRANSITIONS = {
+    (State.RESOLVED, State.CLOSED),
+    (State.RESOLVED, State.IN_PROGRESS),
+    *((state, State.CANCELLED) for state in Case.OPEN_STATES),
+}
+
+
+class CaseError(ValueError):
+    """A refused change, with a message for the user; ``status`` 400 (bad input) or 409 (wrong state)."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.code, self.status = message, code, status
+
+
+@dataclass(frozen=True)
+class ChangeOrigin:
+    """Who or what makes a change. ``ref`` names the vendor link or the e-mail's Message-ID."""
+
+    kind: str
+    user: object | None = None
+    ref: str = ""
+    name: str = ""
+    #: Checked against the matrix (a person in the UI or API); e-mail, vendor and system origins are
+    #: trusted callers that verified the sender themselves.
+    checked: bool = field(default=True)
+
+    @classmethod
+    def by_user(cls, user) -> ChangeOrigin:
+        return cls(Origin.USER, user=user)
+
+    @classmethod
+    def by_email(cls, user, message_id: str = "") -> ChangeOrigin:
+        return cls(Origin.EMAIL, user=user, ref=message_id)
+
+    @classmethod
+    def by_vendor(cls, link: str, name: str = "") -> ChangeOrigin:
+        return cls(Origin.VENDOR, ref=link, name=name, checked=False)
+
+    @classmethod
+    def by_system(cls) -> ChangeOrigin:
+        return cls(Origin.SYSTEM, checked=False)
+
+    def require(self, action: str, obj) -> None:
+        """Refuse (``PermissionDenied``) a person whom the matrix does not allow ``action`` on ``obj``."""
+        if self.checked and not access.can(self.user, action, obj):
+            raise PermissionDenied(_("You may not do this."))
+
+    def may(self, action: str, obj) -> bool:
+        return not self.checked or access.can(self.user, action, obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def next_number(at: datetime) -> str:
+    """The next case number of ``at``'s year in Europe/Oslo: ``KOM-2026-000123``. Call inside a transaction.
+
+    One ``UPDATE … SET last = last + 1`` on the year's row: the row lock held until commit makes concurrent
+    creators wait for each other (PostgreSQL); SQLite serialises writing transactions.
+    """
+    year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
+    if not CaseCounter.objects.filter(year=year).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(year=year, last=1)
+        except Exception:  # another transaction made the row first: bump it instead  # noqa: BLE001
+            CaseCounter.objects.filter(year=year).update(last=F("last") + 1)
+    last = CaseCounter.objects.get(year=year).last
+    return f"KOM-{year}-{last:06d}"
+
+
+def _record(case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = None, *, internal=False) -> CaseChange:
+    change = CaseChange.objects.create(
+        case=case,
+        kind=kind,
+        origin=origin.kind,
+        origin_ref=origin.ref[:200],
+        actor=origin.user,
+        detail=detail or {},
+        internal=internal,
+    )
+    case_changed.send(sender=Case, case=case, change=change, origin=origin)
+    return change
+
+
+def _refresh_and_save(case: Case, now: datetime) -> list[str]:
+    flags = clocks.refresh(case, now)
+    case.save()
+    return flags
+
+
+def _locked(case: Case) -> Case:
+    """The case re-read under a row lock (PostgreSQL), so two changes of one case never interleave."""
+    fresh = Case.objects.select_for_update().get(pk=case.pk)
+    case.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
+    return case
+
+
+def _requester_side(case: Case) -> list:
+    return [case.requester, *case.watchers.all()]
+
+
+def _is_requester_side(case: Case, user) -> bool:
+    return user is not None and (user.pk == case.requester_id or case.watchers.filter(pk=user.pk).exists())
+
+
+def _reply_headers(case: Case) -> dict:
+    return {"X-Kompass-Case": case.number}
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating
+# ---------------------------------------------------------------------------------------------
+
+
+def create_case(
+    *,
+    requester,
+    service,
+    title: str,
+    origin: ChangeOrigin,
+    description: str = "",
+    agency=None,
+    type: str = Case.Type.INCIDENT,
+    impact: int = 3,
+    urgency: int = 3,
+    system=None,
+    category: str = "",
+    source: str | None = None,
+    watchers=(),
+    attachments=(),
+    source_message_id: str | None = None,
+) -> Case:
+    """Register a case. The agency defaults to the requester's home agency; priority comes from the matrix."""
+    title = (title or "").strip()
+    if not title:
+        raise CaseError(_("A case needs a title."), code="title_required")
+    agency = agency or getattr(requester, "home_agency", None)
+    if agency is None:
+        raise CaseError(_("The requester belongs to no agency; choose the agency."), code="agency_required")
+    if system is not None and system.agency_id != agency.pk:
+        raise CaseError(_("The system belongs to another agency."), code="system_agency")
+    if not service.active:
+        raise CaseError(_("This service is no longer offered."), code="service_inactive")
+    try:
+        priority = clocks.compute_priority(impact, urgency)
+    except ValueError:
+        raise CaseError(_("Impact and urgency must each be 1, 2 or 3."), code="impact_urgency") from None
+    if type not in Case.Type.values:
+        raise CaseError(_("Unknown case type."), code="type")
+    now = _now()
+    case = Case(
+        requester=requester,
+        agency=agency,
+        service=service,
+        system=system,
+        title=title[:200],
+        description=description or "",
+        type=type,
+        impact=impact,
+        urgency=urgency,
+        priority=priority,
+        category=category,
+        source=source or _default_source(origin),
+        source_message_id=source_message_id,
+        created=now,
+    )
+    origin.require("create", case)
+    if origin.checked and origin.user.pk != requester.pk and not access.can(origin.user, "work", case):
+        raise PermissionDenied(_("You may register cases only in your own name."))
+    with transaction.atomic():
+        case.number = next_number(now)
+        clocks.start_clocks(case, now)
+        clocks.refresh(case, now)
+        case.save()
+        if watchers:
+            case.watchers.set(watchers)
+        store_attachments(case, attachments, uploaded_by=origin.user)
+        change = _record(case, "created", origin, {"number": case.number})
+        notify.send(
+            "cases.received",
+            case=case,
+            recipients=[requester],
+            key=f"case:{case.pk}:received:{change.pk}",
+            headers=_reply_headers(case),
+        )
+    return case
+
+
+def _default_source(origin: ChangeOrigin) -> str:
+    return {
+        Origin.EMAIL: Case.Source.EMAIL,
+        Origin.VENDOR: Case.Source.VENDOR,
+        Origin.SYSTEM: Case.Source.API,
+    }.get(origin.kind, Case.Source.PORTAL)
+
+
+def update_details(case: Case, *, origin: ChangeOrigin, **fields) -> Case:
+    """Change the title, description, category or watchers (the matrix's ``change``)."""
+    allowed = {"title", "description", "category", "watchers"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise CaseError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="fields",
+        )
+    if "title" in fields and not (fields["title"] or "").strip():
+        raise CaseError(_("A case needs a title."), code="title_required")
+    with transaction.atomic():
+        _locked(case)
+        origin.require("change", case)
+        watchers = fields.pop("watchers", None)
+        before = {name: getattr(case, name) for name in fields}
+        for name, value in fields.items():
+            setattr(case, name, value.strip() if isinstance(value, str) else value)
+        case.save()
+        if watchers is not None:
+            case.watchers.set(watchers)
+        _record(case, "details", origin, {"fields": sorted([*before, *(["watchers"] if watchers is not None else [])])})
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# States
+# ---------------------------------------------------------------------------------------------
+
+
+def allowed_transitions(case: Case, user) -> list[str]:
+    """The states ``user`` may move ``case`` to now (for the UI's buttons)."""
+    origin = ChangeOrigin.by_user(user)
+    return [to for to in TRANSITIONS[case.state] if _may_transition(case, to, origin)]
+
+
+def _may_transition(case: Case, to: str, origin: ChangeOrigin) -> bool:
+    if origin.may("work", case):
+        return True
+    return (case.state, to) in RESPONDER_TRANSITIONS and origin.may("respond", case)
+
+
+def transition(case: Case, to: str, *, origin: ChangeOrigin, resolution: str = "", reason: str = "") -> Case:
+    """Move ``case`` to state ``to``; illegal moves raise :class:`CaseError` (409) and change nothing."""
+    if to not in State.values:
+        raise CaseError(_("Unknown state."), code="unknown_state")
+    with transaction.atomic():
+        _locked(case)
+        before = case.state
+        if to == before:
+            raise CaseError(_("The case is already in this state."), code="same_state", status=409)
+        if to not in TRANSITIONS[before]:
+            raise CaseError(
+                _("A case that is %(from)s cannot become %(to)s.")
+                % {"from": State(before).label.lower(), "to": State(to).label.lower()},
+                code="illegal_transition",
+                status=409,
+            )
+        origin.require("view", case)
+        if not _may_transition(case, to, origin):
+            raise PermissionDenied(_("You may not do this."))
+        if to == State.RESOLVED and not (resolution or "").strip():
+            raise CaseError(_("Say how the case was resolved."), code="resolution_required")
+        now = _now()
+        _apply_state(case, before, to, now, resolution=resolution)
+        flags = _refresh_and_save(case, now)
+        change = _record(case, "state", origin, {"from": before, "to": to, "reason": reason[:500]})
+        _notify_state(case, to, change)
+        _notify_flags(case, flags, change)
+    return case
+
+
+def _apply_state(case: Case, before: str, to: str, now: datetime, *, resolution: str = "") -> None:
+    case.state = to
+    if before == State.NEW and to != State.CANCELLED:
+        clocks.update_clock(case, ClockKind.RESPONSE, "stop", now)
+        case.responded_at = case.responded_at or now
+    if to == State.WAITING_FOR_REQUESTER:
+        clocks.update_clock(case, ClockKind.RESOLUTION, "pause", now)
+    elif before == State.WAITING_FOR_REQUESTER:
+        clocks.update_clock(case, ClockKind.RESOLUTION, "resume", now)
+    if to == State.RESOLVED:
+        clocks.update_clock(case, ClockKind.RESOLUTION, "stop", now)
+        case.resolved_at, case.resolution = now, resolution.strip()
+    elif to == State.CANCELLED:
+        clocks.update_clock(case, ClockKind.RESPONSE, "stop", now, cancelled=True)
+        clocks.update_clock(case, ClockKind.RESOLUTION, "stop", now, cancelled=True)
+        case.closed_at = now
+    elif to == State.CLOSED:
+        case.closed_at = now
+    elif before == State.RESOLVED and to == State.IN_PROGRESS:  # the requester rejected the resolution
+        clocks.restart_resolution(case, now)
+        case.resolved_at = None
+
+
+def _notify_state(case: Case, to: str, change: CaseChange) -> None:
+    event = {
+        State.WAITING_FOR_REQUESTER: "cases.needs_info",
+        State.RESOLVED: "cases.resolved",
+        State.CLOSED: "cases.closed",
+    }.get(to)
+    if event:
+        notify.send(
+            event,
+            case=case,
+            recipients=_requester_side(case),
+            key=f"case:{case.pk}:{event.removeprefix('cases.')}:{change.pk}",
+            context=_resolution_context(case, change) if to == State.RESOLVED else {},
+            headers=_reply_headers(case),
+        )
+
+
+def _resolution_context(case: Case, change: CaseChange) -> dict:
+    from kompass.cases.links import resolution_links
+
+    return {"resolution": case.resolution, "links": resolution_links(case, change)}
+
+
+def _notify_flags(case: Case, flags: list[str], change: CaseChange | None) -> None:
+    # Keyed by the deadline, so the scheduled refresh and a change that flips the same flag send once.
+    for flag in flags:
+        event = "cases.sla_warning" if flag == "resolution_warning" else "cases.sla_breached"
+        due = case.response_due if flag == "response_breached" else case.resolution_due
+        stamp = due.strftime("%Y%m%dT%H%M%S") if due else "none"
+        notify.send(event, case=case, recipients=[case.assignee], key=f"case:{case.pk}:{flag}:{stamp}")
+
+
+def reopen(case: Case, *, origin: ChangeOrigin, reason: str = "") -> Case:
+    """Reopen a resolved case, or a closed one within ``KOMPASS_CASES_REOPEN_DAYS``: a new resolution clock."""
+    with transaction.atomic():
+        _locked(case)
+        origin.require("view", case)
+        if not (origin.may("work", case) or origin.may("respond", case)):
+            raise PermissionDenied(_("You may not do this."))
+        now = _now()
+        if case.state == State.CLOSED:
+            window = timedelta(days=settings.KOMPASS_CASES_REOPEN_DAYS)
+            if case.closed_at is None or now - case.closed_at > window:
+                raise CaseError(
+                    _("The case was closed more than %(days)s days ago; register a new case instead.")
+                    % {"days": settings.KOMPASS_CASES_REOPEN_DAYS},
+                    code="reopen_window",
+                    status=409,
+                )
+        elif case.state != State.RESOLVED:
+            raise CaseError(_("Only a resolved or closed case can be reopened."), code="not_reopenable", status=409)
+        before = case.state
+        case.state, case.resolved_at, case.closed_at = State.IN_PROGRESS, None, None
+        clocks.restart_resolution(case, now)
+        _refresh_and_save(case, now)
+        _record(case, "reopened", origin, {"from": before, "reason": reason[:500]})
+    return case
+
+
+def auto_close_resolved() -> int:
+    """Close cases resolved more than ``KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS`` working days ago (a schedule)."""
+    now = _now()
+    days = settings.KOMPASS_CASES_AUTO_CLOSE_WORKING_DAYS
+    closed = 0
+    candidates = Case.objects.filter(state=State.RESOLVED, resolved_at__lte=now - timedelta(days=days))
+    for pk in candidates.values_list("pk", flat=True).iterator():
+        case = Case.objects.get(pk=pk)
+        if OSLO_OFFICE_HOURS.add_working_days(case.resolved_at, days) > now:
+            continue
+        try:
+            transition(case, State.CLOSED, origin=ChangeOrigin.by_system(), reason="auto_close")
+        except CaseError:  # changed meanwhile (reopened): nothing to do
+            continue
+        closed += 1
+    return closed
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversation
+# ---------------------------------------------------------------------------------------------
+
+
+def add_reply(
+    case: Case,
+    text: str,
+    *,
+    origin: ChangeOrigin,
+    attachments=(),
+    source_message_id: str | None = None,
+    full_text: str = "",
+    author_name: str = "",
+) -> Reply:
+    """A public reply. The requester's reply resumes a case waiting for them; an agent's first one responds."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseError(_("Write a reply."), code="text_required")
+    with transaction.atomic():
+        _locked(case)
+        reply = Reply(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
+        origin.require("create", reply)
+        if case.state in (State.CLOSED, State.CANCELLED):
+            raise CaseError(_("The case is closed; reopen it or register a new case."), code="closed", status=409)
+        reply.source_message_id, reply.full_text = source_message_id, full_text
+        reply.save()
+        store_attachments(case, attachments, uploaded_by=origin.user, reply=reply)
+        now = _now()
+        from_requester = origin.kind != Origin.VENDOR and _is_requester_side(case, origin.user)
+        if from_requester and case.state == State.WAITING_FOR_REQUESTER:
+            _apply_state(case, case.state, State.IN_PROGRESS, now)
+        elif not from_requester and origin.kind != Origin.SYSTEM:
+            clocks.update_clock(case, ClockKind.RESPONSE, "stop", now)
+            case.responded_at = case.responded_at or now
+        flags = _refresh_and_save(case, now)
+        change = _record(case, "reply", origin, {"reply": reply.pk})
+        if from_requester:
+            notify.send(
+                "cases.requester_replied",
+                case=case,
+                recipients=[case.assignee],
+                key=f"case:{case.pk}:requester_replied:{reply.pk}",
+            )
+        else:
+            notify.send(
+                "cases.replied",
+                case=case,
+                recipients=_requester_side(case),
+                key=f"case:{case.pk}:replied:{reply.pk}",
+                context={"reply_text": reply.text, "author": reply.author_label},
+                headers=_reply_headers(case),
+            )
+        _notify_flags(case, flags, change)
+    return reply
+
+
+def add_note(case: Case, text: str, *, origin: ChangeOrigin, author_name: str = "") -> Note:
+    """An internal note (never shown to requesters or agency roles, never e-mailed)."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseError(_("Write a note."), code="text_required")
+    with transaction.atomic():
+        note = Note(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
+        origin.require("create", note)
+        note.save()
+        Case.objects.filter(pk=case.pk).update(updated=_now())
+        _record(case, "note", origin, {"note": note.pk}, internal=True)
+    return note
+
+
+# ---------------------------------------------------------------------------------------------
+# Working the case
+# ---------------------------------------------------------------------------------------------
+
+
+def assign(case: Case, *, origin: ChangeOrigin, assignee=None, team: str | None = None) -> Case:
+    """Give the case to a person (who must be able to work it) and/or a team; ``assignee=None`` unassigns."""
+    with transaction.atomic():
+        _locked(case)
+        origin.require("work", case)
+        if not case.is_open:
+            raise CaseError(_("Only an open case can be assigned."), code="not_open", status=409)
+        if assignee is not None and not access.can(assignee, "work", case):
+            raise CaseError(_("This person cannot work on cases."), code="assignee")
+        before = {"assignee": case.assignee_id, "team": case.team}
+        case.assignee = assignee
+        if team is not None:
+            case.team = team.strip()[:100]
+        case.save()
+        change = _record(case, "assigned", origin, {"from": before, "assignee": case.assignee_id, "team": case.team})
+        if assignee is not None and assignee.pk != before["assignee"] and assignee != origin.user:
+            notify.send("cases.assigned", case=case, recipients=[assignee], key=f"case:{case.pk}:assigned:{change.pk}")
+    return case
+
+
+def change_priority(case: Case, *, origin: ChangeOrigin, impact: int, urgency: int) -> Case:
+    """New impact and urgency: the priority from the matrix, and the running clocks recomputed from the start."""
+    try:
+        priority = clocks.compute_priority(impact, urgency)
+    except ValueError:
+        raise CaseError(_("Impact and urgency must each be 1, 2 or 3."), code="impact_urgency") from None
+    with transaction.atomic():
+        _locked(case)
+        origin.require("work", case)
+        if not case.is_open:
+            raise CaseError(_("Only an open case can change priority."), code="not_open", status=409)
+        before = {"impact": case.impact, "urgency": case.urgency, "priority": case.priority}
+        now = _now()
+        case.impact, case.urgency = impact, urgency
+        if priority != case.priority:
+            case.priority = priority
+            for kind in (ClockKind.RESPONSE, ClockKind.RESOLUTION):
+                clocks.update_clock(case, kind, "priority_change", now, new_priority=priority)
+        flags = _refresh_and_save(case, now)
+        change = _record(
+            case, "priority", origin, {"from": before, "impact": impact, "urgency": urgency, "priority": priority}
+        )
+        _notify_flags(case, flags, change)
+    return case
+
+
+def link_parent(case: Case, parent: Case | None, *, origin: ChangeOrigin) -> Case:
+    """Attach ``case`` to a major incident (``parent``), or detach it with ``None``. One level only."""
+    with transaction.atomic():
+        _locked(case)
+        origin.require("work", case)
+        if parent is not None:
+            origin.require("work", parent)
+            if parent.pk == case.pk:
+                raise CaseError(_("A case cannot be its own major incident."), code="self")
+            if parent.parent_id is not None:
+                raise CaseError(_("That case is itself part of a major incident."), code="nested")
+            if case.children.exists():
+                raise CaseError(_("This case is a major incident with cases of its own."), code="nested")
+        before = case.parent_id
+        case.parent = parent
+        case.save()
+        _record(case, "parent", origin, {"from": before, "to": parent.pk if parent else None})
+    return case
+
+
+def mark_duplicate(case: Case, original: Case, *, origin: ChangeOrigin) -> Case:
+    """Mark ``case`` a duplicate of ``original`` and cancel it (its clocks stop without a verdict)."""
+    with transaction.atomic():
+        _locked(case)
+        origin.require("work", case)
+        origin.require("view", original)
+        if original.pk == case.pk:
+            raise CaseError(_("A case cannot duplicate itself."), code="self")
+        if original.duplicate_of_id is not None:
+            raise CaseError(_("That case is itself a duplicate."), code="chain")
+        if not case.is_open:
+            raise CaseError(_("Only an open case can be marked a duplicate."), code="not_open", status=409)
+        now = _now()
+        before = case.state
+        case.duplicate_of = original
+        _apply_state(case, before, State.CANCELLED, now)
+        _refresh_and_save(case, now)
+        _record(case, "duplicate", origin, {"of": original.pk, "from": before})
+    return case
+
+
+def rate(case: Case, rating: int, comment: str = "", *, origin: ChangeOrigin) -> Case:
+    """The requester rates the handling of a closed case, once (1–5 and a comment)."""
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise CaseError(_("Give a rating from 1 to 5."), code="rating_range")
+    with transaction.atomic():
+        _locked(case)
+        origin.require("rate", case)
+        if case.state != State.CLOSED:
+            raise CaseError(_("A case can be rated once it is closed."), code="not_closed", status=409)
+        if case.rating is not None:
+            raise CaseError(_("This case has already been rated."), code="already_rated", status=409)
+        case.rating, case.rating_comment, case.rated_at = rating, (comment or "").strip()[:2000], _now()
+        case.save()
+        _record(case, "rated", origin, {"rating": rating})
+    return case
+
+
+def refresh_sla(now: datetime | None = None) -> int:
+    """Recompute the SLA flags of the cases whose next flip has come (a schedule); notify agents of new flags."""
+    now = now or _now()
+    count = 0
+    for pk in Case.objects.filter(sla_next_check__lte=now).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=pk)
+            flags = clocks.refresh(case, now)
+            case.save(
+                update_fields=[
+                    "response_due",
+                    "response_breached",
+                    "response_breached_at",
+                    "resolution_due",
+                    "resolution_warning",
+                    "resolution_breached",
+                    "resolution_breached_at",
+                    "sla_state",
+                    "sla_next_check",
+                    "updated",
+                ]
+            )
+            _notify_flags(case, flags, None)
+        count += 1
+    return count
