@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "kompass.core",
     "kompass.vendors",
+    "kompass.portfolio",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:
