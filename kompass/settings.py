@@ -307,6 +307,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kompass.core.api.schema.add_error_responses",
     ],
+    # One name for choices several fields share (the portfolio's low/medium/high ratings).
+    "ENUM_NAME_OVERRIDES": {"PortfolioLevelEnum": "kompass.portfolio.models.Level"},
 }
 
 # ---------------------------------------------------------------------------------------------
