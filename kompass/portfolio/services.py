@@ -326,20 +326,21 @@ def _months(start: dt.date, end: dt.date) -> list[dt.date]:
 def burn_down(systems, *, start: dt.date, end: dt.date, today: dt.date | None = None) -> list[BurnDownPoint]:
     """The burn-down of ``systems`` (a restricted System queryset), one point on the first of each month.
 
-    A system counts as *planned* to be left until its wave ends (without a wave it stays), *actually* left
-    until its transformation's ``completed_on``. A legacy infrastructure item counts the same way, with
-    its own ``decommissioned_on`` as the actual date. Two queries; the counting is done in Python.
+    A system counts as *planned* to be left until its wave ends (without a wave it stays, unless it has
+    already left), *actually* left until its transformation's ``completed_on``. A legacy infrastructure
+    item counts the same way, with its own ``decommissioned_on`` as the actual date.
+    Two queries; the counting is done in Python.
     """
     today = today or timezone.localdate()
     ids = systems.values("pk")
-    plans = dict(
-        Transformation.objects.filter(system__in=ids).values_list("system_id", "wave__ends_on")
-    )  # system -> planned end
-    done = dict(
-        Transformation.objects.filter(system__in=ids, completed_on__isnull=False).values_list(
-            "system_id", "completed_on"
-        )
-    )
+    plans, done = {}, {}
+    for system_id, wave_end, completed in Transformation.objects.filter(system__in=ids).values_list(
+        "system_id", "wave__ends_on", "completed_on"
+    ):
+        # Planned to leave when its wave ends; a system that left without a wave (already SaaS) planned so too.
+        plans[system_id] = wave_end or completed
+        if completed is not None:
+            done[system_id] = completed
     system_ids = list(systems.values_list("pk", flat=True))
     items = list(
         InfrastructureItem.objects.filter(system__in=ids, legacy_platform=True).values_list(
