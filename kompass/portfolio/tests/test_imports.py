@@ -158,7 +158,7 @@ def test_a_change_to_an_approved_integration_rolls_back_the_whole_import(world, 
         cast["owner"],
     )
     assert not preview.errors
-    with pytest.raises(ValidationError, match="past the request stage"):
+    with pytest.raises(ValidationError, match="forbi bestillingsstadiet"):  # the UI's language: bokmål
         run_import(preview, INTEGRATIONS, agency=agencies["alfa"], user=cast["owner"])
     assert list(Integration.objects.values_list("name", flat=True)) == ["HR til Sak"]
     assert Integration.objects.get().consumer_system == world["alfa_sak"]

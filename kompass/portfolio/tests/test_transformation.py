@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import override
 
 from kompass.core.models import System
 from kompass.portfolio import services
@@ -34,6 +35,7 @@ def plan(system, wave, user):
     return services.plan_wave(services.transformation_of(system), wave, user)
 
 
+@override("en")
 def test_moving_before_a_dependency_is_flagged(world, cast, waves, active):
     conflicts = plan(world["alfa_sak"], waves[1], cast["agreement"])
     assert [(c.system_id, c.depends_on_id, c.integration_id) for c in conflicts] == [
