@@ -54,6 +54,7 @@ def _load(rng: random.Random) -> dict[str, int]:  # noqa: C901 - one linear walk
     from kompass.core.models import RoleAssignment, System, User
     from kompass.core.roles import Role
     from kompass.portfolio.models import (
+        DataSet,
         ExternalParty,
         GovernanceDecision,
         InfrastructureItem,
@@ -64,10 +65,20 @@ def _load(rng: random.Random) -> dict[str, int]:  # noqa: C901 - one linear walk
     )
 
     counts = {}
-    parties = {}
-    for name, kind, org, _basis, _fields in REGISTERS:
+    parties, register_sets = {}, {}
+    for name, kind, org, basis, fields in REGISTERS:
         parties[name], _created = ExternalParty.objects.get_or_create(
             name=name, defaults={"kind": kind, "organisation_number": org}
+        )
+        register_sets[name], _created = DataSet.objects.get_or_create(
+            name=f"{name}: utlevering til kommunen",
+            defaults={
+                "description": f"Opplysninger kommunens fagsystemer henter fra {name}.",
+                "fields": fields,
+                "publisher_party": parties[name],
+                "personal_data": bool(basis),
+                "keywords": name.lower(),
+            },
         )
     waves = []
     for name, starts in WAVES:
@@ -229,6 +240,15 @@ def _load(rng: random.Random) -> dict[str, int]:  # noqa: C901 - one linear walk
             for kind, user, reason in steps
         ]
     through.objects.bulk_create(links, batch_size=1000)
+    carried = Integration.data_sets.through
+    carried.objects.bulk_create(
+        [
+            carried(integration_id=i.pk, dataset_id=register_sets[i.provider_party.name].pk)
+            for i in new
+            if i.provider_party is not None
+        ],
+        batch_size=1000,
+    )
     GovernanceDecision.objects.bulk_create(decisions, batch_size=1000)
     counts["integrations"] = len(new)
     return counts

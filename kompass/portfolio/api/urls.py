@@ -16,4 +16,6 @@ router.register("portfolio/transformations", views.TransformationViewSet)
 router.register("portfolio/map", views.PortfolioMapViewSet, basename="portfolio-map")
 router.register("portfolio/burn-down", views.BurnDownViewSet, basename="portfolio-burn-down")
 
+router.register("portfolio/catalogue", views.CatalogueViewSet, basename="portfolio-catalogue")
+
 urlpatterns = router.urls

@@ -4,8 +4,9 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from rest_framework import renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ from kompass.portfolio.api.serializers import (
     SystemProfileSerializer,
     TransformationSerializer,
 )
+from kompass.portfolio.dcat import catalogue_turtle
 from kompass.portfolio.filtersets import IntegrationFilterSet
 from kompass.portfolio.models import (
     DataSet,
@@ -228,6 +230,26 @@ class BurnDownViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         points = services.burn_down(System.objects.restrict(request.user, "view"), today=today, **query.validated_data)
         return Response([p.__dict__ for p in points])
+
+
+class TurtleRenderer(renderers.BaseRenderer):
+    media_type = "text/turtle"
+    format = "ttl"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else b""
+
+
+class CatalogueViewSet(viewsets.ViewSet):
+    """The data sets integrations carry, as a DCAT-AP-NO catalogue in Turtle."""
+
+    queryset = DataSet.objects.none()
+    renderer_classes = [TurtleRenderer]
+
+    @extend_schema(responses={(200, "text/turtle"): OpenApiTypes.STR})
+    def list(self, request):
+        return Response(catalogue_turtle(request.build_absolute_uri("/")))
 
 
 class _BurnDownQuery(serializers.Serializer):
