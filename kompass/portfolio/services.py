@@ -12,6 +12,7 @@ reason (:func:`approve_integration`, :func:`reject_integration`); only an approv
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -254,15 +255,14 @@ def dependency_conflicts(*, system_ids: Iterable[int] | None = None) -> list[Dep
         consumer_system__isnull=False,
     )
     if system_ids is not None:
-        edges = edges.filter(consumer_system_id__in=list(system_ids))
+        # A queryset stays a subquery; anything else is a list of ids.
+        edges = edges.filter(consumer_system_id__in=system_ids if hasattr(system_ids, "query") else list(system_ids))
     edges = list(edges.values_list("pk", "consumer_system_id", "provider_system_id"))
     involved = {s for _pk, c, p in edges for s in (c, p)}
-    plan = {
-        row["system_id"]: row
-        for row in Transformation.objects.filter(system_id__in=involved).values(
-            "system_id", "status", "wave_id", "wave__starts_on", "wave__name"
-        )
-    }
+    plans = Transformation.objects.values("system_id", "status", "wave_id", "wave__starts_on", "wave__name")
+    if len(involved) <= 500:  # a few systems: ask for them; many: reading every row is cheaper than a long IN
+        plans = plans.filter(system_id__in=involved)
+    plan = {row["system_id"]: row for row in plans if row["system_id"] in involved}
     conflicts = []
     for pk, consumer, provider in edges:
         mine = plan.get(consumer)
@@ -347,27 +347,36 @@ def burn_down(systems, *, start: dt.date, end: dt.date, today: dt.date | None = 
             "system_id", "decommissioned_on"
         )
     )
+    # Sorted leaving dates: what is left on a day is everything without a date plus what leaves on or after it.
+    systems_planned = _Remaining(plans.get(s) for s in system_ids)
+    systems_actual = _Remaining(done.get(s) for s in system_ids)
+    items_planned = _Remaining(plans.get(s) for s, _d in items)
+    items_actual = _Remaining(d for _s, d in items)
     points = []
     for day in _months(start, end):
-
-        def left_planned(system_id, day=day):
-            planned = plans.get(system_id)
-            return planned is None or planned >= day
-
-        def left_actual(completed, day=day):
-            return completed is None or completed >= day
-
         future = day > today
         points.append(
             BurnDownPoint(
                 day=day,
-                systems_planned=sum(1 for s in system_ids if left_planned(s)),
-                systems_actual=None if future else sum(1 for s in system_ids if left_actual(done.get(s))),
-                items_planned=sum(1 for s, _d in items if left_planned(s)),
-                items_actual=None if future else sum(1 for _s, d in items if left_actual(d)),
+                systems_planned=systems_planned.on(day),
+                systems_actual=None if future else systems_actual.on(day),
+                items_planned=items_planned.on(day),
+                items_actual=None if future else items_actual.on(day),
             )
         )
     return points
+
+
+class _Remaining:
+    """Counts of things still on the old platform on a day, from the dates they leave (``None``: not planned)."""
+
+    def __init__(self, dates):
+        dates = list(dates)
+        self.undated = sum(1 for d in dates if d is None)
+        self.dated = sorted(d for d in dates if d is not None)
+
+    def on(self, day: dt.date) -> int:
+        return self.undated + len(self.dated) - bisect.bisect_left(self.dated, day)
 
 
 def progress_by_agency(systems) -> list[dict]:

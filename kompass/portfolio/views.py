@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Max
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -261,10 +262,24 @@ class IntegrationStepView(MatrixRequired, View):
 # ---------------------------------------------------------------------------------------------
 
 
+#: Above this many integrations the map shows agencies and external parties instead of systems: 20,000
+#: edges are neither readable nor drawable in a browser in reasonable time. Filtering (by agency,
+#: technology, status...) brings the map down to systems; an agency's node links to its own map.
+MAP_DETAIL_LIMIT = 1500
+
+
 def map_data(user, params) -> dict:
-    """Nodes and edges of the integrations the user sees, filtered like the list (one FilterSet)."""
+    """Nodes and edges of the integrations the user sees, filtered like the list (one FilterSet).
+
+    ``level`` is "system" (each node a system or external party, each edge an integration) or, above
+    :data:`MAP_DETAIL_LIMIT` integrations, "agency" (each edge the number of integrations between two
+    agencies, or an agency and an external party). The table beside the map lists the integrations.
+    """
     filterset = IntegrationFilterSet(params or None, queryset=_integrations().restrict(user, "view"))
     integrations = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    total = integrations.count()
+    if total > MAP_DETAIL_LIMIT:
+        return _agency_map(integrations, total)
     rows = integrations.values_list(
         "pk",
         "name",
@@ -290,8 +305,7 @@ def map_data(user, params) -> dict:
             if node_id not in nodes:
                 nodes[node_id] = {
                     "id": node_id,
-                    "label": label,
-                    "agency": agency or "",
+                    "label": f"{label} ({agency})" if agency else label,
                     "external": system_id is None,
                     "url": f"/portfolio/systems/{system_id}/" if system_id else "",
                 }
@@ -304,10 +318,54 @@ def map_data(user, params) -> dict:
                 "status": status,
                 "technology": tech,
                 "personal_data": personal,
+                "count": 1,
                 "url": f"/portfolio/integrations/{pk}/",
             }
         )
-    return {"nodes": list(nodes.values()), "edges": edges}
+    return {"level": "system", "total": total, "nodes": list(nodes.values()), "edges": edges}
+
+
+def _agency_map(integrations, total: int) -> dict:
+    """One node per agency and external party, one edge per pair with the number of integrations (one query)."""
+    rows = (
+        integrations.order_by()
+        .values(
+            "provider_system__agency_id",
+            "provider_system__agency__short_code",
+            "provider_party_id",
+            "provider_party__name",
+            "consumer_system__agency_id",
+            "consumer_system__agency__short_code",
+            "consumer_party_id",
+            "consumer_party__name",
+        )
+        .annotate(n=Count("pk"), personal=Max("personal_data"))
+    )
+    nodes, edges = {}, []
+    for row in rows:
+        ends = []
+        for side in ("provider", "consumer"):
+            agency_id = row[f"{side}_system__agency_id"]
+            if agency_id:
+                node_id, label, url = f"a{agency_id}", row[f"{side}_system__agency__short_code"], f"?agency={agency_id}"
+            else:
+                node_id, label, url = f"x{row[f'{side}_party_id']}", row[f"{side}_party__name"], ""
+            nodes.setdefault(node_id, {"id": node_id, "label": label, "external": not agency_id, "url": url})
+            ends.append(node_id)
+        edges.append(
+            {
+                "id": f"{ends[0]}-{ends[1]}",
+                "source": ends[0],
+                "target": ends[1],
+                "label": str(row["n"]),
+                "status": "",
+                "technology": "",
+                "personal_data": bool(row["personal"]),
+                "count": row["n"],
+                "url": "",
+            }
+        )
+    return {"level": "agency", "total": total, "nodes": list(nodes.values()), "edges": edges}
 
 
 class MapView(ObjectListView):
@@ -316,7 +374,7 @@ class MapView(ObjectListView):
     template_name = "portfolio/map.html"
     queryset = Integration.objects.all()
     filterset_class = IntegrationFilterSet
-    paginate_by = 200
+    paginate_by = 100
 
     def get_queryset(self):
         return _integrations().restrict(self.request.user, "view")
@@ -351,6 +409,10 @@ class CatalogueExportView(MatrixRequired, View):
 # ---------------------------------------------------------------------------------------------
 
 
+#: The overview lists this many dependency conflicts; the API's transformations carry all of them.
+CONFLICTS_SHOWN = 100
+
+
 class TransformationView(MatrixRequired, TemplateView):
     template_name = "portfolio/transformation.html"
     required_model = Transformation
@@ -364,17 +426,25 @@ class TransformationView(MatrixRequired, TemplateView):
         end = max([w.ends_on for w in waves] + [today + dt.timedelta(days=365)])
         points = services.burn_down(systems, start=start, end=end, today=today)
         span = max((end - start).days, 1)
+        per_wave = dict(
+            Transformation.objects.filter(system__in=systems.values("pk"), wave__isnull=False)
+            .values("wave")
+            .annotate(n=Count("pk"))
+            .values_list("wave", "n")
+        )
         timeline = [
             {
                 "wave": w,
                 "offset": round(100 * (w.starts_on - start).days / span, 1),
                 "width": max(round(100 * (w.ends_on - w.starts_on).days / span, 1), 1),
-                "count": w.transformations.filter(system__in=systems).count(),
+                "count": per_wave.get(w.pk, 0),
             }
             for w in waves
         ]
-        conflicts = services.dependency_conflicts(system_ids=systems.values_list("pk", flat=True))
-        involved = {c.depends_on_id for c in conflicts} | {c.system_id for c in conflicts}
+        conflicts = services.dependency_conflicts(system_ids=systems.values("pk"))
+        involved = {c.depends_on_id for c in conflicts[:CONFLICTS_SHOWN]} | {
+            c.system_id for c in conflicts[:CONFLICTS_SHOWN]
+        }
         # Each conflict's integration touches the user's agency, so both of its systems' names are visible.
         names = dict(System.objects.filter(pk__in=involved).values_list("pk", "name"))
         context.update(
@@ -388,7 +458,8 @@ class TransformationView(MatrixRequired, TemplateView):
                 "items_actual": [p.items_actual for p in points],
             },
             progress=services.progress_by_agency(systems),
-            conflicts=[(c, names.get(c.system_id), names.get(c.depends_on_id)) for c in conflicts],
+            conflicts=[(c, names.get(c.system_id), names.get(c.depends_on_id)) for c in conflicts[:CONFLICTS_SHOWN]],
+            conflict_count=len(conflicts),
             blocked=Transformation.objects.restrict(self.request.user, "view")
             .filter(blocked=True)
             .select_related("system", "system__agency"),

@@ -214,3 +214,20 @@ def test_planning_a_wave_flags_a_conflict_on_the_page(clients, world, cast, beta
     assert "avhenger av et system som ikke har noen migreringsbølge" in text or "no migration wave" in text
     overview = clients("owner").get("/portfolio/transformation/").content.decode()
     assert "Bølge 1" in overview and "HR" in overview
+
+
+def test_a_large_map_shows_agencies_with_counts(clients, pages, cast, world, monkeypatch):
+    from kompass.portfolio import views
+
+    monkeypatch.setattr(views, "MAP_DETAIL_LIMIT", 1)
+    data = clients("agreement").get("/portfolio/map/data/").json()
+    assert data["level"] == "agency" and data["total"] == 2
+    assert {n["label"] for n in data["nodes"]} == {"ALFA", "BETA", "GAMMA"}
+    assert sorted((e["source"], e["target"], e["count"]) for e in data["edges"]) == sorted(
+        [
+            (f"a{world['beta_hr'].agency_id}", f"a{world['alfa_sak'].agency_id}", 1),
+            (f"a{world['beta_hr'].agency_id}", f"a{world['gamma_gis'].agency_id}", 1),
+        ]
+    )
+    # The owner sees one integration: below the limit again only if it is 1 or less, so systems.
+    assert clients("owner").get("/portfolio/map/data/").json()["level"] == "system"
