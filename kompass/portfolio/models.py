@@ -68,7 +68,7 @@ class SystemProfile(RestrictedModel):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="technical_systems",
+        related_name="+",
     )
     vendor_name = models.CharField(_("vendor"), max_length=200, blank=True)
     product = models.CharField(_("product"), max_length=200, blank=True)
@@ -121,9 +121,10 @@ class InfrastructureItem(RestrictedModel):
         NETWORK = "network", _("Network")
         OTHER = "other", _("Other")
 
-    system = models.ForeignKey(
-        "core.System", verbose_name=_("system"), on_delete=models.CASCADE, related_name="infrastructure_items"
-    )
+    # No reverse accessors on core's models (related_name "+", here and on every link to System, User and
+    # Agency): auditlog records a model's reverse relations in its create entries, and core's history view
+    # does not expect this app's there.
+    system = models.ForeignKey("core.System", verbose_name=_("system"), on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)
     legacy_platform = models.BooleanField(
@@ -181,7 +182,12 @@ class DataSet(RestrictedModel):
     description = models.TextField(_("description"), blank=True)
     fields = models.TextField(_("fields"), blank=True, help_text=_("One field per line."))
     publisher_agency = models.ForeignKey(
-        "core.Agency", verbose_name=_("publisher (agency)"), on_delete=models.PROTECT, null=True, blank=True
+        "core.Agency",
+        verbose_name=_("publisher (agency)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",  # no reverse accessors on core's models (see InfrastructureItem.system)
     )
     publisher_party = models.ForeignKey(
         ExternalParty, verbose_name=_("publisher (external)"), on_delete=models.PROTECT, null=True, blank=True
@@ -240,13 +246,15 @@ class Integration(RestrictedModel):
 
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # CASCADE, not PROTECT: core deletes systems without knowing this app; the integration's deletion (and
+    # its decisions') is in the audit log.
     provider_system = models.ForeignKey(
         "core.System",
         verbose_name=_("provider system"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="provided_integrations",
+        related_name="+",  # see InfrastructureItem.system
     )
     provider_party = models.ForeignKey(
         ExternalParty,
@@ -259,10 +267,10 @@ class Integration(RestrictedModel):
     consumer_system = models.ForeignKey(
         "core.System",
         verbose_name=_("consumer system"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="consumed_integrations",
+        related_name="+",  # see InfrastructureItem.system
     )
     consumer_party = models.ForeignKey(
         ExternalParty,
@@ -295,7 +303,7 @@ class Integration(RestrictedModel):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="provided_integration_ownerships",
+        related_name="+",
     )
     consumer_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -303,7 +311,7 @@ class Integration(RestrictedModel):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="consumed_integration_ownerships",
+        related_name="+",
     )
     tolerant = models.BooleanField(
         _("tolerates a platform move"),
@@ -326,11 +334,11 @@ class Integration(RestrictedModel):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="requested_integrations",
+        related_name="+",
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     agencies = models.ManyToManyField(
-        "core.Agency", verbose_name=_("agencies"), blank=True, related_name="portfolio_integrations", editable=False
+        "core.Agency", verbose_name=_("agencies"), blank=True, related_name="+", editable=False
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)

@@ -20,7 +20,14 @@ from kompass.portfolio import services
 from kompass.portfolio.dcat import catalogue_turtle
 from kompass.portfolio.filtersets import IntegrationFilterSet, PortfolioSystemFilterSet
 from kompass.portfolio.forms import DecisionForm, IntegrationRequestForm, SystemProfileForm, TransformationForm
-from kompass.portfolio.models import DataSet, Integration, MigrationWave, SystemProfile, Transformation
+from kompass.portfolio.models import (
+    DataSet,
+    InfrastructureItem,
+    Integration,
+    MigrationWave,
+    SystemProfile,
+    Transformation,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Systems
@@ -72,7 +79,7 @@ class SystemDetailView(MatrixRequired, TemplateView):
             object=system,
             profile=profile,
             transformation=transformation,
-            infrastructure=system.infrastructure_items.all(),
+            infrastructure=InfrastructureItem.objects.filter(system=system),
             integrations=integrations,
             conflicts=services.dependency_conflicts(system_ids=[system.pk]),
             case_figures=services.case_figures(system),
