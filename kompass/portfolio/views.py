@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max
+from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -346,7 +346,7 @@ def _agency_map(integrations, total: int) -> dict:
             "consumer_party_id",
             "consumer_party__name",
         )
-        .annotate(n=Count("pk"), personal=Max("personal_data"))
+        .annotate(n=Count("pk"), personal=Count("pk", filter=Q(personal_data=True)))  # MAX(boolean): not on PostgreSQL
     )
     nodes, edges = {}, []
     for row in rows:

@@ -3,12 +3,14 @@
 import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from kompass.core.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyModelViewSet
@@ -44,6 +46,23 @@ def _as_api_error(error: DjangoValidationError) -> ValidationError:
     return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages})
 
 
+class _RefuseProtectedDelete:
+    """Deleting a row others still point to (a wave with systems, a party with integrations) is a 409."""
+
+    def perform_destroy(self, instance):
+        try:
+            with transaction.atomic():
+                super().perform_destroy(instance)
+        except ProtectedError as error:
+            raise Conflict() from error
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Still in use: move or remove what refers to it first."
+    default_code = "protected"
+
+
 class SystemProfileViewSet(RestrictedModelViewSet):
     queryset = SystemProfile.objects.select_related("system").order_by("pk")
     serializer_class = SystemProfileSerializer
@@ -56,7 +75,7 @@ class InfrastructureItemViewSet(RestrictedModelViewSet):
     filterset_fields = ["system", "kind", "legacy_platform"]
 
 
-class ExternalPartyViewSet(RestrictedModelViewSet):
+class ExternalPartyViewSet(_RefuseProtectedDelete, RestrictedModelViewSet):
     queryset = ExternalParty.objects.order_by("pk")
     serializer_class = ExternalPartySerializer
     filterset_fields = ["kind"]
@@ -68,7 +87,7 @@ class DataSetViewSet(RestrictedModelViewSet):
     filterset_fields = ["personal_data", "publisher_agency", "publisher_party"]
 
 
-class MigrationWaveViewSet(RestrictedModelViewSet):
+class MigrationWaveViewSet(_RefuseProtectedDelete, RestrictedModelViewSet):
     queryset = MigrationWave.objects.order_by("starts_on", "pk")
     serializer_class = MigrationWaveSerializer
 

@@ -182,3 +182,12 @@ def test_burn_down_rejects_bad_dates(clients, api):
     )
     ok = clients("agreement", "token").get("/api/portfolio/burn-down/?start=2027-01-01&end=2027-03-01")
     assert [p["day"] for p in ok.json()] == ["2027-01-01", "2027-02-01", "2027-03-01"]
+
+
+def test_deleting_a_wave_in_use_is_a_conflict_and_changes_nothing(clients, world, api):
+    from kompass.portfolio.models import Transformation
+
+    Transformation.objects.create(system=world["alfa_sak"], wave_id=api["wave"], status="planned")
+    response = clients("agreement", "token").delete(f"/api/portfolio/waves/{api['wave']}/")
+    assert response.status_code == 409
+    assert MigrationWave.objects.filter(pk=api["wave"]).exists()
