@@ -230,7 +230,7 @@ def main() -> None:
         client = Client()
         client.force_login(data[role])
         for url in (
-            "/portfolio/map/data/",
+            "/api/portfolio/map/",
             "/api/portfolio/map/",
             "/portfolio/map/",
             "/portfolio/transformation/",

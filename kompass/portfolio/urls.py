@@ -26,7 +26,5 @@ urlpatterns = [
         name="integration_retire",
     ),
     path("map/", views.MapView.as_view(), name="map"),
-    path("map/data/", views.MapDataView.as_view(), name="map_data"),
-    path("catalogue.ttl", views.CatalogueExportView.as_view(), name="catalogue_export"),
     path("transformation/", views.TransformationView.as_view(), name="transformation"),
 ]

@@ -5,7 +5,6 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,11 +16,9 @@ from kompass.core.audit import history_for
 from kompass.core.models import System
 from kompass.core.views.generic import MatrixRequired, ObjectListView
 from kompass.portfolio import services
-from kompass.portfolio.dcat import catalogue_turtle
 from kompass.portfolio.filtersets import IntegrationFilterSet, PortfolioSystemFilterSet
 from kompass.portfolio.forms import DecisionForm, IntegrationRequestForm, SystemProfileForm, TransformationForm
 from kompass.portfolio.models import (
-    DataSet,
     InfrastructureItem,
     Integration,
     MigrationWave,
@@ -390,25 +387,6 @@ class MapView(ObjectListView):
         context = super().get_context_data(**kwargs)
         context["data_url"] = "?" + context["querystring"] if context["querystring"] else ""
         return context
-
-
-class MapDataView(MatrixRequired, View):
-    queryset = Integration.objects.all()
-
-    def get(self, request):
-        return JsonResponse(map_data(request.user, request.GET))
-
-
-class CatalogueExportView(MatrixRequired, View):
-    """The data sets integrations carry, as a DCAT-AP-NO catalogue (Turtle) for the national data catalogue."""
-
-    queryset = DataSet.objects.all()
-
-    def get(self, request):
-        body = catalogue_turtle(request.build_absolute_uri("/"))
-        response = HttpResponse(body, content_type="text/turtle; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="datasett-dcat-ap-no.ttl"'
-        return response
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,12 +75,13 @@ def test_the_shapes_catch_a_missing_required_property(carried):
     assert not conforms(graph)[0]
 
 
-def test_the_export_page_and_api(clients, carried):
-    page = clients("owner").get("/portfolio/catalogue.ttl")
+def test_the_export_through_the_api(clients, carried):
+    """The integration list links it; signed-in people reach it with their session, programs with a token."""
+    page = clients("owner").get("/api/portfolio/catalogue/")
     assert page.status_code == 200 and page["Content-Type"].startswith("text/turtle")
     graph = Graph().parse(data=page.content.decode(), format="turtle")
     assert conforms(graph)[0]
     api = clients("agreement", "token").get("/api/portfolio/catalogue/")
     assert api.status_code == 200 and api["Content-Type"].startswith("text/turtle")
     assert len(set(Graph().parse(data=api.content.decode(), format="turtle").subjects(RDF.type, ns.DCAT.Dataset))) == 2
-    assert clients("noroles").get("/portfolio/catalogue.ttl").status_code == 403
+    assert clients("noroles").get("/api/portfolio/catalogue/").status_code == 403

@@ -87,7 +87,6 @@ def test_portfolio_pages_access_table(clients, world, pages):
         # Only the providing side (beta) reviews: of the cast, the administrator.
         ("POST", f"/portfolio/integrations/{into}/decide/", expect(302, {"admin"}, hidden=set())),
         ("GET", "/portfolio/map/", expect(200, SEE_ALL | SEE_ALFA)),
-        ("GET", "/portfolio/map/data/", expect(200, SEE_ALL | SEE_ALFA)),
         ("GET", "/portfolio/transformation/", expect(200, SEE_ALL | SEE_ALFA)),
     )
     # Those who see the integration but may not review it get 403; those who don't see it (none here) 404.
@@ -101,7 +100,7 @@ def test_portfolio_pages_access_table(clients, world, pages):
 
 
 def test_the_map_data_holds_only_what_the_user_sees(clients, pages, cast):
-    data = clients("owner").get("/portfolio/map/data/").json()
+    data = clients("owner").get("/api/portfolio/map/").json()
     assert [e["label"] for e in data["edges"]] == ["HR til Sak"]
     assert {n["label"] for n in data["nodes"]} == {"HR (BETA)", "Sak (ALFA)"} or {
         n["label"] for n in data["nodes"]
@@ -109,9 +108,9 @@ def test_the_map_data_holds_only_what_the_user_sees(clients, pages, cast):
         "HR",
         "Sak",
     }
-    assert len(clients("agreement").get("/portfolio/map/data/").json()["edges"]) == 2
+    assert len(clients("agreement").get("/api/portfolio/map/").json()["edges"]) == 2
     filtered = clients("agreement").get(
-        "/portfolio/map/data/", {"agency": cast["owner"].role_assignments.get().agency_id}
+        "/api/portfolio/map/", {"agency": cast["owner"].role_assignments.get().agency_id}
     )
     assert [e["label"] for e in filtered.json()["edges"]] == ["HR til Sak"]
 
@@ -220,7 +219,7 @@ def test_a_large_map_shows_agencies_with_counts(clients, pages, cast, world, mon
     from kompass.portfolio import views
 
     monkeypatch.setattr(views, "MAP_DETAIL_LIMIT", 1)
-    data = clients("agreement").get("/portfolio/map/data/").json()
+    data = clients("agreement").get("/api/portfolio/map/").json()
     assert data["level"] == "agency" and data["total"] == 2
     assert {n["label"] for n in data["nodes"]} == {"ALFA", "BETA", "GAMMA"}
     assert sorted((e["source"], e["target"], e["count"]) for e in data["edges"]) == sorted(
@@ -230,4 +229,4 @@ def test_a_large_map_shows_agencies_with_counts(clients, pages, cast, world, mon
         ]
     )
     # The owner sees one integration: below the limit again only if it is 1 or less, so systems.
-    assert clients("owner").get("/portfolio/map/data/").json()["level"] == "system"
+    assert clients("owner").get("/api/portfolio/map/").json()["level"] == "system"

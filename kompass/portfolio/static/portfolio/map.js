@@ -1,4 +1,4 @@
-// The integration map: draws the JSON of /portfolio/map/data/ with Cytoscape.js (vendored).
+// The integration map: draws the JSON of /api/portfolio/map/ with Cytoscape.js (vendored).
 // The page's table holds the same facts for keyboard and screen-reader users.
 (function () {
   "use strict";
