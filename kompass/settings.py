@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kompass.cases",
     "kompass.notifications",
     "kompass.contract",
+    "kompass.portfolio",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:
@@ -312,10 +313,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kompass.core.api.schema.add_error_responses",
     ],
-    # Two models name their choices "Status": name the enums apart.
+    # Choices several models name alike ("Status", the portfolio's low/medium/high): name the enums apart.
     "ENUM_NAME_OVERRIDES": {
         "RequirementStatusEnum": "kompass.contract.models.Requirement.Status",
         "ProtocolStatusEnum": "kompass.contract.models.ApprovalProtocol.Status",
+        "PortfolioLevelEnum": "kompass.portfolio.models.Level",
     },
 }
 

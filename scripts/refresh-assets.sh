@@ -38,7 +38,7 @@ npm ci --no-audit --no-fund
 
 echo "==> cleaning $VENDOR"
 rm -rf "$VENDOR"
-mkdir -p "$VENDOR"/punkt/{css,fonts,icons,logos} "$VENDOR"/axe "$VENDOR"/chartjs
+mkdir -p "$VENDOR"/punkt/{css,fonts,icons,logos} "$VENDOR"/axe "$VENDOR"/chartjs "$VENDOR"/cytoscape
 
 # --- Punkt CSS: rewrite CDN icon URLs to the local ../icons/ folder -----------
 css_out="$VENDOR/punkt/css/pkt.min.css"
@@ -99,9 +99,15 @@ cp "$NM/chart.js/LICENSE.md" "$VENDOR/chartjs/LICENSE.md"
 # Chart.js bundles @kurkle/color (MIT) into its UMD build.
 cp "$NM/@kurkle/color/LICENSE.md" "$VENDOR/chartjs/LICENSE-kurkle-color.md"
 
+# --- Cytoscape.js (UMD build, exposes window.cytoscape; used by the portfolio's integration map) -----
+# No eval, so it runs under script-src 'self'; its inline <style> is avoided by the page's
+# <link id="__________cytoscape_stylesheet"> (see kompass/portfolio/templates/portfolio/map.html).
+cp "$NM/cytoscape/dist/cytoscape.min.js" "$VENDOR/cytoscape/cytoscape.min.js"
+cp "$NM/cytoscape/LICENSE" "$VENDOR/cytoscape/LICENSE"
+
 # --- Versions -----------------------------------------------------------------------
 {
-  for p in @oslokommune/punkt-css @oslokommune/punkt-assets axe-core chart.js @kurkle/color; do
+  for p in @oslokommune/punkt-css @oslokommune/punkt-assets axe-core chart.js @kurkle/color cytoscape; do
     node -p "const j=require('./$NM/$p/package.json'); j.name+'@'+j.version+' ('+j.license+')'"
   done
 } > "$VENDOR/VERSIONS.txt"

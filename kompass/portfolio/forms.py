@@ -1,0 +1,106 @@
+"""The portfolio's forms; every choice of system or agency is limited to what the user may act on."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kompass.core.models import System
+from kompass.portfolio.models import DataSet, ExternalParty, Integration, MigrationWave, SystemProfile, Transformation
+
+
+class SystemProfileForm(forms.ModelForm):
+    class Meta:
+        model = SystemProfile
+        fields = [
+            "technical_contact",
+            "vendor_name",
+            "product",
+            "version",
+            "hosting",
+            "confidentiality",
+            "integrity",
+            "availability",
+            "personal_data",
+            "special_categories",
+            "user_count",
+            "lifecycle",
+            "end_of_support",
+        ]
+        widgets = {"end_of_support": forms.DateInput(attrs={"type": "date"})}
+
+
+class TransformationForm(forms.ModelForm):
+    class Meta:
+        model = Transformation
+        fields = [
+            "path",
+            "target_platform",
+            "wave",
+            "status",
+            "risk",
+            "blocked",
+            "blockers",
+            "effort_days",
+            "completed_on",
+        ]
+        widgets = {"completed_on": forms.DateInput(attrs={"type": "date"})}
+
+
+class IntegrationRequestForm(forms.ModelForm):
+    """A system owner's request. Systems: the consumer/provider choices are every system the user may see."""
+
+    class Meta:
+        model = Integration
+        fields = [
+            "name",
+            "description",
+            "provider_system",
+            "provider_party",
+            "consumer_system",
+            "consumer_party",
+            "direction",
+            "data_sets",
+            "fields",
+            "personal_data",
+            "frequency",
+            "trigger",
+            "technology",
+            "legal_basis_kind",
+            "legal_basis_reference",
+            "dpa_reference",
+            "provider_owner",
+            "consumer_owner",
+            "tolerant",
+        ]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A provider may be any system (one asks other agencies for their data); the request's own side
+        # is checked by services.request_integration.
+        systems = System.objects.select_related("agency").order_by("agency__name", "name")
+        for name in ("provider_system", "consumer_system"):
+            self.fields[name].queryset = systems
+            self.fields[name].label_from_instance = lambda s: f"{s.name} ({s.agency.short_code})"
+        for name in ("provider_party", "consumer_party"):
+            self.fields[name].queryset = ExternalParty.objects.all()
+        self.fields["data_sets"].queryset = DataSet.objects.all()
+        self.fields["data_sets"].required = False
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class WaveForm(forms.ModelForm):
+    class Meta:
+        model = MigrationWave
+        fields = ["name", "starts_on", "ends_on", "description"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)

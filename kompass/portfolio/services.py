@@ -1,0 +1,405 @@
+"""The portfolio's operations: profiles on demand, the integration governance flow, transformation rules.
+
+Views, API viewsets, the importer, demo data and commands all call these; none of them writes an
+integration's status or a decision itself.
+
+Governance (Digdir's provider/consumer steps): a system owner *requests* an integration
+(:func:`request_integration`); the data owner on the providing side *approves* or *rejects* it with a
+reason (:func:`approve_integration`, :func:`reject_integration`); only an approved integration can be
+*activated* (:func:`activate_integration`); an active one is eventually *retired*. Each step is a
+:class:`~kompass.portfolio.models.GovernanceDecision` row and an audit-log entry, in one transaction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from auditlog.context import set_actor
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kompass.core import access
+from kompass.core.models import System
+from kompass.portfolio.models import (
+    GovernanceDecision,
+    InfrastructureItem,
+    Integration,
+    MigrationWave,
+    SystemProfile,
+    Transformation,
+)
+
+__all__ = [
+    "BurnDownPoint",
+    "DependencyConflict",
+    "GovernanceError",
+    "activate_integration",
+    "approve_integration",
+    "burn_down",
+    "case_figures",
+    "dependency_conflicts",
+    "may_request",
+    "may_review",
+    "plan_wave",
+    "profile_of",
+    "progress_by_agency",
+    "register_case_figures",
+    "reject_integration",
+    "request_integration",
+    "retire_integration",
+    "sync_agencies",
+    "transformation_of",
+]
+
+
+class GovernanceError(ValidationError):
+    """A governance step that the integration's state does not allow (e.g. activating a request)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Systems: the one-to-one rows beside core's System
+# ---------------------------------------------------------------------------------------------
+
+
+def profile_of(system: System) -> SystemProfile:
+    """The system's portfolio profile, created with defaults the first time it is asked for."""
+    profile, _created = SystemProfile.objects.get_or_create(system=system)
+    return profile
+
+
+def transformation_of(system: System) -> Transformation:
+    """The system's transformation row, created (status "assessed", path rehost) the first time."""
+    transformation, _created = Transformation.objects.get_or_create(system=system)
+    return transformation
+
+
+#: The cases app registers the function that counts a system's cases (``register_case_figures``);
+#: the portfolio never imports cases. Until it does, :func:`case_figures` answers ``None``.
+_case_figures_provider: Callable[[System], dict] | None = None
+
+
+def register_case_figures(provider: Callable[[System], dict] | None) -> None:
+    """Hook for the cases app: ``provider(system) -> {"open": int, "last_90_days": int, ...}``."""
+    global _case_figures_provider
+    _case_figures_provider = provider
+
+
+def case_figures(system: System) -> dict | None:
+    """The system's case figures from the cases app, or ``None`` while no provider is registered."""
+    return _case_figures_provider(system) if _case_figures_provider else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Integrations: who may act, and the governance flow
+# ---------------------------------------------------------------------------------------------
+
+
+def sync_agencies(integration: Integration) -> None:
+    """Set the agencies that see the integration: those owning its provider and consumer systems."""
+    ids = {s.agency_id for s in (integration.provider_system, integration.consumer_system) if s is not None}
+    integration.agencies.set(ids)
+
+
+def may_request(user, integration: Integration) -> bool:
+    """A system owner (or agency administrator) of either internal side may request the integration."""
+    return any(
+        access.can(user, "request_integration", SystemProfile(system=system))
+        for system in (integration.consumer_system, integration.provider_system)
+        if system is not None
+    )
+
+
+def may_review(user, integration: Integration) -> bool:
+    """The data owner on the providing side reviews; for an external provider, the central governance."""
+    if integration.provider_system_id:
+        allowed = access.can(user, "review_integration", SystemProfile(system=integration.provider_system))
+    else:
+        allowed = access.can(user, "review_external", integration)
+    # Separation of duties: nobody approves their own request.
+    return allowed and integration.requested_by_id != getattr(user, "pk", None)
+
+
+def _decide(integration: Integration, kind: str, user, reason: str = "") -> GovernanceDecision:
+    return GovernanceDecision.objects.create(integration=integration, kind=kind, decided_by=user, reason=reason)
+
+
+def request_integration(user, *, data_sets: Iterable = (), **fields) -> Integration:
+    """Record a requested integration (``fields`` are Integration fields); validated, nothing active yet.
+
+    Raises ``PermissionDenied`` unless ``user`` may request for one of its systems and ``ValidationError``
+    with the field errors (e.g. the legal basis missing although personal data flows).
+    """
+    fields.pop("status", None)
+    fields.pop("approved_at", None)
+    integration = Integration(**fields, status=Integration.Status.REQUESTED, requested_by=user)
+    if not may_request(user, integration):
+        raise PermissionDenied
+    data_sets = list(data_sets)
+    if any(d.personal_data for d in data_sets):
+        integration.personal_data = True  # a data set with personal data makes the flow personal
+    integration.full_clean(exclude=["requested_by", "agencies"])
+    with transaction.atomic(), set_actor(user):
+        integration.save()
+        integration.data_sets.set(data_sets)
+        sync_agencies(integration)
+        _decide(integration, GovernanceDecision.Kind.REQUESTED, user)
+    return integration
+
+
+def _locked(integration: Integration) -> Integration:
+    """Re-read the row under a lock, so two reviewers cannot both decide the same request."""
+    return Integration.objects.select_for_update().get(pk=integration.pk)
+
+
+def approve_integration(integration: Integration, user, *, reason: str = "") -> Integration:
+    """The providing side approves a requested integration."""
+    if not may_review(user, integration):
+        raise PermissionDenied
+    with transaction.atomic(), set_actor(user):
+        current = _locked(integration)
+        if current.status != Integration.Status.REQUESTED:
+            raise GovernanceError(_("Only a requested integration can be approved."))
+        if current.carries_personal_data() and not (current.legal_basis_kind and current.legal_basis_reference):
+            raise GovernanceError(_("Personal data flows: give the legal basis before approving."))
+        current.status = Integration.Status.APPROVED
+        current.approved_at = timezone.now()
+        current.save(update_fields=["status", "approved_at", "updated"])
+        _decide(current, GovernanceDecision.Kind.APPROVED, user, reason)
+    return current
+
+
+def reject_integration(integration: Integration, user, *, reason: str) -> Integration:
+    """The providing side rejects a requested integration; the reason is required."""
+    if not may_review(user, integration):
+        raise PermissionDenied
+    if not (reason or "").strip():
+        raise GovernanceError({"reason": _("Give the reason for the rejection.")})
+    with transaction.atomic(), set_actor(user):
+        current = _locked(integration)
+        if current.status != Integration.Status.REQUESTED:
+            raise GovernanceError(_("Only a requested integration can be rejected."))
+        current.status = Integration.Status.REJECTED
+        current.save(update_fields=["status", "updated"])
+        _decide(current, GovernanceDecision.Kind.REJECTED, user, reason.strip())
+    return current
+
+
+def activate_integration(integration: Integration, user) -> Integration:
+    """Put an approved integration in production; the integration it replaces (if any) is retired."""
+    if not access.can(user, "change", integration):
+        raise PermissionDenied
+    with transaction.atomic(), set_actor(user):
+        current = _locked(integration)
+        if current.status != Integration.Status.APPROVED or current.approved_at is None:
+            raise GovernanceError(_("Only an approved integration can be activated."))
+        current.status = Integration.Status.ACTIVE
+        current.save(update_fields=["status", "updated"])
+        _decide(current, GovernanceDecision.Kind.ACTIVATED, user)
+        old = current.supersedes
+        if old is not None and old.status == Integration.Status.ACTIVE:
+            old.status = Integration.Status.RETIRED
+            old.save(update_fields=["status", "updated"])
+            _decide(old, GovernanceDecision.Kind.RETIRED, user, _("Replaced by %(name)s.") % {"name": current.name})
+    return current
+
+
+def retire_integration(integration: Integration, user, *, reason: str = "") -> Integration:
+    """Take an active integration out of production."""
+    if not access.can(user, "change", integration):
+        raise PermissionDenied
+    with transaction.atomic(), set_actor(user):
+        current = _locked(integration)
+        if current.status != Integration.Status.ACTIVE:
+            raise GovernanceError(_("Only an active integration can be retired."))
+        current.status = Integration.Status.RETIRED
+        current.save(update_fields=["status", "updated"])
+        _decide(current, GovernanceDecision.Kind.RETIRED, user, reason)
+    return current
+
+
+# ---------------------------------------------------------------------------------------------
+# Transformation: dependency conflicts, planning, burn-down, progress
+# ---------------------------------------------------------------------------------------------
+
+#: Integrations that make the consumer depend on the provider for the move.
+_BINDING_STATUSES = (Integration.Status.APPROVED, Integration.Status.ACTIVE)
+
+
+@dataclass(frozen=True)
+class DependencyConflict:
+    """``system`` is planned to move before ``depends_on`` although ``integration`` is not tolerant."""
+
+    system_id: int
+    depends_on_id: int
+    integration_id: int
+    reason: str
+
+
+def dependency_conflicts(*, system_ids: Iterable[int] | None = None) -> list[DependencyConflict]:
+    """Systems planned in a wave before a system they depend on (through a non-tolerant integration).
+
+    The consumer of an approved or active integration depends on its provider. A conflict is a consumer
+    with a wave, not yet moved, whose provider has not moved and has no wave or a wave that starts later.
+    Moving together (the same wave, or a wave starting the same day) is fine. Three queries, whatever the size.
+    """
+    edges = Integration.objects.filter(
+        status__in=_BINDING_STATUSES,
+        tolerant=False,
+        provider_system__isnull=False,
+        consumer_system__isnull=False,
+    )
+    if system_ids is not None:
+        # A queryset stays a subquery; anything else is a list of ids.
+        edges = edges.filter(consumer_system_id__in=system_ids if hasattr(system_ids, "query") else list(system_ids))
+    edges = list(edges.values_list("pk", "consumer_system_id", "provider_system_id"))
+    involved = {s for _pk, c, p in edges for s in (c, p)}
+    plans = Transformation.objects.values("system_id", "status", "wave_id", "wave__starts_on", "wave__name")
+    if len(involved) <= 500:  # a few systems: ask for them; many: reading every row is cheaper than a long IN
+        plans = plans.filter(system_id__in=involved)
+    plan = {row["system_id"]: row for row in plans if row["system_id"] in involved}
+    conflicts = []
+    for pk, consumer, provider in edges:
+        mine = plan.get(consumer)
+        if mine is None or mine["wave_id"] is None or mine["status"] in Transformation.DONE_STATUSES:
+            continue
+        theirs = plan.get(provider)
+        if theirs is not None and theirs["status"] in Transformation.DONE_STATUSES:
+            continue
+        if theirs is None or theirs["wave_id"] is None:
+            reason = _("depends on a system that has no migration wave")
+        elif theirs["wave__starts_on"] > mine["wave__starts_on"]:
+            reason = _("depends on a system in a later wave (%(wave)s)") % {"wave": theirs["wave__name"]}
+        else:
+            continue
+        conflicts.append(DependencyConflict(consumer, provider, pk, reason))
+    return conflicts
+
+
+def plan_wave(transformation: Transformation, wave: MigrationWave | None, user) -> list[DependencyConflict]:
+    """Put the system in ``wave`` (status "planned") and return the dependency conflicts this creates.
+
+    The conflicts are flags, not refusals: the programme may plan knowingly and resolve them later
+    (move the provider, or mark the integration tolerant). Both sides' conflicts are returned.
+    """
+    if not access.can(user, "change", transformation):
+        raise PermissionDenied
+    if transformation.done:
+        raise GovernanceError(_("The system has already left the old platform."))
+    with transaction.atomic(), set_actor(user):
+        transformation.wave = wave
+        if wave is not None and transformation.status == Transformation.Status.ASSESSED:
+            transformation.status = Transformation.Status.PLANNED
+        if wave is None and transformation.status == Transformation.Status.PLANNED:
+            transformation.status = Transformation.Status.ASSESSED
+        transformation.full_clean()
+        transformation.save()
+    system_id = transformation.system_id
+    dependants = Integration.objects.filter(provider_system_id=system_id).values_list("consumer_system_id", flat=True)
+    return dependency_conflicts(system_ids={system_id, *[d for d in dependants if d]})
+
+
+@dataclass(frozen=True)
+class BurnDownPoint:
+    """How much is left on the old platform on ``day``: planned (by wave end) and actual (by completion)."""
+
+    day: dt.date
+    systems_planned: int
+    systems_actual: int | None  # None for days in the future
+    items_planned: int
+    items_actual: int | None
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    days, day = [], start.replace(day=1)
+    while day <= end:
+        days.append(day)
+        day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return days
+
+
+def burn_down(systems, *, start: dt.date, end: dt.date, today: dt.date | None = None) -> list[BurnDownPoint]:
+    """The burn-down of ``systems`` (a restricted System queryset), one point on the first of each month.
+
+    A system counts as *planned* to be left until its wave ends (without a wave it stays, unless it has
+    already left), *actually* left until its transformation's ``completed_on``. A legacy infrastructure
+    item counts the same way, with its own ``decommissioned_on`` as the actual date.
+    Two queries; the counting is done in Python.
+    """
+    today = today or timezone.localdate()
+    ids = systems.values("pk")
+    plans, done = {}, {}
+    for system_id, wave_end, completed in Transformation.objects.filter(system__in=ids).values_list(
+        "system_id", "wave__ends_on", "completed_on"
+    ):
+        # Planned to leave when its wave ends; a system that left without a wave (already SaaS) planned so too.
+        plans[system_id] = wave_end or completed
+        if completed is not None:
+            done[system_id] = completed
+    system_ids = list(systems.values_list("pk", flat=True))
+    items = list(
+        InfrastructureItem.objects.filter(system__in=ids, legacy_platform=True).values_list(
+            "system_id", "decommissioned_on"
+        )
+    )
+    # Sorted leaving dates: what is left on a day is everything without a date plus what leaves on or after it.
+    systems_planned = _Remaining(plans.get(s) for s in system_ids)
+    systems_actual = _Remaining(done.get(s) for s in system_ids)
+    items_planned = _Remaining(plans.get(s) for s, _d in items)
+    items_actual = _Remaining(d for _s, d in items)
+    points = []
+    for day in _months(start, end):
+        future = day > today
+        points.append(
+            BurnDownPoint(
+                day=day,
+                systems_planned=systems_planned.on(day),
+                systems_actual=None if future else systems_actual.on(day),
+                items_planned=items_planned.on(day),
+                items_actual=None if future else items_actual.on(day),
+            )
+        )
+    return points
+
+
+class _Remaining:
+    """Counts of things still on the old platform on a day, from the dates they leave (``None``: not planned)."""
+
+    def __init__(self, dates):
+        dates = list(dates)
+        self.undated = sum(1 for d in dates if d is None)
+        self.dated = sorted(d for d in dates if d is not None)
+
+    def on(self, day: dt.date) -> int:
+        return self.undated + len(self.dated) - bisect.bisect_left(self.dated, day)
+
+
+def progress_by_agency(systems) -> list[dict]:
+    """Per agency: systems in each transformation status (a system without a row counts as unassessed)."""
+    counts: dict[tuple[int, str], dict] = {}
+    by_status = defaultdict(int)
+    rows = systems.values_list("agency_id", "agency__name", "transformation__status")
+    for agency_id, agency_name, status in rows:
+        by_status[(agency_id, status or "unassessed")] += 1
+        counts.setdefault((agency_id, agency_name), {})
+    result = []
+    for (agency_id, agency_name), _unused in sorted(counts.items(), key=lambda kv: kv[0][1]):
+        statuses = {key[1]: n for key, n in by_status.items() if key[0] == agency_id}
+        total = sum(statuses.values())
+        moved = sum(statuses.get(s, 0) for s in Transformation.DONE_STATUSES)
+        result.append(
+            {
+                "agency_id": agency_id,
+                "agency": agency_name,
+                "total": total,
+                "moved": moved,
+                "percent": round(100 * moved / total) if total else 0,
+                "statuses": statuses,
+            }
+        )
+    return result
