@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         "RequirementStatusEnum": "kompass.contract.models.Requirement.Status",
         "ProtocolStatusEnum": "kompass.contract.models.ApprovalProtocol.Status",
         "PortfolioLevelEnum": "kompass.portfolio.models.Level",
+        "CaseStateEnum": "kompass.cases.models.Case.State",
+        "DurableStateEnum": "kompass.core.durable.DurableWork.State",
     },
 }
 
