@@ -12,6 +12,7 @@ from rest_framework import renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from kompass.core.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyModelViewSet
 from kompass.core.models import System
@@ -198,8 +199,11 @@ _EDGE_FIELDS = (
 )
 
 
-class PortfolioMapViewSet(viewsets.ViewSet):
-    """The integration map's nodes and edges (what the user sees, filtered like the integration list)."""
+class PortfolioMapView(APIView):
+    """The integration map's nodes and edges (what the user sees, filtered like the integration list).
+
+    One object, not a list: a plain view, so the schema does not describe it as an array.
+    """
 
     queryset = Integration.objects.none()  # for the matrix: viewing integrations
     filterset_class = IntegrationFilterSet
@@ -213,7 +217,7 @@ class PortfolioMapViewSet(viewsets.ViewSet):
             },
         )
     )
-    def list(self, request):
+    def get(self, request):
         return Response(map_data(request.user, request.query_params))
 
 
