@@ -59,6 +59,12 @@ def crawl(page, base: str) -> list[str]:
             if response.status >= 500:
                 problems.append(f"{path}: {response.status}")
             continue
+        head = page.request.get(base + path)
+        if "text/html" not in head.headers.get("content-type", ""):
+            # A download (an export, a signed PDF): no document to check, only the status.
+            if head.status >= 500:
+                problems.append(f"{path}: {head.status}")
+            continue
         response = page.goto(base + path)
         status = response.status if response else 0
         if status >= 500:
