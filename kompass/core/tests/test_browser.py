@@ -6,6 +6,7 @@ Fixtures (``page``, ``csp_page``) come from the test kit's plugin and helpers (`
 
 import contextlib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -304,7 +305,12 @@ def test_strict_csp_blocks_nothing_on_login_and_home(csp_page, live_server, cast
     with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
         with contextlib.suppress(PlaywrightError):  # Playwright may report the refused script; listeners count
             page.add_script_tag(content="window.__inline = true;")
-    page.wait_for_function("(window.__csp || []).length > 0")
+    # Poll from here: wait_for_function's in-page polling evaluates a string, which this very CSP refuses
+    # when the first check comes too early (seen on a loaded machine).
+    deadline = time.monotonic() + 10
+    while not page.evaluate("(window.__csp || []).length > 0"):
+        assert time.monotonic() < deadline, "the securitypolicyviolation listener never fired"
+        page.wait_for_timeout(50)
     assert page.evaluate("window.__inline === undefined")
     assert any("script-src" in v for v in page.evaluate("window.__csp"))
     assert any("script-src" in text for text in csp_errors), csp_errors
