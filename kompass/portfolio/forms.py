@@ -4,7 +4,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import System
-from kompass.portfolio.models import DataSet, ExternalParty, Integration, MigrationWave, SystemProfile, Transformation
+from kompass.portfolio.models import (
+    INTEGRATION_REQUEST_FIELDS,
+    DataSet,
+    ExternalParty,
+    Integration,
+    MigrationWave,
+    SystemProfile,
+    Transformation,
+)
 
 
 class SystemProfileForm(forms.ModelForm):
@@ -50,27 +58,7 @@ class IntegrationRequestForm(forms.ModelForm):
 
     class Meta:
         model = Integration
-        fields = [
-            "name",
-            "description",
-            "provider_system",
-            "provider_party",
-            "consumer_system",
-            "consumer_party",
-            "direction",
-            "data_sets",
-            "fields",
-            "personal_data",
-            "frequency",
-            "trigger",
-            "technology",
-            "legal_basis_kind",
-            "legal_basis_reference",
-            "dpa_reference",
-            "provider_owner",
-            "consumer_owner",
-            "tolerant",
-        ]
+        fields = list(INTEGRATION_REQUEST_FIELDS)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

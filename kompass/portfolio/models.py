@@ -206,6 +206,30 @@ class DataSet(RestrictedModel):
         return self.name
 
 
+#: What a requester fills in for a new integration (the request form; the API serializer shows them too).
+INTEGRATION_REQUEST_FIELDS = (
+    "name",
+    "description",
+    "provider_system",
+    "provider_party",
+    "consumer_system",
+    "consumer_party",
+    "direction",
+    "data_sets",
+    "fields",
+    "personal_data",
+    "frequency",
+    "trigger",
+    "technology",
+    "legal_basis_kind",
+    "legal_basis_reference",
+    "dpa_reference",
+    "provider_owner",
+    "consumer_owner",
+    "tolerant",
+)
+
+
 class Integration(RestrictedModel):
     """A flow of data from a provider to a consumer, with its legal basis, owners and governance status."""
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from kompass.portfolio.models import (
+    INTEGRATION_REQUEST_FIELDS,
     DataSet,
     ExternalParty,
     GovernanceDecision,
@@ -80,25 +81,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
         model = Integration
         fields = [
             "id",
-            "name",
-            "description",
-            "provider_system",
-            "provider_party",
-            "consumer_system",
-            "consumer_party",
-            "direction",
-            "data_sets",
-            "fields",
-            "personal_data",
-            "frequency",
-            "trigger",
-            "technology",
-            "legal_basis_kind",
-            "legal_basis_reference",
-            "dpa_reference",
-            "provider_owner",
-            "consumer_owner",
-            "tolerant",
+            *INTEGRATION_REQUEST_FIELDS,
             "supersedes",
             "status",
             "requested_by",
