@@ -20,6 +20,17 @@ from kompass.core.roles import Role
 _REQUESTER_OWN = own("requester", "watchers")
 _ENTRY_REQUESTER_OWN = own("case__requester", "case__watchers")
 
+#: Who sees a case's public replies, attachments and change rows: whoever sees the case itself.
+_SEES_THE_CASE = {
+    Role.AGREEMENT_MANAGER: ALL,
+    Role.SERVICE_DESK_AGENT: ALL,
+    Role.KEY_ACCOUNT_MANAGER: AGENCY,
+    Role.AGENCY_IT_CONTACT: AGENCY,
+    Role.AGENCY_ADMIN: AGENCY,
+    Role.SYSTEM_OWNER: own("case__system__system_owner"),
+    access.REQUESTER: _ENTRY_REQUESTER_OWN,
+}
+
 access.register(
     Case,
     rules={
@@ -59,15 +70,7 @@ access.register(
 access.register(
     Reply,
     rules={
-        "view": {
-            Role.AGREEMENT_MANAGER: ALL,
-            Role.SERVICE_DESK_AGENT: ALL,
-            Role.KEY_ACCOUNT_MANAGER: AGENCY,
-            Role.AGENCY_IT_CONTACT: AGENCY,
-            Role.AGENCY_ADMIN: AGENCY,
-            Role.SYSTEM_OWNER: own("case__system__system_owner"),
-            access.REQUESTER: _ENTRY_REQUESTER_OWN,
-        },
+        "view": _SEES_THE_CASE,
         "create": {
             Role.SERVICE_DESK_AGENT: ALL,
             Role.KEY_ACCOUNT_MANAGER: AGENCY,
@@ -92,15 +95,7 @@ access.register(
 access.register(
     Attachment,
     rules={
-        "view": {
-            Role.AGREEMENT_MANAGER: ALL,
-            Role.SERVICE_DESK_AGENT: ALL,
-            Role.KEY_ACCOUNT_MANAGER: AGENCY,
-            Role.AGENCY_IT_CONTACT: AGENCY,
-            Role.AGENCY_ADMIN: AGENCY,
-            Role.SYSTEM_OWNER: own("case__system__system_owner"),
-            access.REQUESTER: _ENTRY_REQUESTER_OWN,
-        },
+        "view": _SEES_THE_CASE,
     },
 )
 
@@ -109,15 +104,7 @@ access.register(
 access.register(
     CaseChange,
     rules={
-        "view": {
-            Role.AGREEMENT_MANAGER: ALL,
-            Role.SERVICE_DESK_AGENT: ALL,
-            Role.KEY_ACCOUNT_MANAGER: AGENCY,
-            Role.AGENCY_IT_CONTACT: AGENCY,
-            Role.AGENCY_ADMIN: AGENCY,
-            Role.SYSTEM_OWNER: own("case__system__system_owner"),
-            access.REQUESTER: _ENTRY_REQUESTER_OWN,
-        },
+        "view": _SEES_THE_CASE,
     },
 )
 
