@@ -249,7 +249,7 @@ def watch_requests(page):
     return failures
 
 
-def test_no_request_fails_and_punkt_looks_right(page, live_server, cast, agencies):
+def test_no_request_fails_and_punkt_looks_right(page, live_server, cast, agencies, tmp_path):
     failures = watch_requests(page)
     static = {}
     page.on("response", lambda r: "/static/" in r.url and static.__setitem__(r.url, r.status))
@@ -259,12 +259,12 @@ def test_no_request_fails_and_punkt_looks_right(page, live_server, cast, agencie
     assert page.evaluate("document.fonts.check('16px \"Oslo Sans\"')"), "Oslo Sans did not load"
     family = page.evaluate("getComputedStyle(document.querySelector('main h1')).fontFamily")
     assert "Oslo Sans" in family, family
-    page.screenshot(path="/tmp/kompass-home.png", full_page=True)
+    page.screenshot(path=tmp_path / "kompass-home.png", full_page=True)  # kept for a look after a failure
 
     visit(page, f"{live_server.url}/agencies/")
     visit(page, f"{live_server.url}/agencies/{agencies['alfa'].pk}/")
     page.evaluate("document.fonts.ready")
-    page.screenshot(path="/tmp/kompass-agency.png", full_page=True)
+    page.screenshot(path=tmp_path / "kompass-agency.png", full_page=True)
     visit(page, f"{live_server.url}/agencies/new/")
 
     assert failures == []
