@@ -34,7 +34,7 @@ def run_schemathesis(live_server, key, *args):
         ],
         capture_output=True,
         text=True,
-        timeout=900,  # every app adds operations; a loaded CI machine needs the room
+        timeout=1800,  # every app adds operations; CI runs SQLite and PostgreSQL side by side on two cores
     )
 
 
