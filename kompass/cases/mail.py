@@ -132,6 +132,17 @@ def _with_refusals(text: str, refused: list[str], user) -> str:
     return f"{text}\n\n[{note}]"
 
 
+def _without_bad_files(post, uploads: list[Upload], refused: list[str]) -> None:
+    """``post(uploads, refused)``; if a file is refused only while storing (the virus scan), post again without
+    the files, naming them: the message itself is never lost over an attachment."""
+    try:
+        post(uploads, refused)
+    except CaseError as error:
+        if not uploads or not error.code.startswith("attachment_"):
+            raise
+        post([], refused + [upload.name for upload in uploads])
+
+
 # ---------------------------------------------------------------------------------------------
 # The handler
 # ---------------------------------------------------------------------------------------------
@@ -178,21 +189,26 @@ class IntakeHandler:
         uploads, refused = _attachments(message)
         text = message.new_text.strip() or message.text.strip()
         if not text and uploads:
-            text = _("(No text; see the attachments.)")
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                text = _("(No text; see the attachments.)")
         if not text:
             return Outcome.ignored("empty message")
         outcome = Outcome.reply_posted(case.number)
-        try:
+
+        def post(files, not_taken):
             with transaction.atomic():
                 services.add_reply(
                     case,
-                    _with_refusals(text, refused, user),
+                    _with_refusals(text, not_taken, user),
                     origin=ChangeOrigin.by_email(user, message.message_id),
-                    attachments=uploads,
+                    attachments=files,
                     source_message_id=message.message_id,
                     full_text=message.text,
                 )
                 self._record(message, outcome)
+
+        try:
+            _without_bad_files(post, uploads, refused)
         except PermissionDenied:
             return Outcome.refused("unverified_reply")
         except CaseError as error:
@@ -211,26 +227,31 @@ class IntakeHandler:
         uploads, refused = _attachments(message)
         with translation.override(user.language or settings.LANGUAGE_CODE):
             title = message.subject.strip() or _("(no subject)")
-        try:
+        opened = []
+
+        def post(files, not_taken):
             with transaction.atomic():
                 case = services.create_case(
                     requester=user,
                     service=service,
                     title=title,
-                    description=_with_refusals(message.text.strip(), refused, user),
+                    description=_with_refusals(message.text.strip(), not_taken, user),
                     source=Case.Source.EMAIL,
-                    attachments=uploads,
+                    attachments=files,
                     source_message_id=message.message_id,
                     origin=ChangeOrigin.by_email(user, message.message_id),
                 )
-                outcome = Outcome.case_opened(case.number)
-                self._record(message, outcome)
+                opened.append(Outcome.case_opened(case.number))
+                self._record(message, opened[-1])
+
+        try:
+            _without_bad_files(post, uploads, refused)
         except PermissionDenied:
             return Outcome.refused("not_accepted")
         except CaseError as error:
             logger.info("Intake %s: %s refused: %s", self.mailbox, message.message_id, error.code)
             return Outcome.refused("not_accepted")
-        return outcome
+        return opened[-1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -314,3 +314,18 @@ def test_a_reply_to_the_delivered_notification_lands_on_the_case(box, case, cast
     assert actions(run()) == [Action.REPLY_POSTED]
     reply = Reply.objects.get(case=case, origin="email")
     assert reply.author == watcher and reply.text == "Hei!\n\nJeg får fortsatt feilmelding når jeg logger inn."
+
+
+def infected(content: bytes) -> bool:
+    """A scan hook (``KOMPASS_CASES_SCAN_HOOK``) that finds every PDF infected."""
+    return not content.startswith(b"%PDF")
+
+
+def test_a_file_the_virus_scan_refuses_does_not_cost_the_reply(box, case, settings):
+    settings.KOMPASS_CASES_SCAN_HOOK = "kompass.cases.tests.test_intake_handler.infected"
+    message = msgs.gmail_reply(reply_to(case), sender=case.requester.email)
+    message.add_attachment(msgs.PDF, maintype="application", subtype="pdf", filename="virus.pdf")
+    box(message)
+    assert actions(run()) == [Action.REPLY_POSTED]
+    reply = Reply.objects.get(case=case)
+    assert not Attachment.objects.exists() and "virus.pdf" in reply.text
