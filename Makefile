@@ -12,6 +12,10 @@ export KOMPASS_SERVICENOW_PASSWORD ?= kompass
 # django-environ drops one slash of filemail:///path, hence four before an absolute path.
 MAIL_OUTBOX := $(CURDIR)/var/mail/outbox
 export KOMPASS_EMAIL_URL ?= filemail:///$(MAIL_OUTBOX)
+# The demo's e-mail intake reads this Maildir (drop a message into new/ to reply to a case or open one);
+# set KOMPASS_INTAKE_MAILBOX for IMAP. Only for run/dev: the tests configure their own mailboxes.
+MAIL_INTAKE := $(CURDIR)/var/mail/intake
+run dev: export KOMPASS_INTAKE_MAILBOX ?= maildir://$(MAIL_INTAKE)
 
 .PHONY: run dev prepare test test-fast install lint format assets messages clean-db help
 
@@ -34,7 +38,7 @@ install: $(STAMP)
 
 # Demo setup shared by `make run` and `make dev`.
 prepare: $(STAMP)
-	@mkdir -p $(MAIL_OUTBOX)
+	@mkdir -p $(MAIL_OUTBOX) $(MAIL_INTAKE)/new $(MAIL_INTAKE)/cur $(MAIL_INTAKE)/tmp
 	$(BIN)/kompass migrate --no-input -v 0
 	$(BIN)/kompass demo-data --quiet
 	@# Static files for WhiteNoise: with DEBUG off (production) the pages' CSS comes only from here.
@@ -46,6 +50,7 @@ prepare: $(STAMP)
 	@echo "ServiceNow (sim):  https://127.0.0.1:$(SNOWSIM_PORT)   (user admin / admin; CA: var/snowsim/tls/ca.pem)"
 	@echo "Health:            http://127.0.0.1:$(KOMPASS_PORT)/healthz"
 	@echo "E-mail (outbox):   $(MAIL_OUTBOX)   (unless KOMPASS_EMAIL_URL is set)"
+	@echo "E-mail (intake):   $${KOMPASS_INTAKE_MAILBOX:-off}   (replies and new cases, read every minute)"
 	@echo "Stop with Ctrl-C."
 	@echo ""
 

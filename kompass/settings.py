@@ -339,6 +339,24 @@ KOMPASS_CASES_SCAN_HOOK = env.str("KOMPASS_CASES_SCAN_HOOK", default="")
 #: The address people reach Kompass at, for links in e-mails (the one-click answers to a resolution).
 KOMPASS_CASES_SITE_URL = env.str("KOMPASS_CASES_SITE_URL", default="http://127.0.0.1:8000")
 
+# --- E-mail intake (kompass.cases.mail): replies by e-mail and mail to the service desk ----------------------
+#: Where inbound mail is read: ``maildir:///path`` or ``imaps://user@host[:port]/INBOX`` (``imap+starttls://``;
+#: plain ``imap://`` for a loopback server only); empty turns the intake off. ``make run`` uses var/mail/intake.
+KOMPASS_INTAKE_MAILBOX = env.str("KOMPASS_INTAKE_MAILBOX", default="")
+#: The IMAP password (or ``KOMPASS_INTAKE_PASSWORD_FILE``); never in the URL.
+KOMPASS_INTAKE_PASSWORD = env_secret("KOMPASS_INTAKE_PASSWORD")
+#: The service desk's address: base of the reply addresses (``desk+kom-2026-000123.<token>@…``) and, with
+#: ``DEFAULT_FROM_EMAIL``, an address whose mail is our own (never ingested).
+KOMPASS_INTAKE_ADDRESS = env.str("KOMPASS_INTAKE_ADDRESS", default=DEFAULT_FROM_EMAIL)
+#: Seconds between runs of the scheduled job ``cases.intake``.
+KOMPASS_INTAKE_INTERVAL = env.int("KOMPASS_INTAKE_INTERVAL", default=60)
+#: Failed attempts before a message is moved aside (Maildir ``.Failed``, IMAP ``$KompassFailed``).
+KOMPASS_INTAKE_MAX_ATTEMPTS = env.int("KOMPASS_INTAKE_MAX_ATTEMPTS", default=5)
+#: The catalogue service (by name) of cases opened by e-mail; empty: the first active service of the
+#: requester's agency, by name. The service desk re-classifies.
+KOMPASS_INTAKE_SERVICE = env.str("KOMPASS_INTAKE_SERVICE", default="")
+# --- end of e-mail intake ------------------------------------------------------------------------------------
+
 # ---------------------------------------------------------------------------------------------
 # Organisation defaults (the Organisation row in the database wins once it exists)
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
   ``internal`` and left out of the timeline for the same people (``timeline.py``).
 """
 
-from kompass.cases.models import Attachment, Case, CaseChange, CaseCounter, Note, Reply
+from kompass.cases.models import Attachment, Case, CaseChange, CaseCounter, IntakeRecord, Note, Reply
 from kompass.core import access
 from kompass.core.access import AGENCY, ALL, own
 from kompass.core.roles import Role
@@ -109,3 +109,5 @@ access.register(
 )
 
 access.register_internal(CaseCounter)
+# The e-mail intake's bookkeeping (Message-IDs, refusals, failures): administrators only.
+access.register_internal(IntakeRecord)

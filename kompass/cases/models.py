@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import AgencyOwnedModel, RestrictedModel
 
-__all__ = ["Attachment", "Case", "CaseChange", "CaseCounter", "Note", "Origin", "Reply"]
+__all__ = ["Attachment", "Case", "CaseChange", "CaseCounter", "IntakeRecord", "Note", "Origin", "Reply"]
 
 
 class CaseCounter(models.Model):
@@ -310,3 +310,39 @@ class CaseChange(RestrictedModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} ({self.origin})"
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail intake (kompass.cases.mail): what happened to each inbound message, per mailbox
+# ---------------------------------------------------------------------------------------------
+
+
+class IntakeRecord(models.Model):
+    """One inbound e-mail of one mailbox: done (posted, opened a case, refused, ignored) or still failing.
+
+    The intake's durable memory (``kompass.cases.mail.CaseSeenStore``). For a posted reply or an opened case the
+    row is written **in the transaction that posts**, so the message counts as processed exactly when its
+    effect is committed; a crash before the mailbox is marked finds the row on the next run and posts nothing.
+    Refused and ignored messages get their row after the refusal went out. Failed attempts count in
+    ``attempts`` (outside any rolled-back transaction).
+    """
+
+    mailbox = models.CharField(_("mailbox"), max_length=300)
+    message_id = models.CharField(_("message ID"), max_length=500)
+    done = models.BooleanField(_("done"), default=False)
+    action = models.CharField(_("result"), max_length=20, blank=True)
+    reference = models.CharField(_("case number"), max_length=30, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("e-mail intake record")
+        verbose_name_plural = _("e-mail intake records")
+        ordering = ["-created", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "message_id"], name="cases_intake_once_per_mailbox")]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} {self.message_id}: {self.action or '-'}"

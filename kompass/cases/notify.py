@@ -11,7 +11,10 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 
-__all__ = ["deliveries_for", "send"]
+__all__ = ["REPLYABLE_EVENTS", "deliveries_for", "send"]
+
+#: The requester's notifications: a reply to one of them becomes a public reply on the case (e-mail intake).
+REPLYABLE_EVENTS = frozenset({"cases.received", "cases.replied", "cases.needs_info", "cases.resolved", "cases.closed"})
 
 
 def _backend():
@@ -26,6 +29,12 @@ def _backend():
 backend = _backend
 
 
+def reply_headers(case, person) -> dict:
+    from kompass.cases.mail import reply_headers as headers_for
+
+    return headers_for(case, person)
+
+
 def send(event: str, *, case, recipients, key: str, context: dict | None = None, headers: dict | None = None) -> bool:
     """Queue ``event`` about ``case`` for ``recipients`` (users; duplicates and ``None`` dropped)."""
     people = []
@@ -35,6 +44,17 @@ def send(event: str, *, case, recipients, key: str, context: dict | None = None,
     services = backend()
     if services is None or not people:
         return False
+    if event in REPLYABLE_EVENTS:
+        # Each requester-side recipient gets their own signed reply address (kompass.cases.mail), so the
+        # ledger is written one recipient at a time; the key stays the same (it is unique per recipient).
+        for person in people:
+            _send(services, event, case, [person], key, context, {**(headers or {}), **reply_headers(case, person)})
+    else:
+        _send(services, event, case, people, key, context, headers or {})
+    return True
+
+
+def _send(services, event, case, people, key, context, headers) -> None:
     services.send(
         event=event,
         recipients=people,
@@ -50,9 +70,8 @@ def send(event: str, *, case, recipients, key: str, context: dict | None = None,
         key=key,
         obj=case,
         agency=case.agency,
-        headers=headers or {},
+        headers=headers,
     )
-    return True
 
 
 def deliveries_for(case) -> list:

@@ -2,7 +2,9 @@
 
 from datetime import timedelta
 
-from kompass.cases import services
+from django.conf import settings
+
+from kompass.cases import mail, services
 from kompass.core.scheduling import Cron, Every, scheduled
 
 
@@ -16,3 +18,9 @@ def refresh_sla() -> None:
 def auto_close() -> None:
     """Close resolved cases nobody answered within the configured working days."""
     services.auto_close_resolved()
+
+
+@scheduled(Every(timedelta(seconds=settings.KOMPASS_INTAKE_INTERVAL)), name="cases.intake")
+def intake() -> None:
+    """Read the intake mailbox (``KOMPASS_INTAKE_MAILBOX``): replies by e-mail and new cases; off when unset."""
+    mail.run_intake()

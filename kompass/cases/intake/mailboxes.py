@@ -95,6 +95,7 @@ class MaildirMailbox:
     def __init__(self, path: str | os.PathLike, *, failed_folder: str = "Failed") -> None:
         self.path = Path(path)
         self.name = f"maildir:{self.path}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # the stdlib creates the Maildir, not its parents
         self.maildir = mailbox.Maildir(self.path, factory=None, create=True)
         self.failed_folder = failed_folder
         self._seen: dict[str, tuple[str, str]] = {}  # key -> (subdir, filename) as listed by pending()

@@ -295,3 +295,28 @@ def test_a_missing_dovecot_skips_unless_required(monkeypatch, required, outcome)
         monkeypatch.delenv("KOMPASS_REQUIRE_DOVECOT", raising=False)
     with pytest.raises(outcome):
         _unavailable("dovecot is not installed")
+
+
+@pytest.mark.django_db
+def test_the_cases_intake_reads_imap_into_real_cases(imap, cast, service, settings, make_case):
+    """The whole path: IMAP (dovecot) → parse → the cases handler → replies and cases rows → flags on the server."""
+    from kompass.cases import mail as cases_mail
+    from kompass.cases.models import Case, IntakeRecord, Reply
+
+    settings.KOMPASS_INTAKE_ADDRESS = mail.DESK
+    case = make_case()
+    requester = case.requester.email
+    notification = mail.notification(recipient=requester, reference=case.number)
+    imap.append(
+        mail.outlook_reply(notification, sender=requester),  # UID 1: a reply to the case
+        mail.html_only(sender=requester),  # 2: a new case
+        mail.rfc3834_auto_reply(sender=requester),  # 3: ignored
+    )
+    url = f"imap://{USER}@127.0.0.1:{imap.port}/{imap.folder}"
+    report = cases_mail.run_intake(url, password=PASSWORD)
+    assert [i.action for i in report.items] == [Action.REPLY_POSTED, Action.CASE_OPENED, Action.IGNORED]
+    assert Reply.objects.get(case=case).text == "Hei,\n\nTakk, skriveren virker nå. Dere kan lukke saken."
+    assert Case.objects.get(source="email").title == "Skjermen er svart"
+    assert all(flags >= DONE for flags in imap.flags().values())
+    assert IntakeRecord.objects.filter(mailbox=report.mailbox, done=True).count() == 3
+    assert cases_mail.run_intake(url, password=PASSWORD).items == []
