@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kompass.contract import protocol_views, views
+from kompass.contract import protocol_views, reauth, views
 
 app_name = "contract"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("requirements/<int:pk>/comment/", views.CommentView.as_view(), name="requirement_comment"),
     path("<int:pk>/protocols/new/", protocol_views.ProtocolCreateView.as_view(), name="protocol_create"),
     path("protocols/<int:pk>/", protocol_views.ProtocolDetailView.as_view(), name="protocol_detail"),
+    path("protocols/<int:pk>/reauthenticate/", reauth.ProtocolReauthView.as_view(), name="protocol_reauth"),
     path("protocols/<int:pk>/pdf/", protocol_views.ProtocolPdfView.as_view(), name="protocol_pdf"),
 ]
