@@ -209,7 +209,7 @@ class Evidence(RestrictedModel):
     file = models.FileField(_("file"), upload_to="contract/evidence/%Y/%m/", blank=True)
     url = models.URLField(_("link"), blank=True)
     case_reference = models.CharField(
-        _("case number"), max_length=40, blank=True, help_text=_("The case number, e.g. SAK-2026-00042.")
+        _("case number"), max_length=40, blank=True, help_text=_("The case number, e.g. KOM-2026-000042.")
     )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+"
