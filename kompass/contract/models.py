@@ -105,6 +105,10 @@ class Milestone(RestrictedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        """Milestones are shown on their contract's page."""
+        return reverse("contract:contract_detail", args=[self.contract_id])
+
 
 class Requirement(RestrictedModel):
     """One requirement of the specification, identified by its ID exactly as written ("1.10" is not "1.1")."""

@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, user_logged_in
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views import View
 
 from kompass.contract.models import ApprovalProtocol
+from kompass.core.views.generic import MatrixRequired
 
 __all__ = ["REAUTH_MAX_AGE", "ProtocolReauthView", "needs_sso", "sso_reauthenticated"]
 
@@ -53,8 +53,11 @@ def _record_reauthentication(sender, request, user, **kwargs):
         session[SESSION_AT] = time.time()
 
 
-class ProtocolReauthView(LoginRequiredMixin, View):
+class ProtocolReauthView(MatrixRequired, View):
     """Start the SSO re-authentication for approving ``pk``; the provider sends the user back to the protocol."""
+
+    queryset = ApprovalProtocol.objects.all()
+    required_action = "approve"
 
     def get(self, request, pk):
         if not getattr(settings, "OIDC_ENABLED", False):

@@ -280,7 +280,10 @@ def chart_data(result: Progress) -> dict:
 
 
 def burnup(contract: Contract) -> list[tuple[date, int]]:
-    """Done requirements over time (one point per day with a change), from the audit log's status changes."""
+    """Done requirements over time (one point per day with a change), from the audit log's status changes.
+
+    Requirements an import created already done (bulk-created: the import batch is their record, with no
+    audited status change) count from the start, so the last point is always today's count."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
@@ -300,11 +303,25 @@ def burnup(contract: Contract) -> list[tuple[date, int]]:
         if delta:
             day = timezone.localdate(timestamp)
             by_day[day] = by_day.get(day, 0) + delta
-    points, done = [], 0
+    now_done = contract.requirements.filter(withdrawn=False, status__in=DONE_STATUSES).count()
+    points, done = [], now_done - sum(by_day.values())
     for day in sorted(by_day):
         done += by_day[day]
         points.append((day, done))
+    if not points and now_done:
+        points.append((timezone.localdate(), now_done))
     return points
+
+
+def burnup_chart(points: list[tuple[date, int]], total: int) -> dict:
+    """The burn-up chart's data for ``json_script``: done per day and the scope (all current requirements)."""
+    return {
+        "labels": [day.isoformat() for day, _done in points],
+        "datasets": [
+            {"label": str(_("Done")), "key": "done", "data": [done for _day, done in points]},
+            {"label": str(_("Scope")), "key": "scope", "data": [total for _point in points]},
+        ],
+    }
 
 
 def timeline(requirement: Requirement, history) -> list[tuple[str, object, object]]:

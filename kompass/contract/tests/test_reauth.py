@@ -30,6 +30,7 @@ def draft(contract, requirements, cast):
 @pytest.fixture
 def oidc(settings):
     settings.OIDC_ENABLED = True
+    settings.ROOT_URLCONF = "kompass.contract.tests.oidc_urls"
     settings.OIDC_RP_CLIENT_ID = "kompass"
     settings.OIDC_RP_CLIENT_SECRET = "secret"
     settings.OIDC_RP_SIGN_ALGO = "HS256"
