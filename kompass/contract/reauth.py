@@ -47,7 +47,10 @@ def sso_reauthenticated(request) -> bool:
 @receiver(user_logged_in, dispatch_uid="contract-reauth")
 def _record_reauthentication(sender, request, user, **kwargs):
     session = getattr(request, "session", None)
-    if session is None or not session.pop(SESSION_PENDING, False):
+    started = session.pop(SESSION_PENDING, None) if session is not None else None
+    # Only a sign-in that completes soon after "sign in again" was pressed counts: an abandoned attempt must
+    # not turn a later ordinary (silent) SSO sign-in into a re-authentication.
+    if not isinstance(started, int | float) or not 0 <= time.time() - started <= REAUTH_MAX_AGE.total_seconds():
         return
     if "oidc" in (session.get(BACKEND_SESSION_KEY) or "").lower():
         session[SESSION_AT] = time.time()
@@ -69,7 +72,7 @@ class ProtocolReauthView(MatrixRequired, View):
             def get_extra_params(self, request):
                 return {**super().get_extra_params(request), "prompt": "login", "max_age": "0"}
 
-        request.session[SESSION_PENDING] = True
+        request.session[SESSION_PENDING] = time.time()
         request.session.pop(SESSION_AT, None)
         request.GET = request.GET.copy()
         request.GET["next"] = protocol.get_absolute_url()

@@ -71,6 +71,12 @@ def test_a_fresh_sign_in_expires_and_a_local_login_is_not_one(client, sso_rep, d
     session[reauth.SESSION_AT] = time.time() - reauth.REAUTH_MAX_AGE.total_seconds() - 1
     session.save()
     assert client.post(draft.get_absolute_url(), {}).status_code == 400
+    client.get(f"/contract/protocols/{draft.pk}/reauthenticate/")  # pressed, then abandoned ...
+    session = client.session
+    session[reauth.SESSION_PENDING] -= reauth.REAUTH_MAX_AGE.total_seconds() + 1
+    session.save()
+    client.force_login(sso_rep, backend=OIDC_BACKEND)  # ... a later ordinary SSO sign-in is no re-authentication
+    assert reauth.SESSION_AT not in client.session
     api = client.post(f"/api/approval-protocols/{draft.pk}/approve/", {}, content_type="application/json")
     assert api.status_code == 400
     assert not ProtocolApproval.objects.exists()
