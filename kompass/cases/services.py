@@ -667,3 +667,18 @@ def refresh_sla(now: datetime | None = None) -> int:
             _notify_flags(case, flags, None)
         count += 1
     return count
+
+
+# --- Lookup by case number for other apps (the contract register's evidence, issue 9) ------------------------
+
+
+def find_by_number(number: str, user) -> Case | None:
+    """The case numbered ``number`` (``KOM-2026-000042``; spaces and letter case ignored) if ``user`` may see it.
+
+    ``None`` when there is no such case or the matrix hides it from ``user``: the caller cannot tell the two
+    apart, so a number reveals nothing about cases the user may not see.
+    """
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    return Case.objects.restrict(user, "view").filter(number=number).first()

@@ -8,3 +8,6 @@ class ContractConfig(AppConfig):
     name = "kompass.contract"
     label = "contract"
     verbose_name = _("Contract")
+
+    def ready(self):
+        from kompass.contract import reauth  # noqa: F401  (connects the re-authentication receiver)

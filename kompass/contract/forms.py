@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kompass.contract.models import Contract, Evidence, Requirement
+from kompass.contract.models import Contract, Evidence, Milestone, Requirement
 from kompass.core.forms import PunktFormMixin, UserAwareModelForm, style_fields
 from kompass.core.models import User
 from kompass.core.roles import Role
@@ -90,3 +90,19 @@ class CommentForm(PunktFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_fields(self)
+
+
+class MilestoneForm(UserAwareModelForm):
+    """A milestone of a contract (the view sets the contract); names are unique within the contract."""
+
+    class Meta:
+        model = Milestone
+        fields = ["name", "kind", "due_on"]
+        widgets = {"due_on": DATE}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = Milestone.objects.filter(contract=self.instance.contract_id, name__iexact=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("The contract already has a milestone with this name."))
+        return name

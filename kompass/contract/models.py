@@ -105,6 +105,10 @@ class Milestone(RestrictedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        """Milestones are shown on their contract's page."""
+        return reverse("contract:contract_detail", args=[self.contract_id])
+
 
 class Requirement(RestrictedModel):
     """One requirement of the specification, identified by its ID exactly as written ("1.10" is not "1.1")."""
@@ -209,7 +213,7 @@ class Evidence(RestrictedModel):
     file = models.FileField(_("file"), upload_to="contract/evidence/%Y/%m/", blank=True)
     url = models.URLField(_("link"), blank=True)
     case_reference = models.CharField(
-        _("case number"), max_length=40, blank=True, help_text=_("The case number, e.g. SAK-2026-00042.")
+        _("case number"), max_length=40, blank=True, help_text=_("The case number, e.g. KOM-2026-000042.")
     )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+"

@@ -9,7 +9,8 @@
   then on the protocol, its approvals and entries refuse every change (``ProtocolLocked``).
 * :func:`changes_since_previous` lists what changed since the previous signed version.
 
-Users who sign in by SSO and have no usable password cannot approve yet: re-authentication by SSO is not built.
+Re-authentication: a local account re-enters its password; a user who signs in by SSO (no usable password)
+must have signed in again at the identity provider within the last minutes (:mod:`kompass.contract.reauth`).
 """
 
 import hashlib
@@ -118,16 +119,20 @@ def party_for(user, protocol) -> str | None:
     return ProtocolApproval.Party.CUSTOMER
 
 
-def approve(protocol, *, user, password: str) -> ApprovalProtocol:
-    """Approve for the user's party after checking their password; the last approval signs the protocol."""
+def approve(protocol, *, user, password: str = "", sso_reauthenticated: bool = False) -> ApprovalProtocol:
+    """Approve for the user's party after re-authentication; the last approval signs the protocol.
+
+    A local account gives its ``password``; an SSO user (no usable password) needs ``sso_reauthenticated``
+    (:func:`kompass.contract.reauth.sso_reauthenticated` of their request)."""
     party = party_for(user, protocol)
     if party is None:
         raise PermissionDenied
     if protocol.is_signed:
         raise ValidationError(_("This protocol is already signed."))
     if not user.has_usable_password():
-        raise ValidationError(_("Approving needs your password; sign-in by SSO cannot approve yet."))
-    if not user.check_password(password or ""):
+        if not sso_reauthenticated:
+            raise ValidationError(_("Sign in again with single sign-on, then approve within five minutes."))
+    elif not user.check_password(password or ""):
         raise ValidationError(_("The password is not correct."))
     with transaction.atomic():
         protocol = ApprovalProtocol.objects.select_for_update().get(pk=protocol.pk)

@@ -1,6 +1,7 @@
 """The approval protocol's pages: start a version, see it, approve it with the password, download the PDF."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from kompass.contract import protocol as protocols
+from kompass.contract import reauth
 from kompass.contract.models import ApprovalProtocol, Contract, Milestone
 from kompass.core import access
 from kompass.core.forms import PunktFormMixin, style_fields
@@ -31,14 +33,18 @@ class NewProtocolForm(PunktFormMixin, forms.Form):
 
 
 class ApproveForm(PunktFormMixin, forms.Form):
+    """The password again for a local account; nothing for an SSO user (they have signed in again instead)."""
+
     password = forms.CharField(
         label=gettext_lazy("Your password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=gettext_lazy("Enter your password again to approve."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None and reauth.needs_sso(user):
+            del self.fields["password"]
         style_fields(self)
 
 
@@ -79,7 +85,10 @@ class ProtocolDetailView(ObjectDetailView):
             changes=changes,
             party=party,
             may_approve=party is not None and not protocol.is_signed and party not in {a.party for a in approvals},
-            approve_form=kwargs.get("approve_form") or ApproveForm(),
+            approve_form=kwargs.get("approve_form") or ApproveForm(user=self.request.user),
+            needs_sso=reauth.needs_sso(self.request.user),
+            sso_fresh=reauth.sso_reauthenticated(self.request),
+            sso_enabled=getattr(settings, "OIDC_ENABLED", False),
         )
         return context
 
@@ -87,10 +96,15 @@ class ProtocolDetailView(ObjectDetailView):
         protocol = self.get_object()
         if not access.can(request.user, "approve", protocol):
             raise PermissionDenied
-        form = ApproveForm(request.POST)
+        form = ApproveForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                protocols.approve(protocol, user=request.user, password=form.cleaned_data["password"])
+                protocols.approve(
+                    protocol,
+                    user=request.user,
+                    password=form.cleaned_data.get("password", ""),
+                    sso_reauthenticated=reauth.sso_reauthenticated(request),
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:

@@ -3,10 +3,9 @@
 Every function checks the access matrix itself (``access.can``) and raises ``PermissionDenied`` or
 ``ValidationError`` before writing anything, so a refused change changes nothing.
 
-Case references: evidence may name a case by its number. Which cases exist is the cases app's business, so
-this app never imports it; ``settings.KOMPASS_CASE_LOOKUP`` names a function ``lookup(number, user)`` that
-returns the case (anything with ``__str__`` and, optionally, ``get_absolute_url``) or ``None`` when no case
-with that number is visible to the user. Without it, a well-formed number is accepted as written.
+Case references: evidence may name a case by its number. Which cases exist, and who sees them, is the cases
+app's business: :func:`find_case` asks ``kompass.cases.services.find_by_number`` (the one way an app reaches
+a sibling is its services module), which answers only with a case the user may see.
 """
 
 import re
@@ -15,14 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from kompass.cases import services as cases
 from kompass.contract.models import Contract, Evidence, Requirement, RequirementComment
 from kompass.core import access
 
@@ -59,7 +57,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 PROGRESS_STATUSES = frozenset({S.NOT_STARTED, S.IN_PROGRESS, S.READY})
 #: Statuses that count as done for the burn-up and the protocol.
 DONE_STATUSES = frozenset({S.VERIFIED, S.APPROVED, S.NOT_APPLICABLE})
-#: A case number: letters, digits and dashes, e.g. SAK-2026-00042.
+#: A case number: letters, digits and dashes, e.g. KOM-2026-000042.
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 
 
@@ -166,14 +164,11 @@ def add_comment(requirement: Requirement, text: str, *, user) -> RequirementComm
 
 
 def find_case(number: str, *, user):
-    """The case with this number as the cases app's lookup sees it, or ``None``; raises for a malformed number."""
+    """The case with this number that ``user`` may see, or ``None``; raises for a malformed number."""
     number = number.strip()
     if not CASE_NUMBER.match(number):
         raise ValidationError(_("“%(number)s” is not a case number.") % {"number": number})
-    dotted = getattr(settings, "KOMPASS_CASE_LOOKUP", "")
-    if not dotted:
-        return number  # no cases app yet: the number is kept as written
-    return import_string(dotted)(number, user)
+    return cases.find_by_number(number, user)
 
 
 def add_evidence(
@@ -197,7 +192,7 @@ def add_evidence(
             raise ValidationError(
                 {"case_reference": _("No case with the number %(number)s.") % {"number": case_reference.strip()}}
             )
-        evidence.case_reference = case_reference.strip()
+        evidence.case_reference = case.number  # as the cases app writes it
         evidence.title = evidence.title or str(case)
     else:
         raise ValidationError({"kind": _("Unknown kind of evidence.")})
@@ -285,7 +280,10 @@ def chart_data(result: Progress) -> dict:
 
 
 def burnup(contract: Contract) -> list[tuple[date, int]]:
-    """Done requirements over time (one point per day with a change), from the audit log's status changes."""
+    """Done requirements over time (one point per day with a change), from the audit log's status changes.
+
+    Requirements an import created already done (bulk-created: the import batch is their record, with no
+    audited status change) count from the start, so the last point is always today's count."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
@@ -305,11 +303,25 @@ def burnup(contract: Contract) -> list[tuple[date, int]]:
         if delta:
             day = timezone.localdate(timestamp)
             by_day[day] = by_day.get(day, 0) + delta
-    points, done = [], 0
+    now_done = contract.requirements.filter(withdrawn=False, status__in=DONE_STATUSES).count()
+    points, done = [], now_done - sum(by_day.values())
     for day in sorted(by_day):
         done += by_day[day]
         points.append((day, done))
+    if not points and now_done:
+        points.append((timezone.localdate(), now_done))
     return points
+
+
+def burnup_chart(points: list[tuple[date, int]], total: int) -> dict:
+    """The burn-up chart's data for ``json_script``: done per day and the scope (all current requirements)."""
+    return {
+        "labels": [day.isoformat() for day, _done in points],
+        "datasets": [
+            {"label": str(_("Done")), "key": "done", "data": [done for _day, done in points]},
+            {"label": str(_("Scope")), "key": "scope", "data": [total for _point in points]},
+        ],
+    }
 
 
 def timeline(requirement: Requirement, history) -> list[tuple[str, object, object]]:

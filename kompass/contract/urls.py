@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kompass.contract import protocol_views, views
+from kompass.contract import protocol_views, reauth, views
 
 app_name = "contract"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("new/", views.ContractEditView.as_view(), name="contract_create"),
     path("<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("<int:pk>/edit/", views.ContractEditView.as_view(), name="contract_edit"),
+    path("<int:contract_pk>/milestones/new/", views.MilestoneEditView.as_view(), name="milestone_create"),
+    path("milestones/<int:pk>/edit/", views.MilestoneEditView.as_view(), name="milestone_edit"),
     path("<int:pk>/requirements/", views.RequirementListView.as_view(), name="requirement_list"),
     path("<int:pk>/requirements/bulk-status/", views.BulkStatusView.as_view(), name="bulk_status"),
     path("<int:pk>/overdue/", views.OverdueView.as_view(), name="overdue"),
@@ -22,5 +24,6 @@ urlpatterns = [
     path("requirements/<int:pk>/comment/", views.CommentView.as_view(), name="requirement_comment"),
     path("<int:pk>/protocols/new/", protocol_views.ProtocolCreateView.as_view(), name="protocol_create"),
     path("protocols/<int:pk>/", protocol_views.ProtocolDetailView.as_view(), name="protocol_detail"),
+    path("protocols/<int:pk>/reauthenticate/", reauth.ProtocolReauthView.as_view(), name="protocol_reauth"),
     path("protocols/<int:pk>/pdf/", protocol_views.ProtocolPdfView.as_view(), name="protocol_pdf"),
 ]

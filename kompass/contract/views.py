@@ -15,9 +15,16 @@ from django.views import View
 
 from kompass.contract import services
 from kompass.contract.filtersets import RequirementFilterSet
-from kompass.contract.forms import BulkStatusForm, CommentForm, ContractForm, EvidenceForm, StatusForm
+from kompass.contract.forms import (
+    BulkStatusForm,
+    CommentForm,
+    ContractForm,
+    EvidenceForm,
+    MilestoneForm,
+    StatusForm,
+)
 from kompass.contract.imports import REQUIREMENTS, export_columns, export_rows, import_context
-from kompass.contract.models import ApprovalProtocol, Contract, Requirement
+from kompass.contract.models import ApprovalProtocol, Contract, Milestone, Requirement
 from kompass.contract.protocol_views import NewProtocolForm
 from kompass.core import access
 from kompass.core.audit import history_for
@@ -51,11 +58,13 @@ class ContractDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         contract = context["object"]
         result = services.progress(contract)
+        burnup = services.burnup(contract)
         context.update(
             progress=result,
             statuses=Requirement.Status.choices,
             chart=services.chart_data(result),
-            burnup=services.burnup(contract),
+            burnup=burnup,
+            burnup_chart=services.burnup_chart(burnup, result.total),
             overdue_count=services.overdue(contract).count(),
             protocols=ApprovalProtocol.objects.restrict(self.request.user, "view")
             .filter(contract=contract)
@@ -71,6 +80,20 @@ class ContractEditView(ObjectEditView):
     template_name = "core/object_form.html"
     queryset = Contract.objects.all()
     form_class = ContractForm
+
+
+class MilestoneEditView(ObjectEditView):
+    """Add a milestone to a contract (``contract_pk``) or change one (``pk``): name, kind and due date."""
+
+    template_name = "core/object_form.html"
+    queryset = Milestone.objects.select_related("contract")
+    form_class = MilestoneForm
+
+    def get_form(self, obj):
+        form = super().get_form(obj)
+        if obj is None:
+            form.instance.contract = _contract(self.request, self.kwargs["contract_pk"])
+        return form
 
 
 class OverdueView(MatrixRequired, View):

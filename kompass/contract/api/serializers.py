@@ -83,4 +83,5 @@ class ProtocolSerializer(serializers.ModelSerializer):
 
 
 class ApproveSerializer(serializers.Serializer):
-    password = serializers.CharField(write_only=True)
+    # Required for local accounts (checked by protocol.approve); an SSO user signs in again in the browser instead.
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True)

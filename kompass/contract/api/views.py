@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kompass.contract import protocol as protocols
-from kompass.contract import services
+from kompass.contract import reauth, services
 from kompass.contract.api.serializers import (
     ApproveSerializer,
     ContractSerializer,
@@ -67,7 +67,12 @@ class ProtocolViewSet(RestrictedReadOnlyModelViewSet):
         serializer = ApproveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            protocol = protocols.approve(protocol, user=request.user, password=serializer.validated_data["password"])
+            protocol = protocols.approve(
+                protocol,
+                user=request.user,
+                password=serializer.validated_data.get("password", ""),
+                sso_reauthenticated=reauth.sso_reauthenticated(request),
+            )
         except DjangoValidationError as error:
             raise _refused(error) from error
         protocol.refresh_from_db()

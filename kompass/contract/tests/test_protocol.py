@@ -9,7 +9,14 @@ from pypdf import PdfReader
 
 from kompass.contract import protocol as protocols
 from kompass.contract import services
-from kompass.contract.models import ApprovalProtocol, ProtocolApproval, ProtocolEntry, ProtocolLocked, Requirement
+from kompass.contract.models import (
+    ApprovalProtocol,
+    Evidence,
+    ProtocolApproval,
+    ProtocolEntry,
+    ProtocolLocked,
+    Requirement,
+)
 from kompass.core.pdf import get_signing_identity, validate_pdf
 from kompass.testing.cast import PASSWORD
 
@@ -35,7 +42,10 @@ def ready_register(cast, requirements):
     user = cast["agreement"]
     services.set_status(requirements[0], S.READY, user=user)
     services.set_status(requirements[0], S.VERIFIED, user=user)
-    services.add_evidence(requirements[0], user=user, kind="case", case_reference="SAK-2026-17")
+    # A case found by kompass.cases.services.find_by_number (tested in test_services); stored as its number.
+    Evidence.objects.create(
+        requirement=requirements[0], kind="case", title="Sak", case_reference="KOM-2026-000017", added_by=user
+    )
     services.set_status(
         requirements[1], S.DEVIATION, user=user, remediation="Ny varslingsrutine innføres", due_on=date(2026, 9, 1)
     )
@@ -91,7 +101,7 @@ def test_the_pdf_shows_counts_deviation_evidence_and_approvals(cast, rep, contra
     assert "Godkjenningsprotokoll" in text and contract.name in text
     assert "Verifisert 1" in text and "Avvik 1" in text and "Ikke relevant 1" in text and "Totalt 3" in text
     assert "Ny varslingsrutine innføres" in text and "01.09.2026" in text
-    assert "SAK-2026-17" in text and "Ingen stormaskin" in text
+    assert "KOM-2026-000017" in text.replace("\n", "") and "Ingen stormaskin" in text
     assert f"Kunde: godkjent av {cast['agreement']}" in text and f"Leverandør: godkjent av {rep}" in text
     assert "UTKAST" not in text
 

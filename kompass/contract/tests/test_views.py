@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kompass.contract.models import Evidence, Requirement, RequirementComment
+from kompass.contract.models import ApprovalProtocol, Evidence, Milestone, Requirement, RequirementComment
 from kompass.core.imports.models import ImportBatch
 from kompass.core.imports.testing import make_xlsx
 from kompass.core.models import Organisation
@@ -27,6 +27,9 @@ def am_client(clients):
 def test_page_access_table(clients, contract, requirements, rep, other_rep):
     Organisation.current()  # created on the first page view otherwise, which would look like a refused write
     c, r = contract.pk, requirements[0].pk
+    m = contract.milestones.first().pk
+    p = ApprovalProtocol.objects.create(contract=contract, version=1).pk
+    milestone = {"name": "Ny milepæl", "kind": "other", "due_on": "2027-01-15"}
     pages = [
         "/contract/",
         f"/contract/{c}/",
@@ -41,6 +44,11 @@ def test_page_access_table(clients, contract, requirements, rep, other_rep):
             table[(key, "GET", url)] = 200
         table[(key, "GET", f"/contract/{c}/import/")] = 200
         table[(key, "GET", f"/contract/{c}/edit/")] = 200
+        table[(key, "GET", f"/contract/{c}/milestones/new/")] = 200
+        table[(key, "POST", f"/contract/{c}/milestones/new/")] = 302
+        table[(key, "GET", f"/contract/milestones/{m}/edit/")] = 200
+        table[(key, "POST", f"/contract/milestones/{m}/edit/")] = 302
+        table[(key, "GET", f"/contract/protocols/{p}/reauthenticate/")] = 404  # no SSO configured
     for key in ["desk", "kam", "it_contact", "owner", "agency_admin", "requester", "noroles"]:
         table[(key, "GET", "/contract/")] = 403
         for url in pages[1:]:
@@ -48,12 +56,18 @@ def test_page_access_table(clients, contract, requirements, rep, other_rep):
         table[(key, "POST", f"/contract/requirements/{r}/status/")] = 403
         table[(key, "POST", f"/contract/{c}/requirements/bulk-status/")] = 403
         table[(key, "POST", f"/contract/{c}/import/")] = 403
+        table[(key, "GET", f"/contract/{c}/milestones/new/")] = 403
+        table[(key, "POST", f"/contract/{c}/milestones/new/")] = 403
+        table[(key, "POST", f"/contract/milestones/{m}/edit/")] = 403
+        table[(key, "GET", f"/contract/protocols/{p}/reauthenticate/")] = 403
     check_access_table(
         clients,
         table,
         data={
             f"/contract/requirements/{r}/status/": {"status": "in_progress"},
             f"/contract/{c}/requirements/bulk-status/": {"status": "in_progress", "comment": "x", "ids": [r]},
+            f"/contract/{c}/milestones/new/": milestone,
+            f"/contract/milestones/{m}/edit/": milestone,
         },
     )
 
@@ -65,6 +79,12 @@ def test_representatives_see_their_contract_only(client, contract, requirements,
         assert client.get(url).status_code == 200, url
     assert client.get(f"/contract/{c}/import/").status_code == 403
     assert client.get(f"/contract/{c}/edit/").status_code == 403
+    assert client.get(f"/contract/{c}/milestones/new/").status_code == 403
+    milestone = contract.milestones.first()
+    assert (
+        client.post(f"/contract/milestones/{milestone.pk}/edit/", {"name": "X", "due_on": "2027-01-01"}).status_code
+        == 403
+    )
     assert client.get("/core/systems/").status_code in (403, 404)
     client.logout()
     client.force_login(other_rep)
@@ -162,3 +182,34 @@ def test_the_contract_page_shows_progress_as_a_table_and_chart_data(am_client, c
     page = am_client.get(f"/contract/{contract.pk}/").content.decode()
     assert 'id="progress-chart-data"' in page and "chart.umd.min.js" in page
     assert "Krav etter milepæl og status" in page and "Driftsovertakelse" in page
+
+
+def test_milestones_are_added_and_edited_and_names_stay_unique(am_client, contract):
+    takeover = contract.milestones.get(kind="takeover")
+    new = {"name": "Ett år etter", "kind": "other", "due_on": "2027-05-01"}
+    assert am_client.post(f"/contract/{contract.pk}/milestones/new/", new).status_code == 302
+    added = Milestone.objects.get(name="Ett år etter")
+    assert added.contract == contract and str(added.due_on) == "2027-05-01"
+    clash = {"name": "driftsovertakelse", "kind": "other", "due_on": "2027-05-01"}
+    assert am_client.post(f"/contract/milestones/{added.pk}/edit/", clash).status_code == 400
+    moved = {"name": "Driftsovertakelse", "kind": "takeover", "due_on": "2026-06-01"}
+    assert am_client.post(f"/contract/milestones/{takeover.pk}/edit/", moved).status_code == 302
+    takeover.refresh_from_db()
+    assert str(takeover.due_on) == "2026-06-01"
+    page = am_client.get(f"/contract/{contract.pk}/").content.decode()
+    assert "Ett år etter" in page and f"/contract/milestones/{added.pk}/edit/" in page
+
+
+def test_the_burn_up_counts_done_requirements_over_time_with_a_chart(am_client, contract, requirements):
+    from kompass.contract import services
+
+    Requirement.objects.filter(pk=requirements[2].pk).update(status=S.VERIFIED)  # as an import writes it: no audit
+    assert services.burnup(contract)[-1][1] == 1
+    services.set_status(requirements[0], S.READY, user=contract.customer_representative)
+    services.set_status(requirements[0], S.VERIFIED, user=contract.customer_representative)
+    points = services.burnup(contract)
+    assert points[-1][1] == 2
+    page = am_client.get(f"/contract/{contract.pk}/")
+    chart = page.context["burnup_chart"]
+    assert chart["datasets"][0]["data"][-1] == 2 and chart["datasets"][1]["data"][-1] == 3
+    assert 'id="burnup-chart-data"' in page.content.decode()

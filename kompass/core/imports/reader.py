@@ -22,10 +22,13 @@ Decisions:
 """
 
 import csv
+import hashlib
 import io
 import re
+import threading
 import unicodedata
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -139,11 +142,34 @@ def list_sheets(data: bytes, filename: str) -> list[str]:
         workbook.close()
 
 
+#: Sheets read recently, by (SHA-256 of the file, file name, sheet): the preview and the apply of one import
+#: read the same bytes twice (apply validates again inside its transaction), and parsing a 5,000-row workbook
+#: is most of an import's time. Reading is a pure function of the bytes and cells are frozen, so a hit is
+#: exactly what a fresh read would return. Small (a few files per process) and per process: a miss just reads.
+READ_CACHE_SIZE = 4
+_read_cache: OrderedDict[tuple[str, str, str], Sheet] = OrderedDict()
+_read_cache_lock = threading.Lock()
+
+
 def read_sheet(data: bytes, filename: str, sheet: str | None = None) -> Sheet:
     """Read one sheet (the first one if ``sheet`` is empty) of an .xlsx file, or a whole CSV file."""
-    if _file_kind(data, filename) == "csv":
-        return _read_csv(data, PurePath(filename or "data.csv").stem)
-    return _read_xlsx(data, sheet)
+    csv_file = _file_kind(data, filename) == "csv"
+    digest = hashlib.sha256(data).hexdigest()
+    key = (digest, filename or "", "" if csv_file else sheet or "")
+    with _read_cache_lock:
+        cached = _read_cache.get(key)
+        if cached is not None:
+            _read_cache.move_to_end(key)
+    if cached is None:
+        cached = _read_csv(data, PurePath(filename or "data.csv").stem) if csv_file else _read_xlsx(data, sheet)
+        with _read_cache_lock:
+            _read_cache[key] = cached
+            if not csv_file:  # the first sheet read by default is the same sheet read by its name
+                _read_cache[(digest, filename or "", cached.name)] = cached
+            while len(_read_cache) > READ_CACHE_SIZE:
+                _read_cache.popitem(last=False)
+    # A new Sheet and row list each time: a caller may append or drop rows without touching the cached one.
+    return Sheet(cached.name, [list(row) for row in cached.rows], cached.blank_rows, cached.encoding, cached.delimiter)
 
 
 # --- .xlsx ------------------------------------------------------------------------------------------------------

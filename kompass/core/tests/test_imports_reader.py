@@ -123,3 +123,15 @@ def test_it_refuses_files_it_cannot_read():
         read_sheet(b"PK\x03\x04 broken", "krav.xlsx")
     with pytest.raises(ImportFileError):
         read_sheet(b"%PDF-1.7", "krav.pdf")
+
+
+def test_a_file_read_again_comes_from_the_cache_and_callers_cannot_change_it(monkeypatch):
+    from kompass.core.imports import reader
+
+    data = make_xlsx([["ID", "Tekst"], ["1.10", "Drift"]])
+    first = read_sheet(data, "krav.xlsx")
+    first.rows.pop()  # a caller changing its copy
+    first.rows[0].clear()
+    monkeypatch.setattr(reader, "_read_xlsx", lambda *args: pytest.fail("read twice"))
+    again = read_sheet(data, "krav.xlsx", first.name)  # the first sheet, now by its name: the same read
+    assert texts(again) == [["ID", "Tekst"], ["1.10", "Drift"]]

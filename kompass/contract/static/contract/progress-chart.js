@@ -1,5 +1,6 @@
-// The contract page's progress chart: a stacked bar per milestone, from the JSON the page embeds.
-// The same numbers are in the table below it, which is what screen readers use.
+// The contract page's charts, from the JSON the page embeds: progress (a stacked bar per milestone) and the
+// burn-up (done over time against the scope). The same numbers are in the tables below them, which is what
+// screen readers use.
 (function () {
   "use strict";
   var COLOURS = {
@@ -22,5 +23,24 @@
       }
     });
   }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
+  function drawBurnup() {
+    var canvas = document.getElementById("burnup-chart");
+    var source = document.getElementById("burnup-chart-data");
+    if (!canvas || !source || typeof window.Chart === "undefined") { return; }
+    var data = JSON.parse(source.textContent);
+    data.datasets.forEach(function (set) {
+      set.borderColor = set.key === "done" ? "#034b45" : "#2a2859";
+      set.backgroundColor = set.borderColor;
+      set.borderDash = set.key === "scope" ? [6, 4] : [];
+      set.stepped = set.key === "done";
+      set.pointRadius = set.key === "done" ? 3 : 0;
+    });
+    new window.Chart(canvas, {
+      type: "line",
+      data: data,
+      options: { animation: false, responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
+  function drawAll() { draw(); drawBurnup(); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", drawAll); } else { drawAll(); }
 })();
