@@ -392,8 +392,3 @@ if bool(KOMPASS_SIGNING_KEY_FILE) != bool(KOMPASS_SIGNING_CERT_FILE):
 KOMPASS_SIGNING_DIR = VAR_DIR / "signing"
 # WeasyPrint reports every rendering step and fontTools every subset at INFO: too chatty for the log.
 LOGGING["loggers"].update({"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "ERROR"}})
-
-# ---------------------------------------------------------------------------------------------
-# Contract register: the function that finds a case by its number (provided by the cases app)
-# ---------------------------------------------------------------------------------------------
-KOMPASS_CASE_LOOKUP = env.str("KOMPASS_CASE_LOOKUP", default="")
