@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditlog.context import set_actor
@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kompass.cases import services as cases_services
 from kompass.core import access
 from kompass.core.models import System
 from kompass.portfolio.models import (
@@ -43,13 +44,13 @@ __all__ = [
     "approve_integration",
     "burn_down",
     "case_figures",
+    "change_request",
     "dependency_conflicts",
     "may_request",
     "may_review",
     "plan_wave",
     "profile_of",
     "progress_by_agency",
-    "register_case_figures",
     "reject_integration",
     "request_integration",
     "retire_integration",
@@ -79,20 +80,9 @@ def transformation_of(system: System) -> Transformation:
     return transformation
 
 
-#: The cases app registers the function that counts a system's cases (``register_case_figures``);
-#: the portfolio never imports cases. Until it does, :func:`case_figures` answers ``None``.
-_case_figures_provider: Callable[[System], dict] | None = None
-
-
-def register_case_figures(provider: Callable[[System], dict] | None) -> None:
-    """Hook for the cases app: ``provider(system) -> {"open": int, "last_90_days": int, ...}``."""
-    global _case_figures_provider
-    _case_figures_provider = provider
-
-
-def case_figures(system: System) -> dict | None:
-    """The system's case figures from the cases app, or ``None`` while no provider is registered."""
-    return _case_figures_provider(system) if _case_figures_provider else None
+def case_figures(system: System, user) -> dict:
+    """The system's cases that ``user`` may see (open and total counts, the latest open ones), from the cases app."""
+    return cases_services.cases_of_system(system, user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +139,34 @@ def request_integration(user, *, data_sets: Iterable = (), **fields) -> Integrat
         integration.data_sets.set(data_sets)
         sync_agencies(integration)
         _decide(integration, GovernanceDecision.Kind.REQUESTED, user)
+    return integration
+
+
+def change_request(integration: Integration, user, *, data_sets: Iterable | None = None, **fields) -> Integration:
+    """Change a still-requested integration (``fields`` as for :func:`request_integration`), validated.
+
+    Only a request can be edited; a change to an approved or active integration is requested as a new
+    integration that replaces it (``supersedes``). Status, approval and requester never change here.
+    """
+    for name in ("status", "approved_at", "requested_by", "supersedes"):
+        fields.pop(name, None)
+    if integration.status != Integration.Status.REQUESTED:
+        raise GovernanceError(_("Only a requested integration can be edited; request a replacement instead."))
+    if not access.can(user, "change", integration):
+        raise PermissionDenied
+    for name, value in fields.items():
+        setattr(integration, name, value)
+    if not may_request(user, integration):  # nobody moves a request away from their own systems
+        raise PermissionDenied
+    data_sets = None if data_sets is None else list(data_sets)
+    if data_sets and any(d.personal_data for d in data_sets):
+        integration.personal_data = True
+    integration.full_clean(exclude=["requested_by", "agencies"])
+    with transaction.atomic(), set_actor(user):
+        integration.save()
+        if data_sets is not None:
+            integration.data_sets.set(data_sets)
+        sync_agencies(integration)
     return integration
 
 
