@@ -502,7 +502,8 @@ def _agency_map(integrations, total: int) -> dict:
         )
         .annotate(n=Count("pk"), personal=Count("pk", filter=Q(personal_data=True)))  # MAX(boolean): not on PostgreSQL
     )
-    nodes, edges = {}, []
+    # Both directions between two ends are one edge (half the edges to draw); ``both`` says it runs both ways.
+    nodes, pairs = {}, {}
     for row in rows:
         ends = []
         for side in ("provider", "consumer"):
@@ -513,19 +514,27 @@ def _agency_map(integrations, total: int) -> dict:
                 node_id, label, url = f"x{row[f'{side}_party_id']}", row[f"{side}_party__name"], ""
             nodes.setdefault(node_id, {"id": node_id, "label": label, "external": not agency_id, "url": url})
             ends.append(node_id)
-        edges.append(
-            {
+        key = tuple(sorted(ends))
+        edge = pairs.get(key)
+        if edge is None:
+            pairs[key] = {
                 "id": f"{ends[0]}-{ends[1]}",
                 "source": ends[0],
                 "target": ends[1],
-                "label": str(row["n"]),
                 "status": "",
                 "technology": "",
                 "personal_data": bool(row["personal"]),
                 "count": row["n"],
+                "both": False,
                 "url": "",
             }
-        )
+        else:
+            edge["count"] += row["n"]
+            edge["personal_data"] = edge["personal_data"] or bool(row["personal"])
+            edge["both"] = edge["both"] or edge["source"] != ends[0]
+    edges = list(pairs.values())
+    for edge in edges:
+        edge["label"] = str(edge["count"])
     return {"level": "agency", "total": total, "nodes": list(nodes.values()), "edges": edges}
 
 
@@ -583,10 +592,9 @@ class TransformationView(MatrixRequired, TemplateView):
             }
             for w in waves
         ]
-        conflicts = services.dependency_conflicts(system_ids=systems.values("pk"))
-        involved = {c.depends_on_id for c in conflicts[:CONFLICTS_SHOWN]} | {
-            c.system_id for c in conflicts[:CONFLICTS_SHOWN]
-        }
+        # Only the conflicts shown leave the database, and their number (a COUNT).
+        conflict_count, conflicts = services.conflict_summary(system_ids=systems.values("pk"), limit=CONFLICTS_SHOWN)
+        involved = {c.depends_on_id for c in conflicts} | {c.system_id for c in conflicts}
         # Each conflict's integration touches the user's agency, so both of its systems' names are visible.
         names = dict(System.objects.filter(pk__in=involved).values_list("pk", "name"))
         context.update(
@@ -600,8 +608,8 @@ class TransformationView(MatrixRequired, TemplateView):
                 "items_actual": [p.items_actual for p in points],
             },
             progress=services.progress_by_agency(systems),
-            conflicts=[(c, names.get(c.system_id), names.get(c.depends_on_id)) for c in conflicts[:CONFLICTS_SHOWN]],
-            conflict_count=len(conflicts),
+            conflicts=[(c, names.get(c.system_id), names.get(c.depends_on_id)) for c in conflicts],
+            conflict_count=conflict_count,
             blocked=Transformation.objects.restrict(self.request.user, "view")
             .filter(blocked=True)
             .select_related("system", "system__agency"),
