@@ -241,9 +241,26 @@ class WaveListView(ObjectListView):
 
 
 class WaveEditView(ObjectEditView):
+    """New or changed wave; changed dates flag the dependency conflicts they create at once."""
+
     template_name = "core/object_form.html"
     queryset = MigrationWave.objects.all()
     form_class = WaveForm
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 302 and "pk" in self.kwargs:
+            in_wave = set(Transformation.objects.filter(wave_id=self.kwargs["pk"]).values_list("system_id", flat=True))
+            dependants = Integration.objects.filter(provider_system_id__in=in_wave).values_list(
+                "consumer_system_id", flat=True
+            )
+            count, _first = services.conflict_summary(system_ids=in_wave | {d for d in dependants if d}, limit=0)
+            if count:
+                messages.warning(
+                    request,
+                    _("%(count)s dependency conflict(s) involve systems of this wave.") % {"count": count},
+                )
+        return response
 
 
 # ---------------------------------------------------------------------------------------------

@@ -392,3 +392,21 @@ def test_infrastructure_items_count_in_the_burn_down(clients, world):
     item.refresh_from_db()
     assert item.decommissioned_on == dt.date(2026, 1, 5)
     assert "srv-1" in owner.get(f"/portfolio/systems/{sak}/").content.decode()
+
+
+def test_moving_a_wave_flags_the_conflicts_it_creates(clients, world, cast, beta_owner):
+    first = MigrationWave.objects.create(name="Bølge 1", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 3, 1))
+    second = MigrationWave.objects.create(name="Bølge 2", starts_on=dt.date(2027, 4, 1), ends_on=dt.date(2027, 6, 1))
+    integration = services.request_integration(
+        cast["owner"], name="HR til Sak", provider_system=world["beta_hr"], consumer_system=world["alfa_sak"]
+    )
+    services.approve_integration(integration, beta_owner)
+    services.plan_wave(services.transformation_of(world["alfa_sak"]), second, cast["agreement"])
+    services.plan_wave(services.transformation_of(world["beta_hr"]), first, cast["agreement"])
+    assert not services.dependency_conflicts()
+    # The provider's wave moves after the consumer's: the save says so.
+    form = {"name": "Bølge 1", "starts_on": "2027-09-01", "ends_on": "2027-10-01"}
+    response = clients("agreement").post(f"/portfolio/waves/{first.pk}/", form, follow=True)
+    assert response.status_code == 200
+    assert "1 avhengighetskonflikt(er)" in response.content.decode()
+    assert len(services.dependency_conflicts()) == 1
