@@ -682,3 +682,16 @@ def find_by_number(number: str, user) -> Case | None:
     if not number:
         return None
     return Case.objects.restrict(user, "view").filter(number=number).first()
+
+
+# --- For the portfolio (issue #12): a system's cases, as far as the viewer may see them ---------------------------
+
+
+def cases_of_system(system, user, *, latest: int = 5) -> dict:
+    """``{"open": n, "total": n, "latest_open": [Case, …]}`` of the cases about ``system`` that ``user`` sees."""
+    from django.db.models import Count, Q
+
+    visible = Case.objects.restrict(user, "view").filter(system=system)
+    figures = visible.aggregate(open=Count("pk", filter=Q(state__in=Case.OPEN_STATES)), total=Count("pk"))
+    figures["latest_open"] = list(visible.filter(state__in=Case.OPEN_STATES).order_by("-created")[:latest])
+    return figures

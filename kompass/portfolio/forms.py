@@ -3,11 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kompass.core.models import System
+from kompass.core.imports.forms import UploadForm
+from kompass.core.models import Agency, System
 from kompass.portfolio.models import (
     INTEGRATION_REQUEST_FIELDS,
     DataSet,
     ExternalParty,
+    InfrastructureItem,
     Integration,
     MigrationWave,
     SystemProfile,
@@ -34,6 +36,22 @@ class SystemProfileForm(forms.ModelForm):
             "end_of_support",
         ]
         widgets = {"end_of_support": forms.DateInput(attrs={"type": "date"})}
+
+
+class InfrastructureItemForm(forms.ModelForm):
+    """A server, database or storage of one system (the view sets ``instance.system``)."""
+
+    class Meta:
+        model = InfrastructureItem
+        fields = ["kind", "name", "legacy_platform", "decommissioned_on"]
+        widgets = {"decommissioned_on": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = InfrastructureItem.objects.filter(system_id=self.instance.system_id, name=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("The system already has an item with this name."))
+        return name
 
 
 class TransformationForm(forms.ModelForm):
@@ -92,3 +110,16 @@ class WaveForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class ImportUploadForm(UploadForm):
+    """Core's upload form, plus the agency the import is for (only those the user may import for)."""
+
+    agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
+    field_order = ["agency", "file"]
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).order_by("name")
+        if len(agencies) == 1:
+            self.fields["agency"].initial = agencies[0].pk

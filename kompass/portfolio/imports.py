@@ -22,7 +22,7 @@ from kompass.core.models import System, User
 from kompass.portfolio import services
 from kompass.portfolio.models import ExternalParty, Integration, Level, SystemProfile
 
-__all__ = ["INTEGRATIONS", "SYSTEMS", "run_import"]
+__all__ = ["INTEGRATIONS", "SPECS", "SYSTEMS", "import_scope", "may_import", "run_import"]
 
 
 def _label(model, name):
@@ -301,9 +301,25 @@ _RIGHTS = {
     ),
 }
 
+#: The import pages' URL slug → spec.
+SPECS = {"systems": SYSTEMS, "integrations": INTEGRATIONS}
+
+
+def may_import(spec: ImportSpec, user, agency=None) -> bool:
+    """May ``user`` import ``spec`` for ``agency`` (``None``: for some agency at all, e.g. to show the page)?"""
+    if agency is None:
+        probe = System if spec is SYSTEMS else SystemProfile
+        return access.can(user, "create" if spec is SYSTEMS else "request_integration", probe)
+    return _RIGHTS[spec.name](user, agency)
+
+
+def import_scope(agency) -> str:
+    """The ``ImportBatch.scope`` of an agency's portfolio imports (the remembered mapping is per agency)."""
+    return f"portfolio:{agency.pk}"
+
 
 def run_import(preview: Preview, spec: ImportSpec, *, agency, user, **options) -> dict[str, Any]:
     """Apply a previewed import for ``agency`` as ``user`` (all rows or none); ``options`` go to apply_import."""
-    if not _RIGHTS[spec.name](user, agency):
+    if not may_import(spec, user, agency):
         raise PermissionDenied
     return apply_import(preview, spec, {"agency": agency, "user": user}, **options)

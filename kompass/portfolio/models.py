@@ -509,6 +509,9 @@ class MigrationWave(RestrictedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:transformation") + "#waves-heading"
+
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("A wave cannot end before it starts.")})

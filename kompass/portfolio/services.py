@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kompass.cases import services as cases_services
 from kompass.core import access
 from kompass.core.models import System
 from kompass.portfolio.models import (
@@ -43,13 +46,14 @@ __all__ = [
     "approve_integration",
     "burn_down",
     "case_figures",
+    "change_request",
+    "conflict_summary",
     "dependency_conflicts",
     "may_request",
     "may_review",
     "plan_wave",
     "profile_of",
     "progress_by_agency",
-    "register_case_figures",
     "reject_integration",
     "request_integration",
     "retire_integration",
@@ -79,20 +83,9 @@ def transformation_of(system: System) -> Transformation:
     return transformation
 
 
-#: The cases app registers the function that counts a system's cases (``register_case_figures``);
-#: the portfolio never imports cases. Until it does, :func:`case_figures` answers ``None``.
-_case_figures_provider: Callable[[System], dict] | None = None
-
-
-def register_case_figures(provider: Callable[[System], dict] | None) -> None:
-    """Hook for the cases app: ``provider(system) -> {"open": int, "last_90_days": int, ...}``."""
-    global _case_figures_provider
-    _case_figures_provider = provider
-
-
-def case_figures(system: System) -> dict | None:
-    """The system's case figures from the cases app, or ``None`` while no provider is registered."""
-    return _case_figures_provider(system) if _case_figures_provider else None
+def case_figures(system: System, user) -> dict:
+    """The system's cases that ``user`` may see (open and total counts, the latest open ones), from the cases app."""
+    return cases_services.cases_of_system(system, user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +142,34 @@ def request_integration(user, *, data_sets: Iterable = (), **fields) -> Integrat
         integration.data_sets.set(data_sets)
         sync_agencies(integration)
         _decide(integration, GovernanceDecision.Kind.REQUESTED, user)
+    return integration
+
+
+def change_request(integration: Integration, user, *, data_sets: Iterable | None = None, **fields) -> Integration:
+    """Change a still-requested integration (``fields`` as for :func:`request_integration`), validated.
+
+    Only a request can be edited; a change to an approved or active integration is requested as a new
+    integration that replaces it (``supersedes``). Status, approval and requester never change here.
+    """
+    for name in ("status", "approved_at", "requested_by", "supersedes"):
+        fields.pop(name, None)
+    if integration.status != Integration.Status.REQUESTED:
+        raise GovernanceError(_("Only a requested integration can be edited; request a replacement instead."))
+    if not access.can(user, "change", integration):
+        raise PermissionDenied
+    for name, value in fields.items():
+        setattr(integration, name, value)
+    if not may_request(user, integration):  # nobody moves a request away from their own systems
+        raise PermissionDenied
+    data_sets = None if data_sets is None else list(data_sets)
+    if data_sets and any(d.personal_data for d in data_sets):
+        integration.personal_data = True
+    integration.full_clean(exclude=["requested_by", "agencies"])
+    with transaction.atomic(), set_actor(user):
+        integration.save()
+        if data_sets is not None:
+            integration.data_sets.set(data_sets)
+        sync_agencies(integration)
     return integration
 
 
@@ -241,44 +262,61 @@ class DependencyConflict:
     reason: str
 
 
-def dependency_conflicts(*, system_ids: Iterable[int] | None = None) -> list[DependencyConflict]:
+def dependency_conflicts(
+    *, system_ids: Iterable[int] | None = None, limit: int | None = None
+) -> list[DependencyConflict]:
     """Systems planned in a wave before a system they depend on (through a non-tolerant integration).
 
     The consumer of an approved or active integration depends on its provider. A conflict is a consumer
     with a wave, not yet moved, whose provider has not moved and has no wave or a wave that starts later.
-    Moving together (the same wave, or a wave starting the same day) is fine. Three queries, whatever the size.
+    Moving together (the same wave, or a wave starting the same day) is fine.
+
+    One query: the rule is a join of each edge with both sides' transformations, so only the conflicts
+    leave the database. ``limit``: only the first ``limit`` (in integration order) are built; see
+    :func:`conflict_summary` for those and the number of all in the same one query.
     """
+    return conflict_summary(system_ids=system_ids, limit=limit)[1]
+
+
+def conflict_summary(
+    *, system_ids: Iterable[int] | None = None, limit: int | None = None
+) -> tuple[int, list[DependencyConflict]]:
+    """``(number of conflicts, the first `limit` of them)``, from one query (no ``ORDER BY`` in SQL)."""
+    rows = list(
+        _conflict_edges(system_ids)
+        .order_by()
+        .values_list("pk", "consumer_system_id", "provider_system_id", "provider_system__transformation__wave__name")
+    )
+    rows.sort()
+    conflicts = []
+    for pk, consumer, provider, wave_name in rows if limit is None else rows[:limit]:
+        if wave_name is None:
+            reason = _("depends on a system that has no migration wave")
+        else:
+            reason = _("depends on a system in a later wave (%(wave)s)") % {"wave": wave_name}
+        conflicts.append(DependencyConflict(consumer, provider, pk, reason))
+    return len(rows), conflicts
+
+
+def _conflict_edges(system_ids):
+    mine, theirs = "consumer_system__transformation__", "provider_system__transformation__"
     edges = Integration.objects.filter(
         status__in=_BINDING_STATUSES,
         tolerant=False,
         provider_system__isnull=False,
         consumer_system__isnull=False,
-    )
+        **{f"{mine}wave__isnull": False},
+    ).exclude(**{f"{mine}status__in": Transformation.DONE_STATUSES})
+    if hasattr(system_ids, "query") and not system_ids.query.has_filters():
+        system_ids = None  # the user sees every system: no subquery
     if system_ids is not None:
         # A queryset stays a subquery; anything else is a list of ids.
         edges = edges.filter(consumer_system_id__in=system_ids if hasattr(system_ids, "query") else list(system_ids))
-    edges = list(edges.values_list("pk", "consumer_system_id", "provider_system_id"))
-    involved = {s for _pk, c, p in edges for s in (c, p)}
-    plans = Transformation.objects.values("system_id", "status", "wave_id", "wave__starts_on", "wave__name")
-    if len(involved) <= 500:  # a few systems: ask for them; many: reading every row is cheaper than a long IN
-        plans = plans.filter(system_id__in=involved)
-    plan = {row["system_id"]: row for row in plans if row["system_id"] in involved}
-    conflicts = []
-    for pk, consumer, provider in edges:
-        mine = plan.get(consumer)
-        if mine is None or mine["wave_id"] is None or mine["status"] in Transformation.DONE_STATUSES:
-            continue
-        theirs = plan.get(provider)
-        if theirs is not None and theirs["status"] in Transformation.DONE_STATUSES:
-            continue
-        if theirs is None or theirs["wave_id"] is None:
-            reason = _("depends on a system that has no migration wave")
-        elif theirs["wave__starts_on"] > mine["wave__starts_on"]:
-            reason = _("depends on a system in a later wave (%(wave)s)") % {"wave": theirs["wave__name"]}
-        else:
-            continue
-        conflicts.append(DependencyConflict(consumer, provider, pk, reason))
-    return conflicts
+    edges = edges.filter(
+        Q(**{f"{theirs}status__isnull": True}) | ~Q(**{f"{theirs}status__in": Transformation.DONE_STATUSES}),
+        Q(**{f"{theirs}wave__isnull": True}) | Q(**{f"{theirs}wave__starts_on__gt": F(f"{mine}wave__starts_on")}),
+    )
+    return edges
 
 
 def plan_wave(transformation: Transformation, wave: MigrationWave | None, user) -> list[DependencyConflict]:
@@ -329,29 +367,21 @@ def burn_down(systems, *, start: dt.date, end: dt.date, today: dt.date | None = 
     A system counts as *planned* to be left until its wave ends (without a wave it stays, unless it has
     already left), *actually* left until its transformation's ``completed_on``. A legacy infrastructure
     item counts the same way, with its own ``decommissioned_on`` as the actual date.
-    Two queries; the counting is done in Python.
+    Five small queries: the database counts per date (a few dozen rows), Python only adds them up per month.
     """
     today = today or timezone.localdate()
-    ids = systems.values("pk")
-    plans, done = {}, {}
-    for system_id, wave_end, completed in Transformation.objects.filter(system__in=ids).values_list(
-        "system_id", "wave__ends_on", "completed_on"
-    ):
-        # Planned to leave when its wave ends; a system that left without a wave (already SaaS) planned so too.
-        plans[system_id] = wave_end or completed
-        if completed is not None:
-            done[system_id] = completed
-    system_ids = list(systems.values_list("pk", flat=True))
-    items = list(
-        InfrastructureItem.objects.filter(system__in=ids, legacy_platform=True).values_list(
-            "system_id", "decommissioned_on"
-        )
-    )
-    # Sorted leaving dates: what is left on a day is everything without a date plus what leaves on or after it.
-    systems_planned = _Remaining(plans.get(s) for s in system_ids)
-    systems_actual = _Remaining(done.get(s) for s in system_ids)
-    items_planned = _Remaining(plans.get(s) for s, _d in items)
-    items_actual = _Remaining(d for _s, d in items)
+    total_systems = systems.order_by().count()
+    plans, items = Transformation.objects.all(), InfrastructureItem.objects.filter(legacy_platform=True)
+    if systems.query.has_filters():  # else the user sees every system: no subquery
+        ids = systems.values("pk")
+        plans, items = plans.filter(system__in=ids), items.filter(system__in=ids)
+    # Planned to leave when its wave ends; a system that left without a wave (already SaaS) planned so too.
+    systems_planned = _Remaining.counted(_per_date(plans, Coalesce("wave__ends_on", "completed_on")), total_systems)
+    systems_actual = _Remaining.counted(_per_date(plans, F("completed_on")), total_systems)
+    planned_item = Coalesce("system__transformation__wave__ends_on", "system__transformation__completed_on")
+    item_count = items.order_by().count()
+    items_planned = _Remaining.counted(_per_date(items, planned_item), item_count)
+    items_actual = _Remaining.counted(_per_date(items, F("decommissioned_on")), item_count)
     points = []
     for day in _months(start, end):
         future = day > today
@@ -367,6 +397,19 @@ def burn_down(systems, *, start: dt.date, end: dt.date, today: dt.date | None = 
     return points
 
 
+def _per_date(queryset, expression) -> dict[dt.date, int]:
+    """``{date: rows}`` of ``queryset`` grouped by the date ``expression`` (rows without a date left out)."""
+    rows = (
+        queryset.order_by()
+        .annotate(leaves=expression)
+        .filter(leaves__isnull=False)
+        .values("leaves")
+        .annotate(n=Count("pk"))
+        .values_list("leaves", "n")
+    )
+    return dict(rows)
+
+
 class _Remaining:
     """Counts of things still on the old platform on a day, from the dates they leave (``None``: not planned)."""
 
@@ -374,22 +417,43 @@ class _Remaining:
         dates = list(dates)
         self.undated = sum(1 for d in dates if d is None)
         self.dated = sorted(d for d in dates if d is not None)
+        self.weights = None
+
+    @classmethod
+    def counted(cls, per_date: dict[dt.date, int], total: int) -> _Remaining:
+        """From ``{date: count}`` and the total (everything without a date stays)."""
+        remaining = cls(())
+        remaining.dated = sorted(per_date)
+        remaining.undated = total - sum(per_date.values())
+        # leaving[i]: how many leave on dated[i] or later.
+        remaining.weights = list(itertools.accumulate(per_date[d] for d in reversed(remaining.dated)))[::-1]
+        return remaining
 
     def on(self, day: dt.date) -> int:
-        return self.undated + len(self.dated) - bisect.bisect_left(self.dated, day)
+        index = bisect.bisect_left(self.dated, day)
+        if self.weights is None:
+            return self.undated + len(self.dated) - index
+        return self.undated + (self.weights[index] if index < len(self.weights) else 0)
 
 
 def progress_by_agency(systems) -> list[dict]:
-    """Per agency: systems in each transformation status (a system without a row counts as unassessed)."""
-    counts: dict[tuple[int, str], dict] = {}
-    by_status = defaultdict(int)
-    rows = systems.values_list("agency_id", "agency__name", "transformation__status")
-    for agency_id, agency_name, status in rows:
-        by_status[(agency_id, status or "unassessed")] += 1
-        counts.setdefault((agency_id, agency_name), {})
+    """Per agency: systems in each transformation status (a system without a row counts as unassessed).
+
+    One grouped query (agencies × statuses rows, not one row per system).
+    """
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    rows = (
+        systems.order_by()
+        .values("agency_id", "agency__name", "transformation__status")
+        .annotate(n=Count("pk"))
+        .values_list("agency_id", "agency__name", "transformation__status", "n")
+    )
+    for agency_id, agency_name, status, n in rows:
+        statuses = counts.setdefault((agency_id, agency_name), {})
+        key = status or "unassessed"
+        statuses[key] = statuses.get(key, 0) + n
     result = []
-    for (agency_id, agency_name), _unused in sorted(counts.items(), key=lambda kv: kv[0][1]):
-        statuses = {key[1]: n for key, n in by_status.items() if key[0] == agency_id}
+    for (agency_id, agency_name), statuses in sorted(counts.items(), key=lambda kv: kv[0][1]):
         total = sum(statuses.values())
         moved = sum(statuses.get(s, 0) for s in Transformation.DONE_STATUSES)
         result.append(

@@ -5,20 +5,36 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from kompass.core import access
 from kompass.core.audit import history_for
-from kompass.core.models import System
-from kompass.core.views.generic import MatrixRequired, ObjectListView
+from kompass.core.imports import ImportFileError, ImportRefused, list_sheets
+from kompass.core.imports.forms import ApplyForm, MappingForm
+from kompass.core.imports.models import ImportBatch
+from kompass.core.models import Agency, System
+from kompass.core.views.generic import MatrixRequired, ObjectEditView, ObjectListView
 from kompass.portfolio import services
 from kompass.portfolio.filtersets import IntegrationFilterSet, PortfolioSystemFilterSet
-from kompass.portfolio.forms import DecisionForm, IntegrationRequestForm, SystemProfileForm, TransformationForm
+from kompass.portfolio.forms import (
+    DecisionForm,
+    ImportUploadForm,
+    InfrastructureItemForm,
+    IntegrationRequestForm,
+    SystemProfileForm,
+    TransformationForm,
+    WaveForm,
+)
+from kompass.portfolio.imports import SPECS, SYSTEMS, import_scope, may_import
 from kompass.portfolio.models import (
+    INTEGRATION_REQUEST_FIELDS,
     InfrastructureItem,
     Integration,
     MigrationWave,
@@ -53,6 +69,7 @@ class SystemListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         ids = [s.pk for s in context["object_list"]]
         context["conflicted"] = {c.system_id for c in services.dependency_conflicts(system_ids=ids)}
+        context["may_import"] = may_import(SYSTEMS, self.request.user)
         return context
 
 
@@ -79,12 +96,14 @@ class SystemDetailView(MatrixRequired, TemplateView):
             infrastructure=InfrastructureItem.objects.filter(system=system),
             integrations=integrations,
             conflicts=services.dependency_conflicts(system_ids=[system.pk]),
-            case_figures=services.case_figures(system),
+            case_figures=services.case_figures(system, self.request.user),
             may_change_profile=access.can(self.request.user, "change", profile or SystemProfile(system=system)),
             may_change_transformation=access.can(
                 self.request.user, "change", transformation or Transformation(system=system)
             ),
             may_request=access.can(self.request.user, "request_integration", SystemProfile(system=system)),
+            may_change_system=access.can(self.request.user, "change", system),
+            may_change_infrastructure=access.can(self.request.user, "change", InfrastructureItem(system=system)),
             history=history_for(profile) if profile else [],
         )
         return context
@@ -150,6 +169,100 @@ class TransformationEditView(_OneToOneEditView):
             messages.success(request, _("Saved."))
 
 
+class InfrastructureEditView(MatrixRequired, TemplateView):
+    """Add an infrastructure item to a system (``pk`` is the system) or change one (``item_pk``)."""
+
+    template_name = "portfolio/infrastructure_form.html"
+    required_model = InfrastructureItem
+    required_action = "change"
+
+    def _instance(self, request, pk=None, item_pk=None):
+        if item_pk is not None:
+            item = get_object_or_404(InfrastructureItem.objects.restrict(request.user, "view"), pk=item_pk)
+            system, action = _visible_system(request, item.system_id), "change"
+        else:
+            system = _visible_system(request, pk)
+            item, action = InfrastructureItem(system=system), "create"
+        if not access.can(request.user, action, item):
+            raise PermissionDenied
+        return system, item
+
+    def get(self, request, pk=None, item_pk=None):
+        system, item = self._instance(request, pk, item_pk)
+        return self.render_to_response({"system": system, "item": item, "form": InfrastructureItemForm(instance=item)})
+
+    def post(self, request, pk=None, item_pk=None):
+        system, item = self._instance(request, pk, item_pk)
+        form = InfrastructureItemForm(request.POST, instance=item)
+        if not form.is_valid():
+            return self.render_to_response({"system": system, "item": item, "form": form}, status=400)
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("portfolio:system_detail", pk=system.pk)
+
+
+class InfrastructureDeleteView(MatrixRequired, View):
+    """POST: remove an infrastructure item (a decommissioned one is better kept, with its date)."""
+
+    required_model = InfrastructureItem
+    required_action = "delete"
+
+    def post(self, request, item_pk):
+        item = get_object_or_404(InfrastructureItem.objects.restrict(request.user, "view"), pk=item_pk)
+        if not access.can(request.user, "delete", item):
+            raise PermissionDenied
+        system_id = item.system_id
+        item.delete()
+        messages.success(request, _("Removed."))
+        return redirect("portfolio:system_detail", pk=system_id)
+
+
+class WaveListView(ObjectListView):
+    """The programme's migration waves (shared by every agency); central editors add and change them."""
+
+    template_name = "portfolio/wave_list.html"
+    queryset = MigrationWave.objects.all()
+    title = _lazy("Migration waves")
+    create_url_name = "portfolio:wave_create"
+    create_label = _lazy("New wave")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        systems = System.objects.restrict(self.request.user, "view").values("pk")
+        counts = dict(
+            Transformation.objects.filter(system__in=systems, wave__isnull=False)
+            .values("wave")
+            .annotate(n=Count("pk"))
+            .values_list("wave", "n")
+        )
+        context["rows"] = [(wave, counts.get(wave.pk, 0)) for wave in context["object_list"]]
+        context["may_change"] = access.can(self.request.user, "change", MigrationWave)
+        return context
+
+
+class WaveEditView(ObjectEditView):
+    """New or changed wave; changed dates flag the dependency conflicts they create at once."""
+
+    template_name = "core/object_form.html"
+    queryset = MigrationWave.objects.all()
+    form_class = WaveForm
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 302 and "pk" in self.kwargs:
+            in_wave = set(Transformation.objects.filter(wave_id=self.kwargs["pk"]).values_list("system_id", flat=True))
+            dependants = Integration.objects.filter(provider_system_id__in=in_wave).values_list(
+                "consumer_system_id", flat=True
+            )
+            count, _first = services.conflict_summary(system_ids=in_wave | {d for d in dependants if d}, limit=0)
+            if count:
+                messages.warning(
+                    request,
+                    _("%(count)s dependency conflict(s) involve systems of this wave.") % {"count": count},
+                )
+        return response
+
+
 # ---------------------------------------------------------------------------------------------
 # Integrations and governance
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +282,11 @@ class IntegrationListView(ObjectListView):
 
     def get_queryset(self):
         return _integrations().restrict(self.request.user, "view")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_import"] = may_import(SPECS["integrations"], self.request.user)
+        return context
 
 
 class IntegrationDetailView(MatrixRequired, TemplateView):
@@ -194,32 +312,88 @@ class IntegrationDetailView(MatrixRequired, TemplateView):
 
 
 class IntegrationRequestView(MatrixRequired, TemplateView):
-    """A system owner requests a new integration (or a replacement of an active one, ``?replaces=``)."""
+    """A system owner requests a new integration, or a change to an approved/active one (``?replaces=``).
+
+    A change is a new request that replaces the old integration when it is activated; until then the
+    old one keeps running, and the new one goes through the same review.
+    """
 
     template_name = "portfolio/integration_form.html"
     queryset = Integration.objects.all()
     required_action = "create"
 
+    def _replaces(self, request):
+        pk = request.GET.get("replaces", "")
+        if not pk.isdigit():
+            return None
+        return get_object_or_404(
+            _integrations()
+            .restrict(request.user, "view")
+            .filter(status__in=(Integration.Status.APPROVED, Integration.Status.ACTIVE)),
+            pk=pk,
+        )
+
     def get(self, request):
-        initial = {}
-        if request.GET.get("consumer", "").isdigit():
-            initial["consumer_system"] = request.GET["consumer"]
-        return self.render_to_response({"form": IntegrationRequestForm(initial=initial, user=request.user)})
+        replaces = self._replaces(request)
+        if replaces is not None:
+            initial = {f: getattr(replaces, f) for f in INTEGRATION_REQUEST_FIELDS if f != "data_sets"}
+            initial["data_sets"] = list(replaces.data_sets.all())
+        else:
+            initial = {}
+            if request.GET.get("consumer", "").isdigit():
+                initial["consumer_system"] = request.GET["consumer"]
+        form = IntegrationRequestForm(initial=initial, user=request.user)
+        return self.render_to_response({"form": form, "replaces": replaces})
 
     def post(self, request):
+        replaces = self._replaces(request)
         form = IntegrationRequestForm(request.POST, user=request.user)
         if form.is_valid():
             fields = {k: v for k, v in form.cleaned_data.items() if k != "data_sets"}
             try:
                 integration = services.request_integration(
-                    request.user, data_sets=form.cleaned_data["data_sets"], **fields
+                    request.user, data_sets=form.cleaned_data["data_sets"], supersedes=replaces, **fields
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
                 messages.success(request, _("The integration is requested; the providing side reviews it."))
                 return redirect(integration)
-        return self.render_to_response({"form": form}, status=400)
+        return self.render_to_response({"form": form, "replaces": replaces}, status=400)
+
+
+class IntegrationEditView(MatrixRequired, TemplateView):
+    """Change a request before it is reviewed (afterwards a change is a replacement request)."""
+
+    template_name = "portfolio/integration_form.html"
+    queryset = Integration.objects.all()
+    required_action = "change"
+
+    def _integration(self, request, pk):
+        integration = get_object_or_404(_integrations().restrict(request.user, "view"), pk=pk)
+        if integration.status != Integration.Status.REQUESTED or not access.can(request.user, "change", integration):
+            raise PermissionDenied
+        return integration
+
+    def get(self, request, pk):
+        integration = self._integration(request, pk)
+        form = IntegrationRequestForm(instance=integration, user=request.user)
+        return self.render_to_response({"form": form, "object": integration})
+
+    def post(self, request, pk):
+        integration = self._integration(request, pk)
+        original = Integration.objects.get(pk=integration.pk)
+        form = IntegrationRequestForm(request.POST, instance=original, user=request.user)
+        if form.is_valid():
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "data_sets"}
+            try:
+                services.change_request(integration, request.user, data_sets=form.cleaned_data["data_sets"], **fields)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(integration)
+        return self.render_to_response({"form": form, "object": integration}, status=400)
 
 
 class IntegrationDecideView(IntegrationDetailView):
@@ -345,7 +519,8 @@ def _agency_map(integrations, total: int) -> dict:
         )
         .annotate(n=Count("pk"), personal=Count("pk", filter=Q(personal_data=True)))  # MAX(boolean): not on PostgreSQL
     )
-    nodes, edges = {}, []
+    # Both directions between two ends are one edge (half the edges to draw); ``both`` says it runs both ways.
+    nodes, pairs = {}, {}
     for row in rows:
         ends = []
         for side in ("provider", "consumer"):
@@ -356,19 +531,27 @@ def _agency_map(integrations, total: int) -> dict:
                 node_id, label, url = f"x{row[f'{side}_party_id']}", row[f"{side}_party__name"], ""
             nodes.setdefault(node_id, {"id": node_id, "label": label, "external": not agency_id, "url": url})
             ends.append(node_id)
-        edges.append(
-            {
+        key = tuple(sorted(ends))
+        edge = pairs.get(key)
+        if edge is None:
+            pairs[key] = {
                 "id": f"{ends[0]}-{ends[1]}",
                 "source": ends[0],
                 "target": ends[1],
-                "label": str(row["n"]),
                 "status": "",
                 "technology": "",
                 "personal_data": bool(row["personal"]),
                 "count": row["n"],
+                "both": False,
                 "url": "",
             }
-        )
+        else:
+            edge["count"] += row["n"]
+            edge["personal_data"] = edge["personal_data"] or bool(row["personal"])
+            edge["both"] = edge["both"] or edge["source"] != ends[0]
+    edges = list(pairs.values())
+    for edge in edges:
+        edge["label"] = str(edge["count"])
     return {"level": "agency", "total": total, "nodes": list(nodes.values()), "edges": edges}
 
 
@@ -426,10 +609,9 @@ class TransformationView(MatrixRequired, TemplateView):
             }
             for w in waves
         ]
-        conflicts = services.dependency_conflicts(system_ids=systems.values("pk"))
-        involved = {c.depends_on_id for c in conflicts[:CONFLICTS_SHOWN]} | {
-            c.system_id for c in conflicts[:CONFLICTS_SHOWN]
-        }
+        # Only the conflicts shown leave the database, and their number (a COUNT).
+        conflict_count, conflicts = services.conflict_summary(system_ids=systems.values("pk"), limit=CONFLICTS_SHOWN)
+        involved = {c.depends_on_id for c in conflicts} | {c.system_id for c in conflicts}
         # Each conflict's integration touches the user's agency, so both of its systems' names are visible.
         names = dict(System.objects.filter(pk__in=involved).values_list("pk", "name"))
         context.update(
@@ -443,10 +625,151 @@ class TransformationView(MatrixRequired, TemplateView):
                 "items_actual": [p.items_actual for p in points],
             },
             progress=services.progress_by_agency(systems),
-            conflicts=[(c, names.get(c.system_id), names.get(c.depends_on_id)) for c in conflicts[:CONFLICTS_SHOWN]],
-            conflict_count=len(conflicts),
+            conflicts=[(c, names.get(c.system_id), names.get(c.depends_on_id)) for c in conflicts],
+            conflict_count=conflict_count,
             blocked=Transformation.objects.restrict(self.request.user, "view")
             .filter(blocked=True)
             .select_related("system", "system__agency"),
         )
         return context
+
+
+# ---------------------------------------------------------------------------------------------
+# Import of systems and integrations: core's machinery (upload → mapping → preview → atomic apply)
+# ---------------------------------------------------------------------------------------------
+
+
+class _ImportMixin(MatrixRequired):
+    """The spec from the URL (``systems`` or ``integrations``); the page needs the right for some agency."""
+
+    required_model = SystemProfile
+
+    def dispatch(self, request, *args, **kwargs):
+        self.spec = SPECS.get(kwargs.pop("kind"))
+        if self.spec is None:
+            raise Http404
+        if request.user.is_authenticated and not may_import(self.spec, request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def kind(self) -> str:
+        return next(slug for slug, spec in SPECS.items() if spec is self.spec)
+
+    def title(self) -> str:
+        return _("Import systems") if self.spec is SYSTEMS else _("Import integrations")
+
+    def agencies(self) -> list[Agency]:
+        return [a for a in Agency.objects.order_by("name") if may_import(self.spec, self.request.user, a)]
+
+    def _batch(self, request, batch_pk):
+        """The batch and its agency, if the user may import for that agency (else 404)."""
+        batch = get_object_or_404(ImportBatch, pk=batch_pk, kind=self.spec.name, scope__startswith="portfolio:")
+        agency = Agency.objects.filter(pk=batch.scope.removeprefix("portfolio:")).first()
+        if agency is None or not may_import(self.spec, request.user, agency):
+            raise Http404
+        return batch, agency, {"agency": agency, "user": request.user}
+
+
+class ImportUploadView(_ImportMixin, View):
+    """Choose the agency and upload a sheet; the mapping remembered for the agency is used for the first preview."""
+
+    def get(self, request):
+        form = ImportUploadForm(agencies=self.agencies())
+        return self.show(request, form)
+
+    def show(self, request, form, status=200):
+        return render(
+            request,
+            "portfolio/import_upload.html",
+            {"upload_form": form, "title": self.title(), "kind": self.kind},
+            status=status,
+        )
+
+    def post(self, request):
+        form = ImportUploadForm(request.POST, request.FILES, agencies=self.agencies())
+        if form.is_valid():
+            agency = form.cleaned_data["agency"]
+            try:
+                batch = ImportBatch.upload(
+                    form.cleaned_data["file"], kind=self.spec.name, scope=import_scope(agency), user=request.user
+                )
+            except ImportRefused as error:
+                form.add_error("file", str(error))
+            else:
+                return redirect("portfolio:import_preview", kind=self.kind, batch_pk=batch.pk)
+        return self.show(request, form, status=400)
+
+
+class ImportPreviewView(_ImportMixin, View):
+    """GET: the preview with the mapping form. POST: a changed mapping (or sheet), previewed again."""
+
+    def get(self, request, batch_pk):
+        batch, agency, context = self._batch(request, batch_pk)
+        return self.show(request, batch, agency, self._preview(batch, context))
+
+    def post(self, request, batch_pk):
+        batch, agency, context = self._batch(request, batch_pk)
+        preview = self._preview(batch, context)
+        form = MappingForm(request.POST, preview=preview, spec=self.spec, sheets=self.sheets(batch))
+        if not form.is_valid():
+            return self.show(request, batch, agency, preview, mapping_form=form, status=400)
+        return self.show(request, batch, agency, self._preview(batch, context, form.mapping()))
+
+    def _preview(self, batch, context, mapping=None):
+        return batch.preview(self.spec, context, mapping)
+
+    @staticmethod
+    def sheets(batch):
+        try:
+            return list_sheets(batch.read(), batch.file_name)
+        except ImportFileError:
+            return []
+
+    def show(self, request, batch, agency, preview, mapping_form=None, status=200):
+        mapping_form = mapping_form or MappingForm(preview=preview, spec=self.spec, sheets=self.sheets(batch))
+        return render(
+            request,
+            "portfolio/import_preview.html",
+            {
+                "title": self.title(),
+                "kind": self.kind,
+                "agency": agency,
+                "batch": batch,
+                "preview": preview,
+                "mapping_form": mapping_form,
+                "apply_form": ApplyForm(initial={"fingerprint": preview.fingerprint}),
+            },
+            status=status,
+        )
+
+
+class ImportApplyView(ImportPreviewView):
+    """POST: apply the previewed batch, all rows or none (integrations arrive as requests)."""
+
+    def get(self, request, batch_pk):
+        return redirect("portfolio:import_preview", kind=self.kind, batch_pk=batch_pk)
+
+    def post(self, request, batch_pk):
+        batch, agency, context = self._batch(request, batch_pk)
+        done_url = reverse("portfolio:system_list" if self.spec is SYSTEMS else "portfolio:integration_list")
+        form = ApplyForm(request.POST)
+        if form.is_valid():
+            try:
+                result = batch.apply(
+                    self.spec,
+                    context,
+                    fingerprint=form.cleaned_data["fingerprint"],
+                    accept_warnings=form.cleaned_data["accept_warnings"],
+                )
+            except ImportRefused as error:
+                messages.error(request, str(error))
+            except (ValidationError, PermissionDenied) as error:  # a row the services refuse: nothing was written
+                text = " ".join(error.messages) if isinstance(error, ValidationError) else ""
+                messages.error(request, _("Nothing was imported. %(reason)s") % {"reason": text or _("Not allowed.")})
+            else:
+                messages.success(request, _("Imported: %(added)s new, %(changed)s changed.") % result)
+                return redirect(f"{done_url}?agency={agency.pk}")
+        if batch.status == ImportBatch.Status.APPLIED:
+            return redirect(f"{done_url}?agency={agency.pk}")
+        return self.show(request, batch, agency, self._preview(batch, context), status=400)

@@ -194,6 +194,8 @@ _EDGE_FIELDS = (
         "status": serializers.CharField(),
         "technology": serializers.CharField(),
         "personal_data": serializers.BooleanField(),
+        "count": serializers.IntegerField(help_text="Integrations the edge stands for (1 at system level)."),
+        "both": serializers.BooleanField(required=False, help_text="Agency level: integrations run both ways."),
         "url": serializers.CharField(),
     },
 )

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from kompass.core.models import RoleAssignment, System, User
 from kompass.core.roles import Role
+from kompass.portfolio.models import Integration
 from kompass.testing.browser import check_a11y, log_in, navigate, submit_main_form, visit
 from kompass.testing.cast import PASSWORD
 
@@ -34,6 +35,18 @@ def test_owner_requests_data_owner_approves_map_and_table_show_it(csp_page, live
     expect(page.locator("#id_consumer_system")).to_have_value(str(sak.pk))
     submit_main_form(page)
     expect(page.locator("main")).to_contain_text("Bestilt")
+
+    # The system owner's other pages, each axe-checked: editing the request, infrastructure, waves, and an
+    # import of integrations up to its preview (core's mapping form, the diff and the apply button).
+    requested = Integration.objects.get(name="Ansatte til saksbehandling")
+    visit(page, f"{base}/portfolio/integrations/{requested.pk}/edit/")
+    visit(page, f"{base}/portfolio/systems/{sak.pk}/infrastructure/new/")
+    visit(page, f"{base}/portfolio/waves/")
+    visit(page, f"{base}/portfolio/import/integrations/")
+    sheet = b"Integrasjon;Fra system;Til system\nArkivuttrekk;Personalsystem;Saksbehandling\n"
+    page.set_input_files("#id_file", files=[{"name": "integrasjoner.csv", "mimeType": "text/csv", "buffer": sheet}])
+    submit_main_form(page)
+    expect(page.get_by_test_id("import-added")).to_contain_text("Arkivuttrekk")
 
     # The data owner on the providing side approves it.
     page.context.clear_cookies()

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kompass.core.imports import ImportRefused, build_preview
+from kompass.core.imports.models import ImportBatch
 from kompass.core.imports.testing import make_csv, make_xlsx
 from kompass.core.models import System
 from kompass.portfolio import services
@@ -171,3 +172,86 @@ def test_an_integration_the_user_may_not_request_rolls_back_everything(world, ag
     with pytest.raises(PermissionDenied):
         run_import(preview, INTEGRATIONS, agency=agencies["alfa"], user=cast["owner"])
     assert not Integration.objects.exists()
+
+
+# --- The pages: core's upload → mapping → preview → apply, for one agency ----------------------------------------
+
+
+def _upload(client, kind, agency, rows, name="import.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = make_xlsx(rows) if name.endswith(".xlsx") else make_csv(rows)
+    response = client.post(
+        f"/portfolio/import/{kind}/", {"agency": str(agency.pk), "file": SimpleUploadedFile(name, data)}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"]
+
+
+def test_systems_import_through_the_pages(clients, agencies, cast):
+    client = clients("agency_admin")
+    page = client.get("/portfolio/import/systems/").content.decode()
+    assert "Bydel Alfa" in page and "Bydel Beta" not in page  # only the agencies one may import for
+    preview_url = _upload(
+        client, "systems", agencies["alfa"], [SYSTEM_HEADER, ["Gerica", "Kritisk", "", "Tieto", "SaaS", "ja", 10]]
+    )
+    preview = client.get(preview_url)
+    assert preview.status_code == 200
+    text = preview.content.decode()
+    assert 'data-testid="import-added"' in text and "Gerica" in text
+    # Remap: leave the vendor column out, preview again (the mapping form of core).
+    batch = ImportBatch.objects.get()
+    form = {f"column_{n}": field for n, field in enumerate(["name", "criticality", "system_owner", "", "hosting"], 1)}
+    form.update({"column_6": "personal_data", "column_7": "user_count"})
+    assert client.post(preview_url, form).status_code == 200
+    batch.refresh_from_db()
+    assert "Leverandør" not in batch.mapping["columns"]
+    response = client.post(f"{preview_url}apply/", {"fingerprint": batch.fingerprint})
+    assert response.status_code == 302 and response["Location"] == f"/portfolio/?agency={agencies['alfa'].pk}"
+    profile = SystemProfile.objects.get(system__name="Gerica")
+    assert (profile.hosting, profile.vendor_name, profile.user_count) == ("saas", "", 10)
+    # Applied once: a second apply changes nothing.
+    assert client.post(f"{preview_url}apply/", {"fingerprint": batch.fingerprint}).status_code == 302
+    assert System.objects.filter(name="Gerica").count() == 1
+
+
+def test_import_pages_apply_all_rows_or_none(clients, world, agencies, cast, beta_owner):
+    approved = services.request_integration(
+        cast["owner"], name="HR til Sak", provider_system=world["beta_hr"], consumer_system=world["alfa_sak"]
+    )
+    services.approve_integration(approved, beta_owner)
+    client = clients("owner")
+    # A row error: the preview lists it with row and column, and nothing can be applied.
+    url = _upload(
+        client,
+        "integrations",
+        agencies["alfa"],
+        [INTEGRATION_HEADER, ["A", "", "Folkeregisteret", "Sak", "ja", "", ""]],
+        name="feil.csv",
+    )
+    text = client.get(url).content.decode()
+    assert 'data-testid="import-errors"' in text and 'data-testid="import-apply"' not in text
+    batch = ImportBatch.objects.latest("pk")
+    assert client.post(f"{url}apply/", {"fingerprint": batch.fingerprint}).status_code == 400
+    # A valid file whose second row would re-point an approved integration: the services refuse it, and the
+    # first row's request is rolled back with it.
+    url = _upload(
+        client,
+        "integrations",
+        agencies["alfa"],
+        [INTEGRATION_HEADER, ["Ny integrasjon", "HR", "", "Arkiv", "nei", "", ""], ["HR til Sak", "HR", "", "Arkiv"]],
+    )
+    text = client.get(url).content.decode()
+    assert 'data-testid="import-apply"' in text
+    batch = ImportBatch.objects.latest("pk")
+    response = client.post(f"{url}apply/", {"fingerprint": batch.fingerprint})
+    assert response.status_code == 400
+    assert "forbi bestillingsstadiet" in response.content.decode()
+    assert list(Integration.objects.values_list("name", flat=True)) == ["HR til Sak"]
+    assert not GovernanceDecision.objects.filter(integration__name="Ny integrasjon").exists()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    # Another agency's batch is out of reach.
+    beta_batch = ImportBatch.objects.create(kind=INTEGRATIONS.name, scope=f"portfolio:{agencies['beta'].pk}")
+    assert client.get(f"/portfolio/import/integrations/{beta_batch.pk}/").status_code == 404
+    assert client.get("/portfolio/import/unknown/").status_code == 404

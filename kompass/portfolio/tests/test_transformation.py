@@ -131,12 +131,3 @@ def test_progress_per_agency(world, cast, waves, agencies):
     assert progress["Bydel Alfa"]["moved"] == 1 and progress["Bydel Alfa"]["percent"] == 50
     assert progress["Bydel Alfa"]["statuses"] == {"decommissioned": 1, "unassessed": 1}
     assert progress["Bydel Beta"]["moved"] == 0
-
-
-def test_case_figures_hook(world):
-    assert services.case_figures(world["alfa_sak"]) is None
-    services.register_case_figures(lambda system: {"open": 3})
-    try:
-        assert services.case_figures(world["alfa_sak"]) == {"open": 3}
-    finally:
-        services.register_case_figures(None)

@@ -1,10 +1,15 @@
 """The portfolio's pages: a hand-written role × page × method table, and the governance flow through the UI."""
 
+import datetime as dt
+
 import pytest
 
+from kompass.core.imports.models import ImportBatch
+from kompass.core.imports.testing import make_csv
 from kompass.core.models import Organisation
 from kompass.portfolio import services
-from kompass.portfolio.models import Integration, SystemProfile
+from kompass.portfolio.imports import INTEGRATIONS, SYSTEMS, import_scope
+from kompass.portfolio.models import InfrastructureItem, Integration, MigrationWave, SystemProfile
 from kompass.testing.cast import CAST
 from kompass.testing.matrix import check_access_table
 
@@ -13,6 +18,8 @@ pytestmark = pytest.mark.django_db
 SEE_ALL = {"admin", "agreement", "desk"}
 SEE_ALFA = {"kam", "it_contact", "owner", "agency_admin"}
 MAINTAIN_ALFA = {"admin", "agreement", "owner", "agency_admin"}
+CENTRAL = {"admin", "agreement"}
+IMPORT_SYSTEMS = {"admin", "agreement", "agency_admin"}  # core's System "create"
 
 
 def expect(ok, allowed, *, hidden=frozenset()):
@@ -43,11 +50,44 @@ def pages(world, cast, beta_owner):
     beta_gamma = services.request_integration(
         beta_owner, name="HR til GIS", provider_system=world["beta_hr"], consumer_system=world["gamma_gis"]
     )
-    return {"sak": world["alfa_sak"].pk, "hr": world["beta_hr"].pk, "into": into_alfa.pk, "bg": beta_gamma.pk}
+    item = InfrastructureItem.objects.create(system=world["alfa_sak"], kind="server", name="srv-sak-1")
+    wave = MigrationWave.objects.create(name="Bølge 1", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 3, 1))
+    return {
+        "sak": world["alfa_sak"].pk,
+        "hr": world["beta_hr"].pk,
+        "into": into_alfa.pk,
+        "bg": beta_gamma.pk,
+        "item": item.pk,
+        "wave": wave.pk,
+    }
 
 
-def test_portfolio_pages_access_table(clients, world, pages):
+def _batch(spec, rows, agency, user):
+    upload = make_csv(rows)
+    batch = ImportBatch.upload(_named(upload, "import.csv"), kind=spec.name, scope=import_scope(agency), user=user)
+    preview = batch.preview(spec, {"agency": agency, "user": user})
+    assert not preview.errors, preview.errors
+    return batch
+
+
+def _named(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_portfolio_pages_access_table(clients, world, pages, agencies, cast):
     sak, hr, into, bg = pages["sak"], pages["hr"], pages["into"], pages["bg"]
+    item, wave = pages["item"], pages["wave"]
+    batches = {
+        "systems": _batch(SYSTEMS, [["Systemnavn", "Drift"], ["Nytt", "SaaS"]], agencies["alfa"], cast["agreement"]),
+        "beta": _batch(SYSTEMS, [["Systemnavn", "Drift"], ["Nytt", "SaaS"]], agencies["beta"], cast["agreement"]),
+        "integrations": _batch(
+            INTEGRATIONS, [["Integrasjon", "Fra system", "Til system"], ["Ny", "HR", "Arkiv"]], agencies["alfa"], None
+        ),
+    }
+    fingerprints = {key: batch.fingerprint for key, batch in batches.items()}
+    batches = {key: batch.pk for key, batch in batches.items()}
     profile = {
         "hosting": "public_cloud",
         "confidentiality": "high",
@@ -86,8 +126,37 @@ def test_portfolio_pages_access_table(clients, world, pages):
         ("POST", "/portfolio/integrations/new/", expect(302, MAINTAIN_ALFA)),
         # Only the providing side (beta) reviews: of the cast, the administrator.
         ("POST", f"/portfolio/integrations/{into}/decide/", expect(302, {"admin"}, hidden=set())),
+        ("GET", f"/portfolio/integrations/{into}/edit/", expect(200, MAINTAIN_ALFA)),
+        ("POST", f"/portfolio/integrations/{into}/edit/", expect(302, MAINTAIN_ALFA)),
+        ("GET", f"/portfolio/integrations/{bg}/edit/", expect(200, CENTRAL, hidden={"owner", "agency_admin"})),
         ("GET", "/portfolio/map/", expect(200, SEE_ALL | SEE_ALFA)),
         ("GET", "/portfolio/transformation/", expect(200, SEE_ALL | SEE_ALFA)),
+        # Infrastructure items: the system's maintainers.
+        ("GET", f"/portfolio/systems/{sak}/infrastructure/new/", expect(200, MAINTAIN_ALFA)),
+        ("POST", f"/portfolio/systems/{sak}/infrastructure/new/", expect(302, MAINTAIN_ALFA)),
+        (
+            "POST",
+            f"/portfolio/systems/{hr}/infrastructure/new/",
+            expect(302, CENTRAL, hidden={"owner", "agency_admin"}),
+        ),
+        ("GET", f"/portfolio/infrastructure/{item}/", expect(200, MAINTAIN_ALFA)),
+        ("POST", f"/portfolio/infrastructure/{item}/", expect(302, MAINTAIN_ALFA)),
+        ("POST", f"/portfolio/infrastructure/{item}/delete/", expect(302, MAINTAIN_ALFA)),
+        # Waves: the programme's plan, seen by all, edited centrally.
+        ("GET", "/portfolio/waves/", expect(200, SEE_ALL | SEE_ALFA)),
+        ("GET", "/portfolio/waves/new/", expect(200, CENTRAL)),
+        ("POST", "/portfolio/waves/new/", expect(302, CENTRAL)),
+        ("GET", f"/portfolio/waves/{wave}/", expect(200, CENTRAL)),
+        ("POST", f"/portfolio/waves/{wave}/", expect(302, CENTRAL)),
+        # Imports: systems need core's System "create" in the agency, integrations the right to request.
+        ("GET", "/portfolio/import/systems/", expect(200, IMPORT_SYSTEMS)),
+        ("POST", "/portfolio/import/systems/", expect(400, IMPORT_SYSTEMS)),  # no file: the form says so
+        ("GET", f"/portfolio/import/systems/{batches['systems']}/", expect(200, IMPORT_SYSTEMS)),
+        ("POST", f"/portfolio/import/systems/{batches['systems']}/apply/", expect(302, IMPORT_SYSTEMS)),
+        ("GET", f"/portfolio/import/systems/{batches['beta']}/", expect(200, CENTRAL, hidden={"agency_admin"})),
+        ("GET", "/portfolio/import/integrations/", expect(200, MAINTAIN_ALFA)),
+        ("GET", f"/portfolio/import/integrations/{batches['integrations']}/", expect(200, MAINTAIN_ALFA)),
+        ("POST", f"/portfolio/import/integrations/{batches['integrations']}/apply/", expect(302, MAINTAIN_ALFA)),
     )
     # Those who see the integration but may not review it get 403; those who don't see it (none here) 404.
     data = {
@@ -95,6 +164,24 @@ def test_portfolio_pages_access_table(clients, world, pages):
         f"/portfolio/systems/{hr}/profile/": profile,
         "/portfolio/integrations/new/": request,
         f"/portfolio/integrations/{into}/decide/": {"decision": "approve", "reason": "Ok"},
+        f"/portfolio/integrations/{into}/edit/": {**request, "name": "HR til Sak", "provider_system": str(hr)},
+        f"/portfolio/systems/{sak}/infrastructure/new/": {
+            "kind": "database",
+            "name": "db-sak",
+            "legacy_platform": "on",
+        },
+        f"/portfolio/systems/{hr}/infrastructure/new/": {"kind": "database", "name": "db-hr"},
+        f"/portfolio/infrastructure/{item}/": {
+            "kind": "server",
+            "name": "srv-sak-1",
+            "decommissioned_on": "2027-02-01",
+        },
+        "/portfolio/waves/new/": {"name": "Bølge 2", "starts_on": "2027-04-01", "ends_on": "2027-06-30"},
+        f"/portfolio/waves/{wave}/": {"name": "Bølge 1", "starts_on": "2027-01-01", "ends_on": "2027-03-31"},
+        f"/portfolio/import/systems/{batches['systems']}/apply/": {"fingerprint": fingerprints["systems"]},
+        f"/portfolio/import/integrations/{batches['integrations']}/apply/": {
+            "fingerprint": fingerprints["integrations"]
+        },
     }
     assert check_access_table(clients, rows, data=data) >= len(rows)
 
@@ -230,3 +317,96 @@ def test_a_large_map_shows_agencies_with_counts(clients, pages, cast, world, mon
     )
     # The owner sees one integration: below the limit again only if it is 1 or less, so systems.
     assert clients("owner").get("/api/portfolio/map/").json()["level"] == "system"
+
+
+def test_the_system_page_shows_the_cases_the_viewer_may_see(clients, world, cast):
+    from kompass.cases import services as cases
+
+    service = world["alfa_sak"].services.first() or _service()
+    origin = cases.ChangeOrigin.by_user(cast["requester"])
+    cases.create_case(
+        requester=cast["requester"], service=service, title="Sak-feil", system=world["alfa_sak"], origin=origin
+    )
+    page = clients("owner").get(f"/portfolio/systems/{world['alfa_sak'].pk}/").content.decode()
+    assert "1 åpne av 1 saker" in page and "Sak-feil" in page
+    other = clients("agreement").get(f"/portfolio/systems/{world['alfa_arkiv'].pk}/").content.decode()
+    assert "0 åpne av 0 saker" in other
+
+
+def _service():
+    from kompass.core.models import Service
+
+    return Service.objects.get(name="Brukerstøtte")
+
+
+def test_a_request_is_edited_and_an_active_integration_changed_by_a_replacement(clients, world, cast, beta_owner):
+    integration = services.request_integration(
+        cast["owner"], name="HR til Sak", provider_system=world["beta_hr"], consumer_system=world["alfa_sak"]
+    )
+    form = {
+        "name": "HR til Sak",
+        "provider_system": str(world["beta_hr"].pk),
+        "consumer_system": str(world["alfa_sak"].pk),
+        "direction": "one_way",
+        "frequency": "hourly",
+        "technology": "api",
+        "personal_data": "on",
+    }
+    owner = clients("owner")
+    assert owner.post(f"/portfolio/integrations/{integration.pk}/edit/", form).status_code == 400  # no legal basis
+    form.update(legal_basis_kind="law", legal_basis_reference="arbeidsmiljøloven § 1-1")
+    assert owner.post(f"/portfolio/integrations/{integration.pk}/edit/", form).status_code == 302
+    integration.refresh_from_db()
+    assert (integration.frequency, integration.status, integration.personal_data) == ("hourly", "requested", True)
+    # Moving the request away from one's own systems is refused, and changes nothing.
+    moved = {**form, "consumer_system": str(world["gamma_gis"].pk)}
+    assert owner.post(f"/portfolio/integrations/{integration.pk}/edit/", moved).status_code == 403
+    integration.refresh_from_db()
+    assert integration.consumer_system == world["alfa_sak"]
+    services.approve_integration(integration, beta_owner)
+    services.activate_integration(integration, cast["owner"])
+    assert owner.get(f"/portfolio/integrations/{integration.pk}/edit/").status_code == 403  # past the request
+    page = owner.get(f"/portfolio/integrations/new/?replaces={integration.pk}").content.decode()
+    assert "arbeidsmiljøloven § 1-1" in page  # the form starts from the current integration
+    response = owner.post(f"/portfolio/integrations/new/?replaces={integration.pk}", {**form, "name": "HR til Sak v2"})
+    assert response.status_code == 302
+    replacement = Integration.objects.get(name="HR til Sak v2")
+    assert (replacement.supersedes, replacement.status) == (integration, "requested")
+    services.approve_integration(replacement, beta_owner)
+    services.activate_integration(replacement, cast["owner"])
+    integration.refresh_from_db()
+    assert integration.status == Integration.Status.RETIRED
+
+
+def test_infrastructure_items_count_in_the_burn_down(clients, world):
+    sak = world["alfa_sak"].pk
+    owner = clients("owner")
+    form = {"kind": "server", "name": "srv-1", "legacy_platform": "on"}
+    assert owner.post(f"/portfolio/systems/{sak}/infrastructure/new/", form).status_code == 302
+    assert owner.post(f"/portfolio/systems/{sak}/infrastructure/new/", form).status_code == 400  # the same name
+    item = InfrastructureItem.objects.get()
+    assert (
+        owner.post(f"/portfolio/infrastructure/{item.pk}/", {**form, "decommissioned_on": "2026-01-05"}).status_code
+        == 302
+    )
+    item.refresh_from_db()
+    assert item.decommissioned_on == dt.date(2026, 1, 5)
+    assert "srv-1" in owner.get(f"/portfolio/systems/{sak}/").content.decode()
+
+
+def test_moving_a_wave_flags_the_conflicts_it_creates(clients, world, cast, beta_owner):
+    first = MigrationWave.objects.create(name="Bølge 1", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 3, 1))
+    second = MigrationWave.objects.create(name="Bølge 2", starts_on=dt.date(2027, 4, 1), ends_on=dt.date(2027, 6, 1))
+    integration = services.request_integration(
+        cast["owner"], name="HR til Sak", provider_system=world["beta_hr"], consumer_system=world["alfa_sak"]
+    )
+    services.approve_integration(integration, beta_owner)
+    services.plan_wave(services.transformation_of(world["alfa_sak"]), second, cast["agreement"])
+    services.plan_wave(services.transformation_of(world["beta_hr"]), first, cast["agreement"])
+    assert not services.dependency_conflicts()
+    # The provider's wave moves after the consumer's: the save says so.
+    form = {"name": "Bølge 1", "starts_on": "2027-09-01", "ends_on": "2027-10-01"}
+    response = clients("agreement").post(f"/portfolio/waves/{first.pk}/", form, follow=True)
+    assert response.status_code == 200
+    assert "1 avhengighetskonflikt(er)" in response.content.decode()
+    assert len(services.dependency_conflicts()) == 1
