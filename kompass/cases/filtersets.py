@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kompass.cases import search
 from kompass.cases.models import Case
 from kompass.core.models import Agency, Service, System, User
 
@@ -61,7 +62,7 @@ def _services(request):
 
 
 class CaseFilterSet(django_filters.FilterSet):
-    """Queue filters: agency, state, priority, SLA state, team, assignee, service, system (and type, open)."""
+    """Queue filters: agency, state, priority, SLA state, team, assignee, service, system (and type, open, ``q``)."""
 
     agency = ModelMultipleChoiceFilter(queryset=_agencies, label=_("Agency"))
     state = django_filters.MultipleChoiceFilter(choices=Case.State.choices, label=_("State"))
@@ -73,10 +74,15 @@ class CaseFilterSet(django_filters.FilterSet):
     system = ModelChoiceFilter(queryset=_systems, label=_("System"))
     type = django_filters.MultipleChoiceFilter(choices=Case.Type.choices, label=_("Type"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open cases only"))
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
 
     class Meta:
         model = Case
         fields = ["agency", "state", "priority", "sla_state", "team", "assignee", "service", "system", "type"]
+
+    def filter_q(self, queryset, name, value):
+        """Full-text search over title, description and conversation (internal notes only for those who see them)."""
+        return search.search(queryset, value, getattr(self.request, "user", None))
 
     def filter_open(self, queryset, name, value):
         if value is None:
