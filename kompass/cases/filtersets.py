@@ -74,7 +74,12 @@ class CaseFilterSet(django_filters.FilterSet):
     system = ModelChoiceFilter(queryset=_systems, label=_("System"))
     type = django_filters.MultipleChoiceFilter(choices=Case.Type.choices, label=_("Type"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open cases only"))
-    q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label=_("Search"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "class": "pkt-input", "autocomplete": "off"}),
+    )
 
     class Meta:
         model = Case
