@@ -81,7 +81,7 @@ class CaseListView(ObjectListView):
             may_work=access.can(user, "work", Case),
             saved_filters=saved_filters_for(user),
             may_save_filter=access.can(user, "create", SavedFilter),
-            bulk_form=forms.BulkForm() if access.can(user, "work", Case) else None,
+            bulk_form=forms.BulkForm(auto_id="bulk_%s") if access.can(user, "work", Case) else None,
             **self.header_context(),
         )
         return context
@@ -97,6 +97,9 @@ class SavedFilterCreateView(MatrixRequired, View):
 
     queryset = SavedFilter.objects.all()
     required_action = "create"
+
+    def get(self, request):  # the form lives on the queue page
+        return redirect("cases:case_list")
 
     def post(self, request):
         form = forms.SavedFilterForm(request.POST)
@@ -131,6 +134,9 @@ class BulkView(MatrixRequired, TemplateView):
     template_name = "cases/bulk_report.html"
     queryset = Case.objects.all()
     required_action = "work"
+
+    def get(self, request):  # the form lives on the queue page
+        return redirect("cases:case_list")
 
     def post(self, request):
         form = forms.BulkForm(request.POST)

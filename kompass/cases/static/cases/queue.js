@@ -38,8 +38,8 @@
         }
         break;
       case "a":
-        var action = document.getElementById("id_action");
-        var assignee = document.getElementById("id_assignee");
+        var action = document.getElementById("bulk_action");
+        var assignee = document.getElementById("bulk_assignee");
         if (action && assignee) { action.value = "assign"; assignee.focus(); }
         break;
       case "/":
