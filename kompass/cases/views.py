@@ -40,8 +40,9 @@ class CaseListView(ObjectListView):
     partial_template_name = "cases/includes/case_table.html"
     queryset = QUEUE
     filterset_class = CaseFilterSet
-    #: Beyond this many matches the page says "more than …" instead of counting them all.
-    count_limit = 10_000
+    #: Beyond this many matches the page says "more than …" instead of counting them all (counting 10,000 of a
+    #: million cases took 200 ms on PostgreSQL; 1,000 take a tenth of that).
+    count_limit = 1_000
 
     def get(self, request, *args, **kwargs):
         try:
