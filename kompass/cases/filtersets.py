@@ -54,7 +54,13 @@ def _systems(request):
 
 
 def _people(request):
-    return User.objects.restrict(request.user, "view") if request else User.objects.none()
+    """The assignees one may filter on: the visible people who can work cases (not every agency contact)."""
+    if not request:
+        return User.objects.none()
+    from kompass.cases.forms import AssignForm
+
+    workers = AssignForm().fields["assignee"].queryset.values("pk")
+    return User.objects.restrict(request.user, "view").filter(pk__in=workers)
 
 
 def _services(request):
