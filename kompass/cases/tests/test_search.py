@@ -151,3 +151,12 @@ def test_cases_inserted_in_bulk_are_found_after_index_cases(cast, world, service
             cursor.execute("DELETE FROM cases_casesearch_fts")
     assert search.rebuild() == Case.objects.count()
     assert found(cast["desk"], "hemmelighetsfullt") == ["Skrivere på Tromsø-kontoret"]
+
+
+@pytest.mark.parametrize("limit", [0, 1])
+def test_common_words_search_through_the_subquery_with_the_same_results(cast, world, monkeypatch, limit):
+    monkeypatch.setattr(search, "INLINE_LIMIT", limit)  # every word "common": past the inline id list
+    assert found(cast["desk"], "hemmelighetsfullt") == ["Skrivere på Tromsø-kontoret"]
+    assert found(cast["requester"], "hemmelighetsfullt") == []
+    assert found(cast["requester"], "tonerkassetter") == ["Skrivere på Tromsø-kontoret"]
+    assert sorted(found(cast["desk"], "kom")) == ["Bøkene i biblioteket", "Skrivere på Tromsø-kontoret"]
