@@ -435,20 +435,15 @@ request = function()
     ["Host"] = "127.0.0.1"
   }, body)
 end
-local statuses = {}
-response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
 done = function(summary, latency, requests)
-  local parts = {}
-  for code, count in pairs(statuses) do parts[#parts + 1] = string.format('"%d": %d', code, count) end
+  -- done() runs in wrk's main Lua state: per-thread tables are not visible here, errors.status is (>= 400).
   io.write(string.format(
     'WRKJSON {"requests": %d, "seconds": %.3f, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "socket_errors": %d, '
-    .. '"statuses": {%s}}\\n',
+    .. '"status_errors": %d}\\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
     latency:percentile(99) / 1e3,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
+    summary.errors.status))
 end
 """
 
@@ -509,7 +504,7 @@ def create(duration: int, connections: int, var_dir: Path) -> list[dict]:
         ]
     summary = json.loads(line.removeprefix("WRKJSON "))
     created = Case.objects.count() - before
-    ok = sum(v for k, v in summary["statuses"].items() if k.startswith("2"))
+    ok = summary["requests"] - summary["status_errors"]
     return [
         {
             "measure": f"create POST /api/cases/ gunicorn 2 workers, wrk -c{connections}",
