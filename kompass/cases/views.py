@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -107,7 +107,8 @@ class SavedFilterCreateView(MatrixRequired, View):
         if not form.is_valid():
             errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
             messages.error(request, errors)
-            return redirect(f"{reverse('cases:case_list')}?{request.POST.get('query', '')}", permanent=False)
+            back = QueryDict(request.POST.get("query", "")[:2000]).urlencode()  # re-encoded: nothing raw in the URL
+            return redirect(f"{reverse('cases:case_list')}?{back}")
         data = form.cleaned_data
         SavedFilter.objects.update_or_create(
             owner=request.user, name=data["name"], defaults={"query": data["query"], "team": data["team"]}

@@ -108,6 +108,8 @@ def test_a_saved_filter_without_a_name_is_refused(clients, queue):
     response = clients("desk").post("/cases/saved-filters/", {"name": "", "query": "state=new"}, follow=True)
     assert response.status_code == 200 and not SavedFilter.objects.exists()
     assert any(m.level_tag == "error" for m in response.context["messages"])
+    response = clients("desk").post("/cases/saved-filters/", {"name": "", "query": "state=new\r\nSet-Cookie: x=1"})
+    assert response.status_code == 302 and "\n" not in response["Location"] and not SavedFilter.objects.exists()
 
 
 # ---------------------------------------------------------------------------------------------
