@@ -9,10 +9,22 @@
 * Agreement managers read everything, internal notes included.
 * **Internal notes** (``Note``) name no agency role and no requester: no page, endpoint, e-mail or export that
   reads through ``Note.objects.restrict()`` can show one to them. ``CaseChange`` rows of notes are marked
-  ``internal`` and left out of the timeline for the same people (``timeline.py``).
+  ``internal`` and left out of the timeline for the same people (``timeline.py``); the search (``search.py``) reads
+  their words only for those who may view the notes.
+* **Saved filters** of the queue belong to their owner; those shared with a team are seen by the service desk.
 """
 
-from kompass.cases.models import Attachment, Case, CaseChange, CaseCounter, IntakeRecord, Note, Reply
+from kompass.cases.models import (
+    Attachment,
+    Case,
+    CaseChange,
+    CaseCounter,
+    CaseSearch,
+    IntakeRecord,
+    Note,
+    Reply,
+    SavedFilter,
+)
 from kompass.core import access
 from kompass.core.access import AGENCY, ALL, own
 from kompass.core.roles import Role
@@ -111,3 +123,43 @@ access.register(
 access.register_internal(CaseCounter)
 # The e-mail intake's bookkeeping (Message-IDs, refusals, failures): administrators only.
 access.register_internal(IntakeRecord)
+
+
+# The search documents hold internal notes: only kompass.cases.search reads them, and it applies the Note rules.
+access.register_internal(CaseSearch)
+
+#: Everyone who sees cases beyond the portal keeps their own saved queue filters.
+_OWNER = own("owner")
+
+# Saved queue filters: one's own, read and deleted by oneself. Service desk agents also see the ones shared
+# with a team (``SavedFilter.team``); ``views.saved_filters_for`` adds that condition to the rows below.
+access.register(
+    SavedFilter,
+    rules={
+        "view": {
+            Role.AGREEMENT_MANAGER: _OWNER,
+            Role.SERVICE_DESK_AGENT: ALL,
+            Role.KEY_ACCOUNT_MANAGER: _OWNER,
+            Role.AGENCY_IT_CONTACT: _OWNER,
+            Role.AGENCY_ADMIN: _OWNER,
+            Role.SYSTEM_OWNER: _OWNER,
+        },
+        "create": {
+            Role.AGREEMENT_MANAGER: ALL,
+            Role.SERVICE_DESK_AGENT: ALL,
+            Role.KEY_ACCOUNT_MANAGER: ALL,
+            Role.AGENCY_IT_CONTACT: ALL,
+            Role.AGENCY_ADMIN: ALL,
+            Role.SYSTEM_OWNER: ALL,
+        },
+        "delete": {
+            Role.AGREEMENT_MANAGER: _OWNER,
+            Role.SERVICE_DESK_AGENT: _OWNER,
+            Role.KEY_ACCOUNT_MANAGER: _OWNER,
+            Role.AGENCY_IT_CONTACT: _OWNER,
+            Role.AGENCY_ADMIN: _OWNER,
+            Role.SYSTEM_OWNER: _OWNER,
+        },
+    },
+    agency_field=None,
+)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.dispatch import receiver
 
-from kompass.cases import clocks
+from kompass.cases import clocks, search
 from kompass.cases.models import Case, CaseChange, CaseCounter, Reply
 from kompass.cases.sla import ClockKind
 from kompass.core.signals import demo_data_loaded
@@ -206,5 +206,6 @@ def add_demo_cases(sender, **kwargs):
                 service_id=major.service_id, pk__in=saved.values(), parent__isnull=True, created__gt=major.created
             ).exclude(pk=major.pk)[:3]
             Case.objects.filter(pk__in=[c.pk for c in children]).update(parent=major)
+        search.index_cases(saved.values())  # bulk inserts pass the services: index the new cases here
     seconds = time.perf_counter() - started
     return f"Cases: {len(cases)} demo cases, {len(replies)} replies ({seconds:.1f} s)"

@@ -96,3 +96,63 @@ class RatingForm(forms.Form):
     comment = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "class": "pkt-input"}), label=_("Comment"), required=False
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The queue: bulk changes and saved filters
+# ---------------------------------------------------------------------------------------------
+
+#: At most this many cases in one bulk change (each is its own transaction through the services).
+BULK_LIMIT = 500
+
+
+class BulkForm(forms.Form):
+    """Assign, or move to a state, the cases ticked in the queue (``case`` checkboxes, ``form="bulk"``)."""
+
+    ACTIONS = [("assign", _("Assign")), ("transition", _("Change state"))]
+
+    action = forms.ChoiceField(choices=ACTIONS, label=_("Bulk action"))
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Assignee"), required=False)
+    team = forms.CharField(max_length=100, label=_("Team"), required=False)
+    state = forms.ChoiceField(choices=[("", "–"), *Case.State.choices], label=_("New state"), required=False)
+    resolution = forms.CharField(max_length=2000, label=_("Resolution"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = AssignForm().fields["assignee"].queryset
+        for field in self.fields.values():
+            _styled(field)
+
+    def clean(self):
+        data = super().clean()
+        raw = self.data.getlist("case") if hasattr(self.data, "getlist") else []
+        try:
+            ids = list(dict.fromkeys(int(v) for v in raw))
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("The selected cases are not valid.")) from None
+        if not ids:
+            raise forms.ValidationError(_("Select at least one case."))
+        if len(ids) > BULK_LIMIT:
+            raise forms.ValidationError(_("Select at most %(limit)s cases at a time.") % {"limit": BULK_LIMIT})
+        if any(not 0 < pk < 2**63 for pk in ids):
+            raise forms.ValidationError(_("The selected cases are not valid."))
+        if data.get("action") == "transition" and not data.get("state"):
+            self.add_error("state", _("Choose the new state."))
+        if data.get("action") == "assign" and data.get("assignee") is None and not data.get("team"):
+            self.add_error("assignee", _("Choose an assignee or a team."))
+        data["cases"] = ids
+        return data
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(max_length=100, label=_("Name of the filter"))
+    query = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+    team = forms.CharField(max_length=100, required=False, label=_("Share with team (optional)"))
+
+    def clean_query(self):
+        from django.http import QueryDict
+
+        query = QueryDict(self.cleaned_data["query"], mutable=True)
+        for name in ("cursor", "page", "csrfmiddlewaretoken"):
+            query.pop(name, None)
+        return query.urlencode()

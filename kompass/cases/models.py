@@ -14,7 +14,18 @@ from django.utils.translation import gettext_lazy as _
 
 from kompass.core.models import AgencyOwnedModel, RestrictedModel
 
-__all__ = ["Attachment", "Case", "CaseChange", "CaseCounter", "IntakeRecord", "Note", "Origin", "Reply"]
+__all__ = [
+    "Attachment",
+    "Case",
+    "CaseChange",
+    "CaseCounter",
+    "CaseSearch",
+    "IntakeRecord",
+    "Note",
+    "Origin",
+    "Reply",
+    "SavedFilter",
+]
 
 
 class CaseCounter(models.Model):
@@ -346,3 +357,52 @@ class IntakeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mailbox} {self.message_id}: {self.action or '-'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The service desk workspace (issue #8, item 8): the search document and saved filters
+# ---------------------------------------------------------------------------------------------
+
+
+class CaseSearch(models.Model):
+    """A case's search document, rewritten by ``kompass.cases.search`` inside the transaction of each change.
+
+    ``heading`` (number and title) and ``body`` (description and public replies) are public; ``internal`` holds
+    the internal notes and is searched only for those who may see notes. The indexes are not Django fields:
+    PostgreSQL has generated ``tsvector`` columns (``norwegian`` and ``simple``) with GIN indexes beside these
+    columns, SQLite an FTS5 table (``cases_casesearch_fts``); both are made by migration 0002.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    heading = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    internal = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("case search document")
+        verbose_name_plural = _("case search documents")
+
+    def __str__(self) -> str:
+        return self.heading[:60]
+
+
+class SavedFilter(RestrictedModel):
+    """A named query string of the queue, the owner's own or shared with the service desk under a team name."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_case_filters"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("query"), max_length=2000, blank=True)
+    #: Blank: only the owner sees it. A team name: every service desk agent sees it, under that team.
+    team = models.CharField(_("shared with team"), max_length=100, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["team", "name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="cases_savedfilter_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kompass.cases import clocks, notify
+from kompass.cases import clocks, notify, search
 from kompass.cases.attachments import store_attachments
 from kompass.cases.models import Case, CaseChange, CaseCounter, Note, Origin, Reply
 from kompass.cases.signals import case_changed
@@ -170,6 +170,9 @@ def _record(case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = N
         detail=detail or {},
         internal=internal,
     )
+    # --- workspace search (issue #8.8): the case's search document follows the change, in its transaction ---
+    search.on_change(case, kind)
+    # --- end workspace search ---
     case_changed.send(sender=Case, case=case, change=change, origin=origin)
     return change
 

@@ -6,6 +6,10 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.CaseListView.as_view(), name="case_list"),
+    path("bulk/", views.BulkView.as_view(), name="case_bulk"),
+    path("export.<str:fmt>", views.ExportView.as_view(), name="case_export"),
+    path("saved-filters/", views.SavedFilterCreateView.as_view(), name="saved_filter_create"),
+    path("saved-filters/<int:pk>/delete/", views.SavedFilterDeleteView.as_view(), name="saved_filter_delete"),
     path("portal/", views.PortalView.as_view(), name="portal"),
     path("new/", views.CaseCreateView.as_view(), name="case_create"),
     path("<int:pk>/", views.CaseDetailView.as_view(), name="case_detail"),

@@ -3,7 +3,7 @@
 import pytest
 
 from kompass.cases import services
-from kompass.cases.models import Case, Reply
+from kompass.cases.models import Case, Reply, SavedFilter
 from kompass.cases.services import ChangeOrigin
 from kompass.cases.tests.test_api import SEE_A, SEE_B, SEE_C, table
 from kompass.core.models import Organisation, User
@@ -44,11 +44,15 @@ def world(cast, agencies, systems, service):
     services.transition(c, Case.State.RESOLVED, resolution="Fikset", origin=desk)
     services.transition(c, Case.State.CLOSED, origin=desk)
     services.add_note(a, "Intern vurdering av leverandøren", origin=desk)
-    return {"a": a.pk, "b": b.pk, "c": c.pk, "service": service.pk, "alfa": agencies["alfa"].pk, "cast": cast}
+    private = SavedFilter.objects.create(owner=cast["desk"], name="Mine", query="state=new")
+    shared = SavedFilter.objects.create(owner=cast["desk"], name="Delt", query="priority=1", team="Drift")
+    return {"a": a.pk, "b": b.pk, "c": c.pk, "service": service.pk, "alfa": agencies["alfa"].pk, "cast": cast,
+            "private": private.pk, "shared": shared.pk}  # fmt: skip
 
 
 def test_page_access_table(clients, world):
     a, b, c = (f"/cases/{world[k]}/" for k in "abc")
+    private, shared = (f"/cases/saved-filters/{world[k]}/delete/" for k in ("private", "shared"))
     creators = {"admin", "desk", "it_contact", "agency_admin", "requester"}
     rows = table(
         ("GET", "/cases/", page_status(200, SEE_A)),
@@ -68,6 +72,14 @@ def test_page_access_table(clients, world):
             page_status(302, {"admin", "desk", "it_contact", "agency_admin", "requester"}, seen=SEE_C),
         ),
         ("POST", f"{c}rate/", page_status(302, {"admin", "requester"}, seen=SEE_C)),
+        # The workspace: exports for everyone who sees cases, bulk changes for those who work them, saved filters
+        # for the roles that use the queue, deleted by their owner only (someone else's private one: a 404).
+        ("GET", "/cases/export.csv", page_status(200, SEE_A)),
+        ("GET", "/cases/export.xlsx", page_status(200, SEE_A)),
+        ("POST", "/cases/bulk/", page_status(200, {"admin", "desk"}, seen=set(CAST))),
+        ("POST", "/cases/saved-filters/", page_status(302, SEE_A - {"requester"}, seen=set(CAST))),
+        ("POST", private, page_status(302, {"desk"}, seen=set(), everyone_else=404)),
+        ("POST", shared, page_status(302, {"desk", "admin"}, seen=set(), everyone_else=404)),
     )
     # A 404 for those who see no case at all: the case is looked up among the visible ones first.
     for key in ("noroles",):
@@ -97,6 +109,8 @@ def test_page_access_table(clients, world):
         f"{a}assign/": {"assignee": world["cast"]["desk"].pk, "team": "SD"},
         f"{c}reopen/": {},
         f"{c}rate/": {"rating": 4, "comment": "Bra"},
+        "/cases/bulk/": {"action": "assign", "assignee": world["cast"]["desk"].pk, "team": "SD", "case": [world["a"]]},
+        "/cases/saved-filters/": {"name": "Ny", "query": "state=new"},
     }
     assert check_access_table(clients, rows, data=data) >= len(rows)
 

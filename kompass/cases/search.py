@@ -1,0 +1,189 @@
+"""Full-text search over a case's title, description and conversation, on PostgreSQL and on SQLite.
+
+One search document per case (:class:`~kompass.cases.models.CaseSearch`): ``heading`` (number and title),
+``body`` (description and public replies) and ``internal`` (internal notes). :func:`index_case` rewrites it from
+the case's rows; ``services._record`` calls :func:`on_change` for every change, so the document is rewritten
+inside the transaction of the change that made it stale (a rolled-back reply leaves no words behind).
+
+The indexes, made by migration 0002:
+
+* **PostgreSQL**: four generated ``tsvector`` columns on ``cases_casesearch`` — public (heading and body) and
+  internal text, each with the ``norwegian`` configuration and with ``simple`` — each with a GIN index. The
+  Snowball stemmer is inconsistent (``skriver`` → ``skriv`` but ``skrivere`` → ``skriver``), so every word of a
+  query matches either its stem in the ``norwegian`` vector or a prefix of an unstemmed word in the ``simple``
+  one (``skriv`` finds *skrivere*).
+* **SQLite**: the FTS5 table ``cases_casesearch_fts`` (``unicode61 remove_diacritics 2``), rowid = case id,
+  written here (no triggers: a later migration that remakes a table would silently drop them). No stemming;
+  every word is a quoted prefix query (``"skriv"*``).
+
+A query is cut into words (letters and digits only: ``Tromsø-kontoret`` and ``C++`` cannot break either query
+language) and every word must match. Words that appear only in internal notes find a case only for those whose
+matrix lets them see that case's notes (:func:`search`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from kompass.cases.models import Case, CaseSearch, Note, Reply
+from kompass.core import access
+
+__all__ = [
+    "INDEXED_KINDS",
+    "MAX_WORDS",
+    "heading",
+    "index_case",
+    "index_cases",
+    "on_change",
+    "rebuild",
+    "search",
+    "words",
+]
+
+#: The kinds of change (``CaseChange.kind``) that change the words of a case.
+INDEXED_KINDS = frozenset({"created", "details", "reply", "note"})
+#: At most this many words of a query are used (each is one more index lookup).
+MAX_WORDS = 8
+#: A tsvector holds at most 1 MB; a longer conversation is indexed up to here.
+MAX_TEXT = 400_000
+FTS_TABLE = "cases_casesearch_fts"
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(query: str) -> list[str]:
+    """The searchable words of ``query``: runs of letters and digits, lower-cased, at most :data:`MAX_WORDS`."""
+    return [w[:60] for w in _WORD.findall((query or "").lower())][:MAX_WORDS]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the documents
+# ---------------------------------------------------------------------------------------------
+
+
+def heading(number: str, title: str) -> str:
+    """Title and number; the number also in words, since PostgreSQL's parser reads ``-2026`` as one token."""
+    return f"{title} {number} {number.replace('-', ' ')}"
+
+
+def _documents(case_ids) -> dict[int, CaseSearch]:
+    docs = {
+        pk: CaseSearch(case_id=pk, heading=heading(number, title), body=description, internal="")
+        for pk, number, title, description in Case.objects.filter(pk__in=case_ids).values_list(
+            "pk", "number", "title", "description"
+        )
+    }
+    bodies: dict[int, list[str]] = {pk: [doc.body] for pk, doc in docs.items()}
+    notes: dict[int, list[str]] = {pk: [] for pk in docs}
+    for case_id, text in Reply.objects.filter(case_id__in=docs).order_by("pk").values_list("case_id", "text"):
+        bodies[case_id].append(text)
+    for case_id, text in Note.objects.filter(case_id__in=docs).order_by("pk").values_list("case_id", "text"):
+        notes[case_id].append(text)
+    for pk, doc in docs.items():
+        doc.body = "\n".join(bodies[pk])[:MAX_TEXT]
+        doc.internal = "\n".join(notes[pk])[:MAX_TEXT]
+    return docs
+
+
+def _write(docs: list[CaseSearch]) -> None:
+    if not docs:
+        return
+    CaseSearch.objects.bulk_create(
+        docs, update_conflicts=True, unique_fields=["case"], update_fields=["heading", "body", "internal"]
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            ids = [doc.case_id for doc in docs]
+            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({','.join('%s' for _ in ids)})", ids)  # noqa: S608
+            cursor.executemany(
+                f"INSERT INTO {FTS_TABLE} (rowid, heading, body, internal) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                [(doc.case_id, doc.heading, doc.body, doc.internal) for doc in docs],
+            )
+
+
+def index_case(case_id: int) -> None:
+    """Rewrite one case's search document from its rows (call inside the change's transaction)."""
+    _write(list(_documents([case_id]).values()))
+
+
+def index_cases(case_ids, *, batch_size: int = 2000) -> int:
+    """Rewrite the documents of many cases (demo data and benchmarks insert in bulk, past the services)."""
+    case_ids = list(case_ids)
+    for start in range(0, len(case_ids), batch_size):
+        _write(list(_documents(case_ids[start : start + batch_size]).values()))
+    return len(case_ids)
+
+
+def rebuild() -> int:
+    """Rewrite every case's document (e.g. after loading rows in bulk)."""
+    return index_cases(Case.objects.order_by("pk").values_list("pk", flat=True).iterator())
+
+
+def on_change(case: Case, kind: str) -> None:
+    """Called by ``services._record`` for every change, inside its transaction."""
+    if kind in INDEXED_KINDS:
+        index_case(case.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Searching
+# ---------------------------------------------------------------------------------------------
+
+
+def _matching(found: list[str], *, internal: bool) -> RawSQL:
+    """``SELECT case_id`` of the documents where every word matches (in the internal text too if asked)."""
+    if connection.vendor == "postgresql":
+        # Only fixed SQL is formatted in; the words (letters and digits only) go in as parameters.
+        texts = ("public", "internal") if internal else ("public",)
+        either = " OR ".join(
+            f"{text}_norwegian @@ to_tsquery('norwegian', %s) OR {text}_simple @@ to_tsquery('simple', %s)"
+            for text in texts
+        )
+        params = [p for word in found for _text in texts for p in (word, f"{word}:*")]
+        where = " AND ".join(f"({either})" for _word in found)
+        return RawSQL(f"SELECT case_id FROM cases_casesearch WHERE {where}", params)  # noqa: S608, S611
+    phrases = " AND ".join(f'"{word}"*' for word in found)
+    expression = phrases if internal else f"{{heading body}} : ({phrases})"
+    return RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression])  # noqa: S608, S611
+
+
+#: Up to this many matching cases, the search hands the database their ids; beyond it, the subquery itself.
+INLINE_LIMIT = 5000
+
+
+def _narrow(matching: RawSQL) -> Q:
+    """The cases of ``matching``, in the form the database plans well.
+
+    PostgreSQL cannot estimate a word's rarity well (the prefix matches), and given the subquery it may walk the
+    queue's due-time index and test every case: 20 s for a rare word among a million. So the ids are fetched
+    first (a GIN or FTS5 lookup); a word common enough to exceed :data:`INLINE_LIMIT` keeps the subquery, which
+    then finds a page's worth of matches after a short walk.
+    """
+    sql, params = matching.sql, list(matching.params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT {INLINE_LIMIT + 1}", params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return Q(pk__in=ids) if len(ids) <= INLINE_LIMIT else Q(pk__in=matching)
+
+
+def search(queryset, query: str, user):
+    """``queryset`` narrowed to the cases where every word of ``query`` appears.
+
+    Internal notes count only for the cases whose notes ``user`` may see: everywhere (service desk, agreement
+    managers), nowhere (requesters, every agency role), or, should the matrix ever say so, on some cases.
+    """
+    found = words(query)
+    if not found:
+        return queryset
+    notes_scope = access.restrict_q(user, "view", Note)
+    if notes_scope is None:
+        return queryset.filter(_narrow(_matching(found, internal=True)))
+    public = _narrow(_matching(found, internal=False))
+    if not access.can(user, "view", Note):
+        return queryset.filter(public)
+    note_cases = Note.objects.restrict(user, "view").values("case_id")
+    return queryset.filter(public | _narrow(_matching(found, internal=True)) & Q(pk__in=note_cases))

@@ -1,0 +1,162 @@
+"""Full-text search (PostgreSQL full-text search or SQLite FTS5, whichever the suite runs on): what it finds, that
+internal notes find nothing for requesters and agency roles, that the index follows changes and rollbacks."""
+
+import pytest
+from django.db import connection, transaction
+
+from kompass.cases import search, services
+from kompass.cases.models import Case, CaseSearch, Reply
+from kompass.cases.services import ChangeOrigin
+
+pytestmark = pytest.mark.django_db
+
+AGENCY_SIDE = ("requester", "it_contact", "owner", "agency_admin", "kam")
+
+
+@pytest.fixture
+def world(cast, service, systems):
+    desk = ChangeOrigin.by_user(cast["desk"])
+    printer = services.create_case(
+        requester=cast["requester"],
+        service=service,
+        system=systems["alfa"],
+        title="Skrivere på Tromsø-kontoret",
+        description="Papirstopp hver morgen.",
+        origin=desk,
+    )
+    services.add_reply(printer, "Teknikeren kommer med nye tonerkassetter.", origin=desk)
+    services.add_note(printer, "Leverandøren fakturerer hemmelighetsfullt.", origin=desk)
+    other = services.create_case(
+        requester=cast["requester"], service=service, title="Bøkene i biblioteket", origin=desk
+    )
+    return {"printer": printer, "other": other}
+
+
+def found(user, query):
+    return list(search.search(Case.objects.all(), query, user).values_list("title", flat=True))
+
+
+def test_words_of_the_title_description_and_public_replies_are_found_by_everyone_who_sees_the_case(cast, world):
+    for key in ("desk", "agreement", *AGENCY_SIDE):
+        for query in ("tromsø", "papirstopp", "tonerkassetter", "SKRIVERE morgen"):
+            assert found(cast[key], query) == ["Skrivere på Tromsø-kontoret"], (key, query)
+
+
+def test_every_word_must_match_and_a_word_matches_as_a_prefix(cast, world):
+    desk = cast["desk"]
+    assert found(desk, "skriv") == ["Skrivere på Tromsø-kontoret"]  # prefix: the unstemmed word
+    assert found(desk, "skriver") == ["Skrivere på Tromsø-kontoret"]
+    assert found(desk, "papirstopp biblioteket") == []
+    assert found(desk, "bibliotek") == ["Bøkene i biblioteket"]
+
+
+def test_the_case_number_is_found(cast, world):
+    number = world["other"].number
+    assert found(cast["desk"], number) == ["Bøkene i biblioteket"]
+
+
+def test_postgresql_stems_norwegian_words(cast, world):
+    if connection.vendor != "postgresql":
+        pytest.skip("Norwegian stemming is PostgreSQL's; FTS5 has prefixes only")
+    # "bøker" and "bøkene" share the stem "bøk": the norwegian vector finds what no prefix would.
+    assert found(cast["desk"], "bøker") == ["Bøkene i biblioteket"]
+
+
+def test_words_only_in_an_internal_note_find_the_case_only_for_those_who_see_notes(cast, world):
+    for key in ("desk", "agreement", "admin"):
+        assert found(cast[key], "hemmelighetsfullt") == ["Skrivere på Tromsø-kontoret"], key
+        assert found(cast[key], "leverandøren tromsø") == ["Skrivere på Tromsø-kontoret"], key  # across texts
+    for key in AGENCY_SIDE:
+        assert found(cast[key], "hemmelighetsfullt") == [], key
+        assert found(cast[key], "leverandøren tromsø") == [], key
+
+
+def test_the_queue_page_and_the_api_search_the_same_way(clients, world):
+    for key in AGENCY_SIDE:
+        page = clients(key).get("/cases/?q=hemmelighetsfullt")
+        assert page.status_code == 200 and list(page.context["object_list"]) == [], key
+        api = clients(key, "token").get("/api/cases/?q=hemmelighetsfullt")
+        assert api.status_code == 200 and api.json()["results"] == [], key
+        assert [c["title"] for c in clients(key, "token").get("/api/cases/?q=tonerkassetter").json()["results"]] == [
+            "Skrivere på Tromsø-kontoret"
+        ], key
+    page = clients("desk").get("/cases/?q=hemmelighetsfullt", HTTP_HX_REQUEST="true")
+    assert [c.title for c in page.context["object_list"]] == ["Skrivere på Tromsø-kontoret"]
+    assert "<html" not in page.content.decode()  # the search box answers the table only
+    api = clients("desk", "token").get("/api/cases/?q=hemmelighetsfullt&state=new")
+    assert [c["title"] for c in api.json()["results"]] == ["Skrivere på Tromsø-kontoret"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "C++", "Tromsø-kontoret", "AND OR NOT", "*", "{heading}: x", "NEAR(a b)", "a:*|b", "'", "\\", "ø" * 300],
+)
+def test_any_input_is_safe(clients, world, query):
+    api = clients("desk", "token").get("/api/cases/", {"q": query})
+    if len(query) > 200:
+        assert api.status_code == 400 and "q" in api.json()
+    else:
+        assert api.status_code == 200, api.content
+    assert clients("desk").get("/cases/", {"q": query}).status_code == 200
+
+
+def test_a_query_without_words_does_not_filter(cast, world):
+    assert len(found(cast["desk"], "-- !! ++")) == 2
+
+
+def test_the_index_follows_replies_notes_and_edits(cast, world):
+    desk = ChangeOrigin.by_user(cast["desk"])
+    other = world["other"]
+    assert found(cast["requester"], "lånekort") == []
+    services.add_reply(other, "Lånekortet er sperret.", origin=desk)
+    assert found(cast["requester"], "lånekort") == ["Bøkene i biblioteket"]
+    services.add_note(other, "Sjekk purreregisteret.", origin=desk)
+    assert found(cast["desk"], "purreregisteret") == ["Bøkene i biblioteket"]
+    assert found(cast["requester"], "purreregisteret") == []
+    services.update_details(other, title="Sperret lånekort", origin=desk)
+    assert found(cast["desk"], "sperret lånekort") == ["Sperret lånekort"]
+    assert found(cast["desk"], "bøkene") == []
+
+
+def test_a_rolled_back_change_leaves_no_words_behind(cast, world):
+    desk = ChangeOrigin.by_user(cast["desk"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.add_reply(world["other"], "Utlånsautomaten piper.", origin=desk)
+        assert found(cast["desk"], "utlånsautomaten") == ["Bøkene i biblioteket"]
+        raise RuntimeError
+    assert found(cast["desk"], "utlånsautomaten") == []
+    assert not Reply.objects.filter(text__contains="Utlånsautomaten").exists()
+
+
+def test_cases_inserted_in_bulk_are_found_after_index_cases(cast, world, service):
+    rows = Case.objects.bulk_create(
+        [
+            Case(
+                number=f"KOM-2026-9{n:05d}",
+                requester=cast["requester"],
+                agency=cast["requester"].home_agency,
+                service=service,
+                title=f"Massesak {n}",
+                created=world["other"].created,
+            )
+            for n in range(3)
+        ]
+    )
+    assert found(cast["desk"], "massesak") == []
+    assert search.index_cases([row.pk for row in rows]) == 3
+    assert sorted(found(cast["desk"], "massesak")) == ["Massesak 0", "Massesak 1", "Massesak 2"]
+    CaseSearch.objects.all().delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM cases_casesearch_fts")
+    assert search.rebuild() == Case.objects.count()
+    assert found(cast["desk"], "hemmelighetsfullt") == ["Skrivere på Tromsø-kontoret"]
+
+
+@pytest.mark.parametrize("limit", [0, 1])
+def test_common_words_search_through_the_subquery_with_the_same_results(cast, world, monkeypatch, limit):
+    monkeypatch.setattr(search, "INLINE_LIMIT", limit)  # every word "common": past the inline id list
+    assert found(cast["desk"], "hemmelighetsfullt") == ["Skrivere på Tromsø-kontoret"]
+    assert found(cast["requester"], "hemmelighetsfullt") == []
+    assert found(cast["requester"], "tonerkassetter") == ["Skrivere på Tromsø-kontoret"]
+    assert sorted(found(cast["desk"], "kom")) == ["Bøkene i biblioteket", "Skrivere på Tromsø-kontoret"]
