@@ -32,3 +32,9 @@ def webhook_window_seconds() -> int:
 
 def not_informed_minutes() -> int:
     return env.int("KOMPASS_VENDORS_NOT_INFORMED_MINUTES", default=5)
+
+
+def lease_seconds() -> int:
+    """How long a vendors worker's claim on an outbox or inbox row lasts (``KOMPASS_VENDORS_LEASE_SECONDS``, 60):
+    after a killed worker its rows wait this long before another takes them over."""
+    return env.int("KOMPASS_VENDORS_LEASE_SECONDS", default=60)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kompass.core.durable import DurableWork
 from kompass.core.models import RestrictedModel
+from kompass.vendors import conf
 
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
 
@@ -195,7 +196,7 @@ class OutboxMessage(DurableWork):
 
     retry_base_seconds = 2
     retry_cap_seconds = 120
-    lease_seconds = 120
+    lease_seconds = conf.lease_seconds()
 
     max_attempts = models.PositiveIntegerField(default=12)
     link = models.ForeignKey(VendorLink, verbose_name=_("link"), on_delete=models.CASCADE, related_name="outbox")
@@ -225,7 +226,7 @@ class InboxEvent(DurableWork):
 
     retry_base_seconds = 2
     retry_cap_seconds = 120
-    lease_seconds = 120
+    lease_seconds = conf.lease_seconds()
 
     max_attempts = models.PositiveIntegerField(default=12)
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="inbox")

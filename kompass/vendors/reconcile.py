@@ -69,12 +69,14 @@ def _comment_differences(link: VendorLink, journal: list[dict]) -> list[str]:
             remote_vendor[text] += 1
     local_vendor = defaultdict(int)
     found = []
+    # A reply the vendor refused (its record was already Closed) is shown on the case as refused: known, not drift.
+    refused = set(OutboxMessage.objects.filter(link=link, refused=True).values_list("marker", flat=True))
     for reply in case.replys.all():
         if reply.origin == "vendor":
             local_vendor[reply.text.strip()] += 1
         else:
             count = remote_markers.get(marker("reply", reply.pk), 0)
-            if count != 1:
+            if count != 1 and not (count == 0 and marker("reply", reply.pk) in refused):
                 found.append(f"reply {reply.pk} is at the vendor {count} times")
     for text, count in remote_vendor.items():
         if local_vendor.get(text, 0) != count:
