@@ -138,7 +138,8 @@ class Processes:
         bin_dir = Path(sys.executable).parent
         self.agent = subprocess.Popen(  # noqa: S603
             [str(bin_dir / "snowsim"), "vendor-agent", "--url", url, "--ca", ca, "--speed", "30", "--seed", "5"]
-            + ["--hold-probability", "0.3", "--caller-timeout", "600", "--tables", "incident"],
+            + ["--hold-probability", "0.3", "--burst-probability", "0.6", "--caller-timeout", "600"]
+            + ["--tables", "incident"],
             stdout=open(self.tmp_path / "agent.log", "a"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
