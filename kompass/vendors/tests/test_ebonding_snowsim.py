@@ -1,7 +1,7 @@
 """E-bonding against the real ``snowsim serve`` process over HTTPS: create, comments, states, refusals, polling."""
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kompass.cases import services
 from kompass.cases.services import ChangeOrigin
@@ -204,6 +204,8 @@ def test_reconciliation_reports_agreement_and_repairs_a_missed_change(route, mak
     remote.patch(links[0].sys_id, state="2", comments="Vi er i gang.")  # no push, no poll: missed
     run = reconcile.reconcile(trigger="test")
     assert (run.checked, run.agree, run.repaired, run.attention) == (2, 1, 1, 0), run.drift
-    assert run.summary == "2 links checked, 1 agree, 1 repaired, 0 need attention"
+    with translation.override("en"):
+        assert run.summary == "2 links checked, 1 agree, 1 repaired, 0 need attention"
+    assert run.summary == "2 koblinger kontrollert, 1 stemmer, 1 reparert, 0 trenger oppfølging"  # bokmål first
     links[0].case.refresh_from_db()
     assert links[0].case.state == "in_progress" and links[0].case.replys.count() == 1
