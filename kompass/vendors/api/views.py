@@ -1,7 +1,9 @@
 import json
 
 from django.utils import timezone
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +37,17 @@ class WebhookView(APIView):
     token_scopes = {"write": "vendors:webhook"}
     http_method_names = ["post"]
 
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            202: inline_serializer("WebhookStored", {"stored": serializers.BooleanField()}),
+            400: OpenApiResponse(description="Not JSON, or no sys_id."),
+            401: OpenApiResponse(description="No token, or a bad or stale signature."),
+            403: OpenApiResponse(description="The token lacks the vendors:webhook scope, or no secret is set."),
+            404: OpenApiResponse(description="No such active connection."),
+        },
+        summary="A vendor's push (HMAC-signed); stored in the inbox, applied later",
+    )
     def post(self, request, pk):
         connection = VendorConnection.objects.filter(pk=pk, active=True).first()
         if connection is None:
@@ -69,5 +82,6 @@ class HealthView(APIView):
     access_model = VendorLink
     token_scopes = {"read": "vendors:read"}
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Integration health numbers")
     def get(self, request):
         return Response(health.snapshot())

@@ -250,12 +250,16 @@ def test_chaos_every_change_arrives_once_and_every_requester_hears(
         # Faults off; a last poll and drain, then the end state.
         admin.put("/snowsim/admin/faults", json={"replace": True}).raise_for_status()
         poll_vendors.call()
-        for _ in range(30):
+        quiet = 0
+        for _ in range(60):  # settled: no push left at the vendor, nothing in flight, twice in a row
             durable.drain()
-            if not (
+            pushes = admin.get("/snowsim/admin/webhooks", params={"limit": 1}).json()["pending"]
+            busy = (
                 OutboxMessage.objects.filter(state__in=ACTIVE).exists()
                 or InboxEvent.objects.filter(state__in=ACTIVE).exists()
-            ):
+            )
+            quiet = 0 if (pushes or busy) else quiet + 1
+            if quiet >= 3:
                 break
             time.sleep(1)
         vendor = sync.transport(connection)
