@@ -14,6 +14,7 @@ Caller), 6 Resolved, 7 Closed, 8 Canceled.
 from __future__ import annotations
 
 import copy
+import hashlib
 
 #: Remote state (and for On Hold its hold reason) → the case state it means. ``None``: no change.
 DEFAULTS: dict = {
@@ -100,9 +101,16 @@ class Mapping:
 
     @staticmethod
     def state_key(record: dict) -> str:
-        """The remote state as compared for echo suppression: state, and the hold reason when on hold."""
+        """The remote state as compared for echo suppression: state, the hold reason when on hold, and a digest
+        of the close notes when resolved or closed (a vendor that reopens and resolves again between two reads
+        leaves the state as it was, but not its notes)."""
         state = str(record.get("state", ""))
-        return f"3/{record.get('hold_reason', '')}" if state == "3" else state
+        if state == "3":
+            return f"3/{record.get('hold_reason', '')}"
+        if state in ("6", "7"):
+            notes = (record.get("close_notes") or "").strip()
+            return f"{state}:{hashlib.sha256(notes.encode()).hexdigest()[:10]}"
+        return state
 
     # -- priority ---------------------------------------------------------------------------
     @staticmethod

@@ -392,7 +392,7 @@ def _apply_state(link: VendorLink, case, record: dict, mapping: Mapping, origin:
         return  # the vendor's state has not moved since the two sides last agreed
     link.synced = {**link.synced, "state": key}
     target = mapping.case_state(record)
-    if target is None or target == case.state:
+    if target is None or (target == case.state and target != "resolved"):
         return
     try:
         _move(case, target, record, mapping, origin)
@@ -403,6 +403,11 @@ def _apply_state(link: VendorLink, case, record: dict, mapping: Mapping, origin:
 def _move(case, target: str, record: dict, mapping: Mapping, origin: ChangeOrigin) -> None:
     state = case.state
     if target in ("resolved", "closed"):
+        notes = (record.get("close_notes") or "").strip()
+        if state == "resolved" and notes and notes not in (case.resolution or ""):
+            # Reopened and resolved again at the vendor between two reads: the new resolution is news.
+            cases.transition(case, "in_progress", origin=origin, reason="vendor")
+            state = case.state
         if state in OPEN_CASE_STATES:
             cases.transition(case, "resolved", origin=origin, resolution=mapping.resolution_text(record))
             state = case.state

@@ -176,6 +176,9 @@ def test_default_mapping_of_states_and_the_awaiting_caller_hold():
     assert mapping.remote_state("resolved", resolution="Fikset")["close_notes"] == "Fikset"
     assert mapping.remote_state("closed") is None  # closing is the vendor's (auto-close)
     assert Mapping.state_key({"state": "3", "hold_reason": "1"}) == "3/1"
+    assert Mapping.state_key({"state": "6", "close_notes": "a"}) != Mapping.state_key(
+        {"state": "6", "close_notes": "b"}
+    )
 
 
 def test_a_connection_overrides_single_keys_of_the_mapping():
@@ -256,6 +259,19 @@ def test_same_second_journal_rows_behind_the_watermark_are_all_seen_once(bonded,
     apply_remote(link, vendor)
     assert sorted(case.notes.filter(text__in=["a", "b"]).values_list("text", flat=True)) == ["a", "b"]
     assert case.replys.filter(text="c").count() == 1
+
+
+def test_a_resolution_redone_between_two_reads_reaches_the_requester(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="6", close_code="Solved (Permanently)", close_notes="Første løsning.")
+    apply_remote(link, vendor)
+    vendor.vendor_write(link.sys_id, state="2", comments="Det virker ikke likevel.")  # not read by Kompass
+    vendor.vendor_write(link.sys_id, state="6", close_code="Solved (Permanently)", close_notes="Andre løsning.")
+    apply_remote(link, vendor)
+    case.refresh_from_db()
+    assert case.state == "resolved" and "Andre løsning." in case.resolution
+    resolutions = [c for c in case.changes.filter(origin="vendor", kind="state") if c.detail["to"] == "resolved"]
+    assert len(resolutions) == 2
 
 
 # -- ordering -------------------------------------------------------------------------------------
