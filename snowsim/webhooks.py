@@ -115,6 +115,8 @@ class WebhookTarget:
     retries: int = 0  # real instances do not retry; >0 retries with 1 s, 2 s, 4 s ... back-off
     timeout_s: float = 5.0
     payload: str = "script"  # "script": what the business rule in servicenow-outbound.md builds; "rich": snapshots
+    # Extra request headers, as a real REST message record sets them (e.g. ``Authorization: Token …``)
+    headers: dict[str, str] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
@@ -127,6 +129,7 @@ class WebhookTarget:
         if bad:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(bad))}")
         self.retries = max(0, int(self.retries))
+        self.headers = {str(k): str(v) for k, v in dict(self.headers or {}).items()}
         if self.payload not in PAYLOAD_STYLES:
             raise ValueError(f"payload must be one of {', '.join(PAYLOAD_STYLES)}")
 
@@ -147,6 +150,7 @@ class WebhookTarget:
     def public(self) -> dict[str, Any]:
         data = asdict(self)
         data["secret"] = "***" if self.secret else ""
+        data["headers"] = dict.fromkeys(self.headers, "***")
         for key in ("tables", "operations", "skip_updated_by"):
             data[key] = list(data[key])
         return data
@@ -441,6 +445,7 @@ class WebhookDispatcher:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         timestamp = int(time.time())
         headers = {
+            **target.headers,
             "Content-Type": "application/json",
             "User-Agent": "snowsim-webhooks/1",
             TIMESTAMP_HEADER: str(timestamp),

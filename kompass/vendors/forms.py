@@ -1,7 +1,8 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from kompass.core.forms import UserAwareModelForm
-from kompass.vendors.models import VendorConnection
+from kompass.vendors.models import ServiceRoute, VendorConnection
 
 
 class VendorConnectionForm(UserAwareModelForm):
@@ -22,5 +23,22 @@ class VendorConnectionForm(UserAwareModelForm):
             "username",
             "secret_env",
             "timeout_seconds",
+            "webhook_secret_env",
+            "mapping",
             "active",
         ]
+
+
+class ServiceRouteForm(UserAwareModelForm):
+    """Which vendor delivers a service: its new cases are sent there on creation."""
+
+    class Meta:
+        model = ServiceRoute
+        fields = ["service", "connection", "table", "active"]
+
+
+class SendToVendorForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        label=_("Vendor connection"), queryset=VendorConnection.objects.filter(active=True), empty_label=None
+    )
+    table = forms.ChoiceField(label=_("Record type"), choices=[("incident", _("Incident"))], initial="incident")

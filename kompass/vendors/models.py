@@ -6,9 +6,12 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kompass.core.durable import DurableWork
 from kompass.core.models import RestrictedModel
+from kompass.vendors import conf
 
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
 
@@ -57,6 +60,20 @@ class VendorConnection(RestrictedModel):
     last_checked = models.DateTimeField(_("last checked"), null=True, blank=True)
     last_check_ok = models.BooleanField(_("last check succeeded"), null=True, blank=True)
     last_check_detail = models.CharField(_("last check result"), max_length=500, blank=True)
+    # E-bonding
+    webhook_secret_env = models.CharField(
+        _("webhook secret variable"),
+        max_length=100,
+        blank=True,
+        validators=[validate_env_name],
+        help_text=_("Name of the environment variable that holds the HMAC key of the vendor's pushes."),
+    )
+    mapping = models.JSONField(
+        _("mapping"), default=dict, blank=True, help_text=_("Overrides of the default field and state mapping.")
+    )
+    poll_watermark = models.CharField(_("poll watermark"), max_length=19, blank=True)
+    last_poll_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+    last_webhook_at = models.DateTimeField(_("last webhook"), null=True, blank=True)
 
     agency_field = None  # organisation-wide
 
@@ -78,3 +95,188 @@ class VendorConnection(RestrictedModel):
     def secret(self) -> str:
         """The secret from the environment; empty when the variable is not set."""
         return os.environ.get(self.secret_env, "")
+
+    def webhook_secret(self) -> str:
+        return os.environ.get(self.webhook_secret_env, "") if self.webhook_secret_env else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# E-bonding: routes, links, the outbox and the inbox (issue 10; see docs/e-bonding.md)
+# ---------------------------------------------------------------------------------------------
+class ServiceRoute(RestrictedModel):
+    """A service delivered by a vendor: its new cases go to that vendor's instance on creation.
+
+    Kept here, keyed by service, because the core service model knows no vendor connection.
+    """
+
+    service = models.OneToOneField(
+        "core.Service", verbose_name=_("service"), on_delete=models.CASCADE, related_name="vendor_route"
+    )
+    connection = models.ForeignKey(
+        VendorConnection, verbose_name=_("vendor connection"), on_delete=models.PROTECT, related_name="routes"
+    )
+    table = models.CharField(_("table"), max_length=80, default="incident")
+    active = models.BooleanField(_("active"), default=True)
+
+    agency_field = None
+
+    class Meta:
+        verbose_name = _("vendor route")
+        verbose_name_plural = _("vendor routes")
+        ordering = ["service__name"]
+
+    def __str__(self) -> str:
+        return f"{self.service} → {self.connection}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vendors:route_list")
+
+
+class VendorLink(RestrictedModel):
+    """One case bonded to one remote record, and how far the two sides have been synchronised."""
+
+    class SyncState(models.TextChoices):
+        PENDING = "pending", _("Being created at the vendor")
+        LINKED = "linked", _("In sync")
+        REFUSED = "refused", _("The vendor refused a change")
+        FAILED = "failed", _("Delivery failed")
+
+    case = models.OneToOneField(
+        "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="vendor_link"
+    )
+    connection = models.ForeignKey(
+        VendorConnection, verbose_name=_("vendor connection"), on_delete=models.PROTECT, related_name="links"
+    )
+    table = models.CharField(_("table"), max_length=80, default="incident")
+    correlation_id = models.CharField(_("correlation id"), max_length=100)
+    sys_id = models.CharField(_("remote sys_id"), max_length=32, blank=True, db_index=True)
+    number = models.CharField(_("remote number"), max_length=40, blank=True)
+    last_mod_count = models.IntegerField(_("last applied sys_mod_count"), default=-1)
+    last_updated_on = models.CharField(_("last applied sys_updated_on"), max_length=19, blank=True)
+    seen_journal = models.JSONField(_("journal entries seen"), default=list, blank=True)
+    journal_watermark = models.CharField(max_length=19, blank=True)
+    synced = models.JSONField(_("last synchronised values"), default=dict, blank=True)
+    sync_state = models.CharField(_("sync state"), max_length=10, choices=SyncState.choices, default=SyncState.PENDING)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_inbound_at = models.DateTimeField(_("last change from the vendor"), null=True, blank=True)
+    last_outbound_at = models.DateTimeField(_("last change sent"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    agency_field = "case__agency"
+
+    class Meta:
+        verbose_name = _("vendor link")
+        verbose_name_plural = _("vendor links")
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "correlation_id"], name="vendors_link_unique_correlation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.correlation_id} ↔ {self.number or self.sys_id or '…'}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vendors:link_detail", args=[self.pk])
+
+    @property
+    def ref(self) -> str:
+        """What ``ChangeOrigin.by_vendor`` carries: the link, so the outbox knows its own changes."""
+        return f"vendorlink:{self.pk}"
+
+
+class OutboxMessage(DurableWork):
+    """A change that must reach the vendor, written in the transaction of the case change."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("Create the remote record")
+        UPDATE = "update", _("Update fields")
+        COMMENT = "comment", _("Public comment")
+        WORK_NOTE = "work_note", _("Work note")
+
+    retry_base_seconds = 2
+    retry_cap_seconds = 120
+    lease_seconds = conf.lease_seconds()
+
+    max_attempts = models.PositiveIntegerField(default=12)
+    link = models.ForeignKey(VendorLink, verbose_name=_("link"), on_delete=models.CASCADE, related_name="outbox")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+    marker = models.CharField(_("marker"), max_length=80, blank=True)
+    change_id = models.PositiveBigIntegerField(null=True, blank=True)
+    refused = models.BooleanField(_("refused by the vendor"), default=False)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["link", "state"], name="vendors_outbox_link_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class InboxEvent(DurableWork):
+    """A sign that a remote record changed (a webhook push, a poll or reconciliation), applied asynchronously."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        POLL = "poll", _("Poll")
+        RECONCILE = "reconcile", _("Reconciliation")
+
+    retry_base_seconds = 2
+    retry_cap_seconds = 120
+    lease_seconds = conf.lease_seconds()
+
+    max_attempts = models.PositiveIntegerField(default=12)
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="inbox")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    event_id = models.CharField(max_length=100, blank=True)
+    table = models.CharField(max_length=80, default="incident")
+    sys_id = models.CharField(max_length=32, db_index=True)
+    mod_count = models.IntegerField(default=-1)
+    payload = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("inbox event")
+        verbose_name_plural = _("inbox events")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "event_id"],
+                condition=~models.Q(event_id=""),
+                name="vendors_inbox_unique_event",
+            )
+        ]
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of every open (and recently closed) link with its vendor record."""
+
+    started = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=20, default="schedule")
+    checked = models.PositiveIntegerField(default=0)
+    agree = models.PositiveIntegerField(default=0)
+    repaired = models.PositiveIntegerField(default=0)
+    attention = models.PositiveIntegerField(default=0)
+    drift = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        ordering = ["-started"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @property
+    def summary(self) -> str:
+        return _("%(n)s links checked, %(m)s agree, %(k)s repaired, %(j)s need attention") % {
+            "n": self.checked,
+            "m": self.agree,
+            "k": self.repaired,
+            "j": self.attention,
+        }

@@ -355,3 +355,16 @@ def test_admin_webhooks_endpoint(receiver):
     assert client.delete(f"/snowsim/admin/webhooks/{target['id']}", auth=("admin", "admin")).status_code == 404
     assert client.get("/snowsim/admin/webhooks", auth=("admin", "admin")).json()["targets"] == []
     dispatcher.stop()
+
+
+def test_a_target_sends_its_extra_headers_and_hides_their_values(receiver):
+    """A real REST message record can carry an Authorization header (Kompass wants its integration token)."""
+    dispatcher = dispatcher_for(receiver, headers={"Authorization": "Token kmp_secret"})
+    target = dispatcher.targets[0]
+    assert target.public()["headers"] == {"Authorization": "***"}
+    dispatcher.listener(event(1))
+    assert dispatcher.flush()
+    dispatcher.stop()
+    headers = {name.lower(): value for name, value in receiver.requests[0]["headers"].items()}
+    assert headers["authorization"] == "Token kmp_secret"
+    assert headers[SIGNATURE_HEADER.lower()].startswith("sha256=")

@@ -25,7 +25,7 @@ def test_administrator_tests_the_vendor_connection(page, live_server, cast, snow
     navigate(page, lambda: page.locator("nav.kp-nav a[href='/vendors/']").click())
     navigate(page, lambda: page.get_by_role("link", name="Driftsleverandør").click())
     page.evaluate("window.__sameDocument = true")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form[hx-post] button[type=submit]").click()
     result = page.get_by_test_id("check-result")
     expect(result).to_be_visible()
     expect(result).to_contain_text("ms")
@@ -33,3 +33,36 @@ def test_administrator_tests_the_vendor_connection(page, live_server, cast, snow
     check_a11y(page)
     connection.refresh_from_db()
     assert connection.last_check_ok is True
+
+
+def test_an_agent_reads_the_integration_health_and_a_link(page, live_server, cast, agencies):
+    """The e-bonding pages an agent uses: the link list, a link with its outbox, dead letters, health (axe)."""
+    from kompass.cases import services
+    from kompass.cases.services import ChangeOrigin
+    from kompass.core.models import Service
+    from kompass.vendors.models import VendorLink
+
+    connection = VendorConnection.objects.create(
+        name="Driftsleverandør", base_url="https://127.0.0.1:9", username="k", secret_env="BROWSER_SNOW_SECRET"
+    )
+    requester = cast["requester"]
+    case = services.create_case(
+        requester=requester,
+        service=Service.objects.get(name="Brukerstøtte"),
+        title="Nettet er nede",
+        origin=ChangeOrigin.by_user(requester),
+    )
+    link = VendorLink.objects.create(case=case, connection=connection, correlation_id=case.number)
+    link.outbox.create(kind="comment", fields={"text": "x"}, state="dead", last_error="HTTP 503 (text/html page)")
+    log_in(page, live_server.url, cast["desk"].email, PASSWORD)
+    navigate(page, lambda: page.locator("nav.kp-nav a[href='/vendors/links/']").click())
+    check_a11y(page)
+    navigate(page, lambda: page.get_by_role("link", name=case.number).click())
+    expect(page.get_by_role("button", name="Send mislykkede meldinger på nytt")).to_be_visible()
+    check_a11y(page)
+    page.goto(f"{live_server.url}/vendors/dead-letters/")
+    expect(page.locator("main")).to_contain_text("HTTP 503")
+    check_a11y(page)
+    page.goto(f"{live_server.url}/vendors/health/")
+    expect(page.locator("main")).to_contain_text("Meldinger som ikke kom fram")
+    check_a11y(page)

@@ -1,5 +1,6 @@
 """Transports: how Kompass talks to each kind of vendor system. One module per kind."""
 
+from kompass.vendors.transports.base import Transport
 from kompass.vendors.transports.servicenow import ServiceNowTransport, TransportError
 
 TRANSPORTS = {"servicenow": ServiceNowTransport}
@@ -9,4 +10,4 @@ def transport_for(connection):
     return TRANSPORTS[connection.kind](connection)
 
 
-__all__ = ["TRANSPORTS", "ServiceNowTransport", "TransportError", "transport_for"]
+__all__ = ["TRANSPORTS", "ServiceNowTransport", "Transport", "TransportError", "transport_for"]

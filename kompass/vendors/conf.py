@@ -1,0 +1,40 @@
+"""The vendors app's own settings, read from the environment (django-environ); none is required.
+
+| Variable | Default | Meaning |
+|---|---|---|
+| ``KOMPASS_VENDORS_POLL_SECONDS`` | 60 | How often the poller asks each vendor for changed records |
+| ``KOMPASS_VENDORS_RECONCILE_MINUTES`` | 60 | How often the reconciliation job runs |
+| ``KOMPASS_VENDORS_RECONCILE_CLOSED_DAYS`` | 7 | Links of cases closed within this many days are reconciled too |
+| ``KOMPASS_VENDORS_WEBHOOK_WINDOW_SECONDS`` | 300 | Replay window of the webhook's signed timestamp |
+| ``KOMPASS_VENDORS_NOT_INFORMED_MINUTES`` | 5 | Vendor resolutions not notified after this long are counted |
+"""
+
+import environ
+
+env = environ.Env()
+
+
+def poll_seconds() -> int:
+    return env.int("KOMPASS_VENDORS_POLL_SECONDS", default=60)
+
+
+def reconcile_minutes() -> int:
+    return env.int("KOMPASS_VENDORS_RECONCILE_MINUTES", default=60)
+
+
+def reconcile_closed_days() -> int:
+    return env.int("KOMPASS_VENDORS_RECONCILE_CLOSED_DAYS", default=7)
+
+
+def webhook_window_seconds() -> int:
+    return env.int("KOMPASS_VENDORS_WEBHOOK_WINDOW_SECONDS", default=300)
+
+
+def not_informed_minutes() -> int:
+    return env.int("KOMPASS_VENDORS_NOT_INFORMED_MINUTES", default=5)
+
+
+def lease_seconds() -> int:
+    """How long a vendors worker's claim on an outbox or inbox row lasts (``KOMPASS_VENDORS_LEASE_SECONDS``, 60):
+    after a killed worker its rows wait this long before another takes them over."""
+    return env.int("KOMPASS_VENDORS_LEASE_SECONDS", default=60)

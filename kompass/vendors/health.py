@@ -1,0 +1,109 @@
+"""Integration health: the numbers behind the health page, its JSON endpoint and the /healthz summary."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from kompass.notifications import services as notifications
+from kompass.vendors import conf
+from kompass.vendors.models import InboxEvent, OutboxMessage, ReconciliationRun, VendorConnection, VendorLink
+
+ACTIVE = [OutboxMessage.State.PENDING, OutboxMessage.State.CLAIMED]
+
+
+def _age(now, moment):
+    return round((now - moment).total_seconds(), 1) if moment else None
+
+
+def requesters_not_informed(*, now=None, minutes: int | None = None) -> list[dict]:
+    """Vendor resolutions older than ``minutes`` whose requester has no sent notification (goal: none)."""
+    now = now or timezone.now()
+    limit = now - timedelta(minutes=minutes if minutes is not None else conf.not_informed_minutes())
+    missing = []
+    for link in VendorLink.objects.filter(case__state__in=["resolved", "closed"]).select_related("case"):
+        changes = link.case.changes.filter(origin="vendor", kind="state", created__lte=limit)
+        for change in changes:
+            if change.detail.get("to") != "resolved":
+                continue
+            key = f"case:{link.case.pk}:resolved:{change.pk}"
+            sent = (
+                notifications.deliveries_for(link.case)
+                .filter(key=key)
+                .filter(Q(sent_at__isnull=False) | Q(state="done"))
+            )
+            if not sent.exists():
+                missing.append({"case": link.case.number, "change": change.pk, "resolved": change.created.isoformat()})
+    return missing
+
+
+def snapshot(*, now=None) -> dict:
+    now = now or timezone.now()
+    hour = now - timedelta(hours=1)
+    waiting = OutboxMessage.objects.filter(state__in=ACTIVE)
+    inbox_waiting = InboxEvent.objects.filter(state__in=ACTIVE)
+    last_run = ReconciliationRun.objects.exclude(finished=None).first()
+    not_informed = requesters_not_informed(now=now)
+    connections = [
+        {
+            "id": c.pk,
+            "name": c.name,
+            "active": c.active,
+            "last_poll": c.last_poll_at.isoformat() if c.last_poll_at else None,
+            "last_poll_age_seconds": _age(now, c.last_poll_at),
+            "last_webhook": c.last_webhook_at.isoformat() if c.last_webhook_at else None,
+            "last_webhook_age_seconds": _age(now, c.last_webhook_at),
+            "poll_watermark": c.poll_watermark,
+            "links": c.links.count(),
+        }
+        for c in VendorConnection.objects.all()
+    ]
+    return {
+        "outbox": {
+            "backlog": waiting.count(),
+            "oldest_pending_age_seconds": _age(now, waiting.aggregate(m=Min("created"))["m"]),
+            "delivered_last_hour": OutboxMessage.objects.filter(
+                state="done", refused=False, finished__gte=hour
+            ).count(),
+            "failures_last_hour": OutboxMessage.objects.filter(
+                ~Q(last_error=""), ~Q(last_error__startswith="Postponed"), updated__gte=hour
+            )
+            .exclude(state="done", refused=False)
+            .count(),
+            "dead_letters": OutboxMessage.objects.filter(Q(state="dead") | Q(refused=True)).count(),
+        },
+        "inbox": {
+            "backlog": inbox_waiting.count(),
+            "lag_seconds": _age(now, inbox_waiting.aggregate(m=Min("created"))["m"]),
+            "received_last_hour": InboxEvent.objects.filter(created__gte=hour).count(),
+            "dead": InboxEvent.objects.filter(state="dead").count(),
+        },
+        "links": {
+            "total": VendorLink.objects.count(),
+            "pending": VendorLink.objects.filter(sync_state="pending").count(),
+            "refused": VendorLink.objects.filter(sync_state="refused").count(),
+        },
+        "drift": {
+            "last_run": last_run.finished.isoformat() if last_run else None,
+            "summary": last_run.summary if last_run else None,
+            "need_attention": last_run.attention if last_run else None,
+        },
+        "requesters_not_informed": len(not_informed),
+        "requesters_not_informed_cases": not_informed[:20],
+        "connections": connections,
+    }
+
+
+def summary(*, now=None) -> dict:
+    """What ``/healthz`` would show if core had a hook for apps (it has none yet: see docs/e-bonding.md)."""
+    data = snapshot(now=now)
+    problems = data["outbox"]["dead_letters"] + data["inbox"]["dead"] + data["requesters_not_informed"]
+    return {
+        "status": "ok" if not problems else "attention",
+        "outbox_backlog": data["outbox"]["backlog"],
+        "dead_letters": data["outbox"]["dead_letters"],
+        "inbox_lag_seconds": data["inbox"]["lag_seconds"],
+        "requesters_not_informed": data["requesters_not_informed"],
+    }

@@ -1,0 +1,396 @@
+"""Unit tests of the sync logic with an in-memory transport: mapping, idempotent create, journal dedupe,
+ordering, echo suppression (incl. the caller reply), watermark overlap and same-second updates."""
+
+import itertools
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from kompass.cases import services
+from kompass.cases.services import ChangeOrigin
+from kompass.vendors import sync
+from kompass.vendors.mapping import Mapping, marker, strip_marker
+from kompass.vendors.models import InboxEvent, OutboxMessage, ServiceRoute, VendorConnection, VendorLink
+from kompass.vendors.tests.conftest import drain
+from kompass.vendors.transports import TransportError
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeVendor:
+    """An incident table and its journal in memory, with ServiceNow's caller-comment business rule."""
+
+    def __init__(self):
+        self.records, self.journal, self.calls = {}, [], []
+        self.clock = itertools.count(1)
+        self.second = "2026-12-01 10:00:00"  # one second for everything unless a test moves it
+        self.lose_next_answer = False
+
+    def _answer(self, record):
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise TransportError("HTTP 502 (text/html page)", status=502, retryable=True)
+        return dict(record)
+
+    def _touch(self, record, user):
+        record["sys_mod_count"] = str(int(record["sys_mod_count"]) + 1)
+        record["sys_updated_on"], record["sys_updated_by"] = self.second, user
+
+    def create(self, table, fields):
+        self.calls.append("create")
+        sys_id = uuid.uuid4().hex
+        record = {"state": "1", "hold_reason": "", "impact": "3", "urgency": "3", **fields}
+        record.update(sys_id=sys_id, number=f"INC{next(self.clock):07d}", sys_mod_count="0")
+        record.update(sys_updated_on=self.second, sys_updated_by="kompass.integration")
+        self.records[sys_id] = record
+        return self._answer(record)
+
+    def vendor_write(self, sys_id, user="itil.engineer1", comments="", work_notes="", **fields):
+        record = self.records[sys_id]
+        record.update(fields)
+        for element, text in (("comments", comments), ("work_notes", work_notes)):
+            if text:
+                self._add_journal(sys_id, element, text, user)
+        self._touch(record, user)
+        return dict(record)
+
+    def _add_journal(self, sys_id, element, text, user):
+        row = {"sys_id": uuid.uuid4().hex, "element": element, "element_id": sys_id, "value": text}
+        row.update(sys_created_on=self.second, sys_created_by=user)
+        self.journal.append(row)
+
+    def update(self, table, sys_id, fields):
+        self.calls.append("update")
+        record = self.records[sys_id]
+        if record["state"] == "7":
+            raise TransportError("HTTP 403: Operation Failed", status=403)
+        text = fields.get("comments") or fields.get("work_notes")
+        if text:
+            self._add_journal(sys_id, "comments" if "comments" in fields else "work_notes", text, "kompass.integration")
+        if "comments" in fields and record["state"] == "3" and record["hold_reason"] == "1":
+            record.update(state="2", hold_reason="")  # the caller answered: In Progress, in the same update
+        record.update({k: v for k, v in fields.items() if k not in ("comments", "work_notes")})
+        self._touch(record, "kompass.integration")
+        return self._answer(record)
+
+    def add_journal(self, table, sys_id, element, text):
+        return self.update(table, sys_id, {element: text})
+
+    def fetch(self, table, sys_id, fields=None):
+        self.calls.append("fetch")
+        return dict(self.records[sys_id]) if sys_id in self.records else None
+
+    def fetch_many(self, table, sys_ids, fields=None):
+        self.calls.append("fetch_many")
+        return [dict(self.records[s]) for s in sorted(sys_ids) if s in self.records]
+
+    def fetch_changed_since(self, table, since, *, fields=None, limit=200, offset=0):
+        self.calls.append(f"changed>={since}@{offset}")
+        rows = sorted(
+            (r for r in self.records.values() if r["sys_updated_on"] >= since and r.get("correlation_id")),
+            key=lambda r: (r["sys_updated_on"], r["sys_id"]),
+        )
+        return [dict(r) for r in rows[offset : offset + limit]]
+
+    def fetch_journal_since(self, table, sys_id, since="", *, limit=500):
+        rows = [r for r in self.journal if r["element_id"] == sys_id and r["sys_created_on"] >= since]
+        return [dict(r) for r in sorted(rows, key=lambda r: (r["sys_created_on"], r["sys_id"]))]
+
+    def find_by_correlation(self, table, correlation_id, fields=None):
+        self.calls.append("find")
+        return [dict(r) for r in self.records.values() if r.get("correlation_id") == correlation_id]
+
+    def journal_has_marker(self, table, sys_id, mark):
+        self.calls.append("marker?")
+        return any(r["element_id"] == sys_id and mark in r["value"] for r in self.journal)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def vendor(monkeypatch):
+    fake = FakeVendor()
+    monkeypatch.setattr(sync, "transport", lambda connection: fake)
+    return fake
+
+
+@pytest.fixture
+def connection(db):
+    return VendorConnection.objects.create(
+        name="Falsk", base_url="https://vendor.example", username="k", secret_env="FAKE_SECRET"
+    )
+
+
+@pytest.fixture
+def bonded(cast, agencies, connection, vendor):
+    from kompass.core.models import Service
+
+    service = Service.objects.create(name="Levert", delivery="vendor")
+    ServiceRoute.objects.create(service=service, connection=connection)
+
+    def make(**kwargs):
+        requester = cast["requester"]
+        case = services.create_case(
+            requester=requester,
+            service=service,
+            title="Nettet er nede",
+            origin=ChangeOrigin.by_user(requester),
+            **kwargs,
+        )
+        drain()
+        return case, VendorLink.objects.get(case=case)
+
+    return make
+
+
+def outbox_kinds(link):
+    return list(OutboxMessage.objects.filter(link=link).order_by("pk").values_list("kind", flat=True))
+
+
+def apply_remote(link, vendor):
+    """What a push does: an inbox event for the record's newest sys_mod_count, applied."""
+    record = vendor.records[link.sys_id]
+    sync.record_event(
+        link.connection,
+        {"sys_id": link.sys_id, "sys_mod_count": record["sys_mod_count"]},
+        source="webhook",
+        event_id=uuid.uuid4().hex,
+    )
+    drain()
+
+
+# -- mapping ------------------------------------------------------------------------------------
+
+
+def test_default_mapping_of_states_and_the_awaiting_caller_hold():
+    mapping = Mapping()
+    assert mapping.case_state({"state": "2"}) == "in_progress"
+    assert mapping.case_state({"state": "3", "hold_reason": "1"}) == "waiting_requester"
+    assert mapping.case_state({"state": "3", "hold_reason": "4"}) == "in_progress"
+    assert mapping.case_state({"state": "6"}) == "resolved"
+    assert mapping.case_state({"state": "7"}) == "closed"
+    assert mapping.case_state({"state": "1"}) is None
+    assert mapping.remote_state("waiting_requester") == {"state": "3", "hold_reason": "1"}
+    assert mapping.remote_state("resolved", resolution="Fikset")["close_notes"] == "Fikset"
+    assert mapping.remote_state("closed") is None  # closing is the vendor's (auto-close)
+    assert Mapping.state_key({"state": "3", "hold_reason": "1"}) == "3/1"
+    assert Mapping.state_key({"state": "6", "close_notes": "a"}) != Mapping.state_key(
+        {"state": "6", "close_notes": "b"}
+    )
+
+
+def test_a_connection_overrides_single_keys_of_the_mapping():
+    mapping = Mapping({"hold_to_case": {"4": "waiting_vendor"}, "case_to_remote": {"cancelled": None}})
+    assert mapping.case_state({"state": "3", "hold_reason": "4"}) == "waiting_vendor"
+    assert mapping.case_state({"state": "3", "hold_reason": "1"}) == "waiting_requester"  # the default stays
+    assert mapping.remote_state("cancelled") is None
+
+
+def test_the_vendor_resolution_text_carries_notes_and_code():
+    assert Mapping.resolution_text({"close_code": "Solved (Permanently)", "close_notes": "Ny disk."}) == (
+        "Ny disk.\n\n(Solved (Permanently))"
+    )
+    assert Mapping.case_priority({"impact": "1", "urgency": "2"}) == (1, 2)
+    assert Mapping.case_priority({"impact": "", "urgency": "2"}) is None
+
+
+def test_markers_are_recognised_and_stripped():
+    assert marker("reply", 12) == "[kompass:reply:12]"
+    assert strip_marker("Hei\n\n[kompass:reply:12]") == "Hei"
+
+
+# -- idempotent create --------------------------------------------------------------------------
+
+
+def test_create_sets_correlation_and_a_retried_create_looks_it_up_first(bonded, vendor):
+    vendor.lose_next_answer = True
+    case, link = bonded()
+    assert link.sync_state == "pending"  # the answer was lost; the record exists at the vendor
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    link.refresh_from_db()
+    assert vendor.calls.count("create") == 1 and "find" in vendor.calls
+    assert len(vendor.records) == 1 and link.sys_id in vendor.records
+    assert vendor.records[link.sys_id]["correlation_id"] == case.number
+
+
+def test_sending_a_case_twice_keeps_one_link(bonded, connection):
+    case, link = bonded()
+    again, created = sync.open_link(case, connection)
+    assert again == link and not created
+    assert OutboxMessage.objects.filter(kind="create").count() == 1
+
+
+# -- journal dedupe -------------------------------------------------------------------------------
+
+
+def test_journal_rows_are_applied_once_and_own_entries_are_recognised(bonded, vendor, cast):
+    case, link = bonded()
+    services.add_reply(case, "Fra Kompass", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()
+    vendor.vendor_write(link.sys_id, comments="Fra leverandøren", work_notes="Intern hos leverandøren")
+    apply_remote(link, vendor)
+    apply_remote(link, vendor)  # the same again (duplicate push, poll overlap)
+    assert list(case.replys.values_list("text", "origin")) == [("Fra Kompass", "user"), ("Fra leverandøren", "vendor")]
+    assert case.notes.filter(text="Intern hos leverandøren").count() == 1
+    comments = [r for r in vendor.journal if r["element"] == "comments"]
+    assert len(comments) == 2 and comments[0]["value"].endswith(marker("reply", case.replys.first().pk))
+
+
+def test_a_retried_comment_whose_patch_landed_is_not_written_again(bonded, vendor, cast):
+    case, link = bonded()
+    vendor.lose_next_answer = True
+    services.add_reply(case, "Én gang", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    assert "marker?" in vendor.calls
+    assert [r["value"] for r in vendor.journal].count(f"Én gang\n\n{marker('reply', case.replys.get().pk)}") == 1
+
+
+def test_same_second_journal_rows_behind_the_watermark_are_all_seen_once(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, work_notes="a")
+    apply_remote(link, vendor)
+    vendor.vendor_write(link.sys_id, work_notes="b")  # the same second as "a" (the watermark's second)
+    vendor.vendor_write(link.sys_id, comments="c")
+    apply_remote(link, vendor)
+    assert sorted(case.notes.filter(text__in=["a", "b"]).values_list("text", flat=True)) == ["a", "b"]
+    assert case.replys.filter(text="c").count() == 1
+
+
+def test_a_resolution_redone_between_two_reads_reaches_the_requester(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="6", close_code="Solved (Permanently)", close_notes="Første løsning.")
+    apply_remote(link, vendor)
+    vendor.vendor_write(link.sys_id, state="2", comments="Det virker ikke likevel.")  # not read by Kompass
+    vendor.vendor_write(link.sys_id, state="6", close_code="Solved (Permanently)", close_notes="Andre løsning.")
+    apply_remote(link, vendor)
+    case.refresh_from_db()
+    assert case.state == "resolved" and "Andre løsning." in case.resolution
+    resolutions = [c for c in case.changes.filter(origin="vendor", kind="state") if c.detail["to"] == "resolved"]
+    assert len(resolutions) == 2
+
+
+# -- ordering -------------------------------------------------------------------------------------
+
+
+def test_messages_of_one_link_go_in_order(bonded, vendor, cast):
+    case, link = bonded()
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.add_reply(case, "først", origin=desk)
+    services.add_reply(case, "så", origin=desk)
+    first, second = OutboxMessage.objects.filter(link=link, kind="comment").order_by("pk")
+    # The second is due first (the first is backing off): it must wait, without spending an attempt.
+    OutboxMessage.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() + timezone.timedelta(hours=1))
+    drain()
+    second.refresh_from_db()
+    assert second.state == "pending" and second.attempts == 0 and "Waiting for message" in second.last_error
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    texts = [strip_marker(r["value"]) for r in vendor.journal if r["element"] == "comments"]
+    assert texts == ["først", "så"]
+
+
+def test_a_stale_or_duplicate_push_changes_nothing(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="2")
+    apply_remote(link, vendor)
+    link.refresh_from_db()
+    applied = link.last_mod_count
+    old = InboxEvent.objects.create(
+        connection=link.connection, source="webhook", sys_id=link.sys_id, mod_count=applied - 1
+    )
+    assert sync.process_event(old) == "stale"
+    stale_record = {**vendor.records[link.sys_id], "state": "6", "sys_mod_count": str(applied)}
+    assert sync.apply_record(link, stale_record, vendor) == "stale"
+    case.refresh_from_db()
+    assert case.state == "in_progress"
+
+
+# -- echo suppression ---------------------------------------------------------------------------------
+
+
+def test_changes_applied_from_the_vendor_are_not_sent_back(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="2", impact="1", comments="Vi jobber med det.")
+    apply_remote(link, vendor)
+    case.refresh_from_db()
+    assert (case.state, case.impact) == ("in_progress", 1)
+    assert outbox_kinds(link) == ["create"]  # no state, priority or comment went back
+
+
+def test_a_kompass_change_equal_to_the_last_synchronised_value_is_not_sent(bonded, vendor, cast):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="3", hold_reason="1")
+    apply_remote(link, vendor)
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.transition(case, "in_progress", origin=desk)
+    services.transition(case, "waiting_requester", origin=desk)  # back to what the vendor already has
+    kinds = outbox_kinds(link)
+    assert kinds == ["create", "update"]  # in_progress went out; waiting_requester equals synced "3/1"
+
+
+def test_the_caller_reply_resumes_the_incident_and_kompass_sees_it(bonded, vendor, cast):
+    """Never by sys_updated_by alone: the integration user's write also moved the state, and that counts."""
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="3", hold_reason="1", comments="Hvilken PC?")
+    apply_remote(link, vendor)
+    case.refresh_from_db()
+    assert case.state == "waiting_requester"
+    services.add_reply(case, "Den bærbare.", origin=ChangeOrigin.by_user(cast["requester"]))
+    drain()
+    record = vendor.records[link.sys_id]
+    assert (record["state"], record["sys_updated_by"]) == ("2", "kompass.integration")
+    link.refresh_from_db()
+    case.refresh_from_db()
+    assert case.state == "in_progress" and link.synced["state"] == "2"
+    assert outbox_kinds(link) == ["create", "comment"]
+    # The vendor asks again: the change from 2 back to 3/1 is seen (it is not our own value).
+    vendor.vendor_write(link.sys_id, state="3", hold_reason="1", comments="Og serienummeret?")
+    apply_remote(link, vendor)
+    case.refresh_from_db()
+    assert case.state == "waiting_requester"
+
+
+# -- refused writes -----------------------------------------------------------------------------------
+
+
+def test_a_refused_write_is_not_retried(bonded, vendor, cast):
+    case, link = bonded()
+    vendor.records[link.sys_id]["state"] = "7"
+    services.add_reply(case, "Hallo?", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()
+    drain()
+    message = OutboxMessage.objects.get(link=link, kind="comment")
+    assert message.refused and message.state == "done" and message.attempts == 1
+    assert sync.retry_dead([message]) == 1
+    message.refresh_from_db()
+    assert message.state == "pending" and not message.refused
+
+
+# -- polling ----------------------------------------------------------------------------------------
+
+
+def test_the_poller_overlaps_its_watermark_and_restarts_from_it(bonded, vendor, connection):
+    links = [bonded()[1] for _ in range(5)]
+    vendor.second = "2026-12-01 10:00:05"
+    for link in links[:3]:
+        vendor.vendor_write(link.sys_id, work_notes="x")
+    vendor.second = "2026-12-01 10:00:09"
+    for link in links[3:]:
+        vendor.vendor_write(link.sys_id, work_notes="y")
+    connection.poll_watermark = "2026-12-01 10:00:05"
+    connection.save()
+    vendor.calls.clear()
+    assert sync.poll(connection, page=2) == 5
+    queries = [c for c in vendor.calls if c.startswith("changed")]
+    assert queries[0] == "changed>=2026-12-01 09:59:55@0"  # watermark minus the overlap
+    assert "changed>=2026-12-01 10:00:05@2" in queries  # a full page inside one second: the only offset
+    connection.refresh_from_db()
+    assert connection.poll_watermark == "2026-12-01 10:00:09"
+    assert sync.poll(connection, page=2) == 0  # the overlap re-reads; (sys_id, sys_mod_count) dedupes
+    drain()
+    assert InboxEvent.objects.filter(state="done").count() == 5
