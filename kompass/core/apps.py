@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 #: The modules every Kompass app may have, imported at start-up so an app plugs in without editing core:
 #: ``access`` (its rows of the permission matrix), ``audit`` (auditlog registrations), ``demo``
-#: (receivers of ``demo_data_loaded``) and ``navigation`` (its menu items).
-DISCOVERED_MODULES = ("access", "audit", "demo", "navigation")
+#: (receivers of ``demo_data_loaded``), ``navigation`` (its menu items) and ``receivers`` (its receivers of
+#: other apps' signals, e.g. the vendor outbox's ``case_changed`` receiver).
+DISCOVERED_MODULES = ("access", "audit", "demo", "navigation", "receivers")
 
 
 class CoreConfig(AppConfig):

@@ -3,12 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class VendorsConfig(AppConfig):
-    """Vendor connections and e-bonding. Its access, audit, demo, navigation, durable and scheduling modules
-    are autodiscovered by core; the ``case_changed`` receiver is connected here."""
+    """Vendor connections and e-bonding. Its access, audit, demo, navigation, receivers (the ``case_changed``
+    receiver that writes the outbox), durable and scheduling modules are autodiscovered by core."""
 
     name = "kompass.vendors"
     label = "vendors"
     verbose_name = _("Vendors")
-
-    def ready(self) -> None:
-        from kompass.vendors import receivers  # noqa: F401
