@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.dispatch import receiver
 
+from kompass.core.models import Service
 from kompass.core.signals import demo_data_loaded
-from kompass.vendors.models import VendorConnection
+from kompass.vendors.models import ServiceRoute, VendorConnection
 
 DEMO_CONNECTION = "Driftsleverandør (ServiceNow)"
 
@@ -12,7 +13,7 @@ DEMO_CONNECTION = "Driftsleverandør (ServiceNow)"
 @receiver(demo_data_loaded)
 def add_demo_connection(sender, **kwargs):
     port = getattr(settings, "KOMPASS_DEMO_SNOWSIM_PORT", 8001)
-    _connection, created = VendorConnection.objects.get_or_create(
+    connection, created = VendorConnection.objects.get_or_create(
         name=DEMO_CONNECTION,
         defaults={
             "kind": VendorConnection.Kind.SERVICENOW,
@@ -23,4 +24,13 @@ def add_demo_connection(sender, **kwargs):
             "secret_env": "KOMPASS_SERVICENOW_PASSWORD",
         },
     )
-    return f"Vendor connection: {DEMO_CONNECTION} ({'created' if created else 'already there'})"
+    # Every service the vendor delivers goes to the simulator: a case registered on one in `make run` is sent
+    # there on creation, the simulated vendor works it, and the poller brings its changes back.
+    routed = 0
+    for service in Service.objects.filter(delivery=Service.Delivery.VENDOR, active=True):
+        _route, new = ServiceRoute.objects.get_or_create(service=service, defaults={"connection": connection})
+        routed += new
+    return (
+        f"Vendor connection: {DEMO_CONNECTION} ({'created' if created else 'already there'}); "
+        f"{routed} vendor-delivered services routed to it"
+    )

@@ -122,3 +122,9 @@ def test_demo_data_adds_the_simulator_connection(db):
     connection = VendorConnection.objects.get()
     assert connection.base_url.startswith("https://127.0.0.1:")
     assert connection.ca_bundle.endswith("snowsim/tls/ca.pem")
+    from kompass.core.models import Service
+    from kompass.vendors.models import ServiceRoute
+
+    vendor_delivered = Service.objects.filter(delivery=Service.Delivery.VENDOR)
+    assert vendor_delivered.exists()
+    assert ServiceRoute.objects.filter(connection=connection).count() == vendor_delivered.count()
