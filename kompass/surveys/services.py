@@ -503,54 +503,61 @@ class Grid:
     dimension: str
     months: list
     cells: dict  # (agency_id, period) -> Figure
-    average: dict  # period -> Figure (every agency, hidden ones included: the rule keeps them unrecoverable)
+    average: dict  # period -> Figure: the average of the groups shown
     minimum: int
 
 
 def grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None, agency_ids=None) -> Grid:
     """The heat map's numbers. Every published number is computed here, so every page, export and the API
-    get the same suppression.
+    get the same suppression:
 
-    Per month the municipality average is published, so the agencies of that month are one breakdown of
-    it (:func:`suppress`). With a role filter, each agency's role group is also a part of the agency's
-    all-roles figure: a role group is shown only if the other roles of that agency and month are either
-    none or at least the minimum too, so the difference between the two views reveals no small group.
+    * an agency-month (all roles) with fewer than the minimum answers is hidden;
+    * with a role filter, the role groups of an agency-month are the parts of its all-roles figure, so a role
+      group is hidden by :func:`suppress` over those parts (small, or its complement would be small): the
+      difference between the two views reveals no small group;
+    * the municipality average of a month is the average of the groups *shown*, so it adds nothing that the
+      shown cells do not already say (the average minus the shown agencies cannot give a hidden one back).
     """
     months = []
     month = first_of_month(start)
     while month <= end:
         months.append(month)
         month = (month + dt.timedelta(days=32)).replace(day=1)
-    by_agency: dict = defaultdict(Figure)
-    by_agency_all_roles: dict = defaultdict(int)
-    average: dict = defaultdict(Figure)
+    parts: dict = defaultdict(dict)  # (agency_id, period) -> {role: Figure}
     minimum = 1
-    rows = list(_cells(dimension, months[0], end))
-    for agency_id, period, cell_role, n, total, dont_know, low, high, anonymous, min_size in rows:
+    for agency_id, period, cell_role, n, total, dont_know, low, high, anonymous, min_size in _cells(
+        dimension, months[0], end
+    ):
         minimum = max(minimum, min_size if anonymous else 1)
-        by_agency_all_roles[agency_id, period] += n
-        if role and cell_role != role:
-            continue
-        scaled = total if (low, high) == (1, 5) else normalise(total / n, low, high) * n if n else 0
-        for figure in (by_agency[agency_id, period], average[period]):
-            figure.n += n
-            figure.total += scaled
-            figure.dont_know += dont_know
-    for period in months:
-        counts = {key: f.n for key, f in by_agency.items() if key[1] == period}
-        for key in suppress(counts, minimum):
-            by_agency[key].hidden = True
+        figure = parts[agency_id, period].setdefault(cell_role, Figure())
+        figure.n += n
+        figure.total += total if (low, high) == (1, 5) else normalise(total / n, low, high) * n if n else 0
+        figure.dont_know += dont_know
+    cells: dict = {}
+    for key, by_role in parts.items():
         if role:
-            for key, figure in by_agency.items():
-                rest = by_agency_all_roles[key] - figure.n
-                if key[1] == period and 0 < rest < minimum:
-                    figure.hidden = True
-        if 0 < average[period].n < minimum:
-            average[period].hidden = True
+            if role not in by_role:
+                continue
+            figure = by_role[role]
+            figure.hidden = role in suppress({r: f.n for r, f in by_role.items()}, minimum) or figure.n < minimum
+        else:
+            figure = Figure(
+                n=sum(f.n for f in by_role.values()),
+                total=sum(f.total for f in by_role.values()),
+                dont_know=sum(f.dont_know for f in by_role.values()),
+            )
+            figure.hidden = figure.n < minimum
+        cells[key] = figure
+    average: dict = defaultdict(Figure)
+    for (_agency_id, period), figure in cells.items():
+        if not figure.hidden:
+            average[period].n += figure.n
+            average[period].total += figure.total
+            average[period].dont_know += figure.dont_know
     if agency_ids is not None:
         allowed = set(agency_ids)
-        by_agency = {key: f for key, f in by_agency.items() if key[0] in allowed}
-    return Grid(dimension=dimension, months=months, cells=dict(by_agency), average=dict(average), minimum=minimum)
+        cells = {key: f for key, f in cells.items() if key[0] in allowed}
+    return Grid(dimension=dimension, months=months, cells=cells, average=dict(average), minimum=minimum)
 
 
 def distribution(agency_id: int, period: dt.date, dimension: str) -> Figure:
