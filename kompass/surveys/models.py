@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kompass.core.models import AgencyOwnedModel, RestrictedModel
 from kompass.core.roles import Role
@@ -125,8 +126,8 @@ class Campaign(RestrictedModel):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("survey campaign", "Open")
+        CLOSED = "closed", pgettext_lazy("survey campaign", "Closed")
 
     template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT, related_name="campaigns")
     title = models.CharField(_("title"), max_length=200)
@@ -327,9 +328,9 @@ class Action(AgencyOwnedModel):
     """A follow-up action: from a rule, a meeting or by hand; closed with a note."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("follow-up action", "Open")
         IN_PROGRESS = "in_progress", _("In progress")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("follow-up action", "Done")
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
