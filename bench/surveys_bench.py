@@ -50,7 +50,10 @@ def build(agencies: int, people: int, months: int, seed: int) -> dict:
 
     rng = random.Random(seed)
     Agency.objects.bulk_create(
-        [Agency(name=f"Virksomhet {i:02d}", short_code=f"V{i:02d}", kind=Agency.Kind.DEPARTMENT) for i in range(agencies)]
+        [
+            Agency(name=f"Virksomhet {i:02d}", short_code=f"V{i:02d}", kind=Agency.Kind.DEPARTMENT)
+            for i in range(agencies)
+        ]
     )
     ids = list(Agency.objects.order_by("pk").values_list("pk", flat=True))
     manager = User.objects.create_user("avtale@bench.example", "x", full_name="Avtaleforvalter")
@@ -99,13 +102,27 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--data", help="a directory to keep the SQLite data in (built once, reused after)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as var_dir:
+    with tempfile.TemporaryDirectory() as scratch:
+        var_dir = args.data or scratch
         setup_django(var_dir)
         from django.db import connection
         from django.test import Client
 
-        world = build(args.agencies, args.people, args.months, args.seed)
+        from kompass.core.models import User
+
+        if User.objects.filter(email="kam@bench.example").exists():
+            world = {
+                "manager": User.objects.get(email="avtale@bench.example"),
+                "kam": User.objects.get(email="kam@bench.example"),
+                "agency": User.objects.get(email="kam@bench.example")
+                .role_assignments.order_by("agency_id")[0]
+                .agency_id,
+                "counts": "reused",
+            }
+        else:
+            world = build(args.agencies, args.people, args.months, args.seed)
         print(f"{connection.vendor}, {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
         print("data:", world["counts"])
         agency = world["agency"]

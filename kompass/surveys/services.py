@@ -478,22 +478,21 @@ class Figure:
         return None if self.hidden or not self.n else round(self.total / self.n, 2)
 
 
-def _cells(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None):
-    rows = ResultCell.objects.filter(dimension=dimension, period__gte=start, period__lte=end)
-    if role:
-        rows = rows.filter(role=role)
-    return rows.values_list(
-        "agency_id",
-        "period",
-        "role",
-        "n",
-        "total",
-        "dont_know",
-        "scale_min",
-        "scale_max",
-        "campaign__template__anonymous",
-        "campaign__template__min_group_size",
-    ).order_by()
+def _cells(dimension: str, start: dt.date, end: dt.date):
+    """The cells of one dimension and period, each with its template's minimum (a small second query, not a
+    join per row)."""
+    rows = list(
+        ResultCell.objects.filter(dimension=dimension, period__gte=start, period__lte=end)
+        .values_list("campaign_id", "agency_id", "period", "role", "n", "total", "dont_know", "scale_min", "scale_max")
+        .order_by()
+    )
+    minimums = {
+        pk: (size if anonymous else 1)
+        for pk, anonymous, size in Campaign.objects.filter(pk__in={r[0] for r in rows}).values_list(
+            "pk", "template__anonymous", "template__min_group_size"
+        )
+    }
+    return [(*row[1:], minimums[row[0]]) for row in rows]
 
 
 @dataclass
@@ -525,10 +524,8 @@ def grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = Non
         month = (month + dt.timedelta(days=32)).replace(day=1)
     parts: dict = defaultdict(dict)  # (agency_id, period) -> {role: Figure}
     minimum = 1
-    for agency_id, period, cell_role, n, total, dont_know, low, high, anonymous, min_size in _cells(
-        dimension, months[0], end
-    ):
-        minimum = max(minimum, min_size if anonymous else 1)
+    for agency_id, period, cell_role, n, total, dont_know, low, high, min_size in _cells(dimension, months[0], end):
+        minimum = max(minimum, min_size)
         figure = parts[agency_id, period].setdefault(cell_role, Figure())
         figure.n += n
         figure.total += total if (low, high) == (1, 5) else normalise(total / n, low, high) * n if n else 0

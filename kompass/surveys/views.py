@@ -54,7 +54,8 @@ def _dimension(request) -> str:
 
 
 def _visible_agencies(user):
-    return Agency.objects.filter(pk__in=ResultCell.objects.restrict(user, "view").values("agency_id").distinct())
+    """The agencies whose results the user may see (every agency for the agreement managers)."""
+    return access.agencies_for(user, "view", ResultCell)
 
 
 def _level(mean) -> str:

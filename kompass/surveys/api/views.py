@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from kompass.core import access
 from kompass.core.api.viewsets import RestrictedModelViewSet, RestrictedReadOnlyModelViewSet
-from kompass.core.models import Agency
 from kompass.surveys import services
 from kompass.surveys.api.serializers import (
     ActionSerializer,
@@ -99,11 +98,7 @@ class ResultListView(ListAPIView):
         if start > end or (end.year - start.year) * 12 + end.month - start.month > 120:
             raise serializers.ValidationError({"detail": ["At most ten years, start before end."]})
         dimensions = [d for d in services.DIMENSIONS if d == request.query_params.get("dimension")]
-        visible = set(
-            Agency.objects.filter(
-                pk__in=ResultCell.objects.restrict(request.user, "view").values("agency_id")
-            ).values_list("pk", flat=True)
-        )
+        visible = set(access.agencies_for(request.user, "view", ResultCell).values_list("pk", flat=True))
         rows = []
         for dimension in dimensions or services.DIMENSIONS:
             figures = services.grid(dimension, start, end, agency_ids=visible)

@@ -20,5 +20,9 @@ def test_the_demo_dips_and_recovers_and_a_rerun_changes_nothing(cast, agencies):
     assert mean[dt.date(2026, 6, 1)] < mean[dt.date(2026, 2, 1)] - 0.8  # the broken vendor link
     assert mean[dt.date(2026, 10, 1)] > mean[dt.date(2026, 6, 1)] + 0.8  # and the recovery
     add_surveys_demo(None, seed=7)
-    assert (Campaign.objects.count(), Response.objects.count(), Action.objects.count(),
-            Meeting.objects.count()) == counts
+    assert (
+        Campaign.objects.count(),
+        Response.objects.count(),
+        Action.objects.count(),
+        Meeting.objects.count(),
+    ) == counts
