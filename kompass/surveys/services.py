@@ -507,6 +507,28 @@ class Grid:
 
 
 def grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None, agency_ids=None) -> Grid:
+    """:func:`compute_grid`, cached: the key carries the cells' count and newest id and the answers received in
+    the period, so any new answer or cell makes a new key, in every process (two small indexed queries)."""
+    from django.core.cache import cache
+    from django.db.models import Count, Max, Sum
+
+    start = first_of_month(start)
+    stamp = ResultCell.objects.filter(dimension=dimension, period__gte=start, period__lte=end).aggregate(
+        count=Count("pk"), newest=Max("pk")
+    )
+    answered = Campaign.objects.filter(period__gte=start, period__lte=end).aggregate(n=Sum("answered"))["n"]
+    key = f"surveys:grid:{dimension}:{start}:{end}:{role}:{stamp['count']}:{stamp['newest']}:{answered}"
+    found = cache.get(key)
+    if found is None:
+        found = compute_grid(dimension, start, end, role=role)
+        cache.set(key, found, 600)
+    if agency_ids is not None:
+        allowed = set(agency_ids)
+        found.cells = {key: f for key, f in found.cells.items() if key[0] in allowed}
+    return found
+
+
+def compute_grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None) -> Grid:
     """The heat map's numbers. Every published number is computed here, so every page, export and the API
     get the same suppression:
 
@@ -551,18 +573,16 @@ def grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = Non
             average[period].n += figure.n
             average[period].total += figure.total
             average[period].dont_know += figure.dont_know
-    if agency_ids is not None:
-        allowed = set(agency_ids)
-        cells = {key: f for key, f in cells.items() if key[0] in allowed}
     return Grid(dimension=dimension, months=months, cells=cells, average=dict(average), minimum=minimum)
 
 
 def distribution(agency_id: int, period: dt.date, dimension: str) -> Figure:
     """One agency-month's distribution, hidden by the same rule as the grid's cell."""
     figures = grid(dimension, period, period)
-    figure = figures.cells.get((agency_id, period), Figure(hidden=True))
-    if figure.hidden:
-        return Figure(n=figure.n, hidden=True)
+    found = figures.cells.get((agency_id, period), Figure(hidden=True))
+    if found.hidden:
+        return Figure(n=found.n, hidden=True)
+    figure = Figure(n=found.n, total=found.total, dont_know=found.dont_know)
     for dist in ResultCell.objects.filter(agency_id=agency_id, period=period, dimension=dimension).values_list(
         "distribution", flat=True
     ):
