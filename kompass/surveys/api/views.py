@@ -74,7 +74,7 @@ def _month(value: str | None, default: dt.date) -> dt.date:
         year, month = (int(p) for p in value.split("-")[:2])
         return dt.date(year, month, 1)
     except (ValueError, TypeError) as error:
-        raise serializers.ValidationError({"detail": ["Use YYYY-MM."]}) from error
+        raise exceptions.ParseError("Use YYYY-MM.") from error
 
 
 class ResultListView(ListAPIView):
@@ -97,7 +97,7 @@ class ResultListView(ListAPIView):
         end = _month(request.query_params.get("end"), services.previous_month(timezone.localdate()))
         start = _month(request.query_params.get("start"), end.replace(year=end.year - 1))
         if start > end or (end.year - start.year) * 12 + end.month - start.month > 120:
-            raise serializers.ValidationError({"detail": ["At most ten years, start before end."]})
+            raise exceptions.ParseError("At most ten years, start before end.")
         dimensions = [d for d in services.DIMENSIONS if d == request.query_params.get("dimension")]
         visible = set(access.agencies_for(request.user, "view", ResultCell).values_list("pk", flat=True))
         rows = []

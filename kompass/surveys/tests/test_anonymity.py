@@ -96,6 +96,8 @@ def test_the_difference_between_all_roles_and_one_role_reveals_nothing(world, ag
     # The same rule in the API and the export (every door reads services.grid).
     api = clients_get(client, cast["agreement"], "/api/survey-results/?dimension=stability&start=2026-03&end=2026-03")
     assert {(r["agency"], r["mean"]) for r in api} == {(agencies["alfa"].pk, 4.0), (agencies["gamma"].pk, 3.0)}
+    bad = client.get("/api/survey-results/?start=zz")
+    assert bad.status_code == 400 and isinstance(bad.json()["detail"], str)  # as the schema's 400 says
     page = client.get("/surveys/?dimension=stability&role=agency_it_contact&end=2026-03").content.decode()
     assert "5.0" not in page and "5,0" not in page
 
