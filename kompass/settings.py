@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kompass.notifications",
     "kompass.contract",
     "kompass.portfolio",
+    "kompass.surveys",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:
@@ -320,6 +321,11 @@ SPECTACULAR_SETTINGS = {
         "PortfolioLevelEnum": "kompass.portfolio.models.Level",
         "CaseStateEnum": "kompass.cases.models.Case.State",
         "DurableStateEnum": "kompass.core.durable.DurableWork.State",
+        # kompass.surveys
+        "SurveyActionStatusEnum": "kompass.surveys.models.Action.Status",
+        "SurveyCampaignStatusEnum": "kompass.surveys.models.Campaign.Status",
+        "SurveyQuestionKindEnum": "kompass.surveys.models.Question.Kind",
+        "MeetingKindEnum": "kompass.surveys.models.Meeting.Kind",
     },
 }
 

@@ -697,4 +697,56 @@ def cases_of_system(system, user, *, latest: int = 5) -> dict:
     visible = Case.objects.restrict(user, "view").filter(system=system)
     figures = visible.aggregate(open=Count("pk", filter=Q(state__in=Case.OPEN_STATES)), total=Count("pk"))
     figures["latest_open"] = list(visible.filter(state__in=Case.OPEN_STATES).order_by("-created")[:latest])
+
+
+# ---------------------------------------------------------------------------------------------
+# Monthly figures per agency (read by the surveys app's side-by-side view and agency cockpit; issue #11)
+# ---------------------------------------------------------------------------------------------
+def monthly_agency_figures(agency_ids, start, end) -> dict:
+    """``{(agency_id, first_of_month): figures}`` for the months from ``start`` to ``end`` (dates, inclusive).
+
+    Per agency and month (Oslo time): ``incidents`` (incidents reported), and of the incidents *resolved*
+    that month: ``sla_attainment`` (share resolved within their resolution SLA, of those with one),
+    ``median_resolution_hours`` (wall-clock hours from report to resolution) and
+    ``requester_informed_rate`` (share that had at least one public reply to the requester before
+    resolution). A rate or median with nothing to measure is ``None``. Access is the caller's business.
+    """
+    import datetime as dt
+    from statistics import median
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+    lower = datetime.combine(start.replace(day=1), datetime.min.time(), tzinfo=zone)
+    upper_month = end.replace(day=1) + timedelta(days=32)
+    upper = datetime.combine(upper_month.replace(day=1), datetime.min.time(), tzinfo=zone)
+
+    def month_of(moment) -> dt.date:
+        return moment.astimezone(zone).date().replace(day=1)
+
+    incidents = Case.objects.filter(agency_id__in=list(agency_ids), type=Case.Type.INCIDENT)
+    figures: dict = {}
+
+    def entry(key) -> dict:
+        return figures.setdefault(key, {"incidents": 0, "_met": [], "_hours": [], "_informed": []})
+
+    for agency_id, created in incidents.filter(created__gte=lower, created__lt=upper).values_list(
+        "agency_id", "created"
+    ):
+        entry((agency_id, month_of(created)))["incidents"] += 1
+    resolved = incidents.filter(resolved_at__gte=lower, resolved_at__lt=upper)
+    informed = set(
+        Reply.objects.filter(case__in=resolved, case__resolved_at__gt=F("created")).values_list("case_id", flat=True)
+    )
+    for pk, agency_id, created, resolved_at, due, breached in resolved.values_list(
+        "pk", "agency_id", "created", "resolved_at", "resolution_due", "resolution_breached"
+    ):
+        row = entry((agency_id, month_of(resolved_at)))
+        if due is not None:
+            row["_met"].append(not breached)
+        row["_hours"].append((resolved_at - created).total_seconds() / 3600)
+        row["_informed"].append(pk in informed)
+    for row in figures.values():
+        met, hours, told = row.pop("_met"), row.pop("_hours"), row.pop("_informed")
+        row["sla_attainment"] = round(sum(met) / len(met), 3) if met else None
+        row["median_resolution_hours"] = round(median(hours), 1) if hours else None
+        row["requester_informed_rate"] = round(sum(told) / len(told), 3) if told else None
     return figures
