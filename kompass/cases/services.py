@@ -697,6 +697,7 @@ def cases_of_system(system, user, *, latest: int = 5) -> dict:
     visible = Case.objects.restrict(user, "view").filter(system=system)
     figures = visible.aggregate(open=Count("pk", filter=Q(state__in=Case.OPEN_STATES)), total=Count("pk"))
     figures["latest_open"] = list(visible.filter(state__in=Case.OPEN_STATES).order_by("-created")[:latest])
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------
