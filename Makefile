@@ -62,7 +62,8 @@ dev: prepare
 	$(BIN)/honcho start -f Procfile.dev
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	@# The slowest tests are listed at the end, so CI's log says where its time goes.
+	$(BIN)/python -m pytest --durations=30
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow and not chaos"
