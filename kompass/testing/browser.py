@@ -15,6 +15,7 @@ Playwright never downloads a browser here: the tests drive the Chromium from the
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,18 @@ def _assert_all_checked(page):
             + ", ".join(missed),
             pytrace=False,
         )
+
+
+@contextmanager
+def checked_page(browser, **context_options):
+    """A page in a fresh context, as the ``page`` fixture gives one, for a test that needs several in turn:
+    on leaving the block every document it loaded must have been axe-checked."""
+    context, page = _new_page(browser, **{"bypass_csp": True, **context_options})
+    try:
+        yield page
+        _assert_all_checked(page)
+    finally:
+        context.close()
 
 
 @pytest.fixture
