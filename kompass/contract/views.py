@@ -28,7 +28,7 @@ from kompass.contract.models import ApprovalProtocol, Contract, Milestone, Requi
 from kompass.contract.protocol_views import NewProtocolForm
 from kompass.core import access
 from kompass.core.audit import history_for
-from kompass.core.imports import ImportFileError, ImportRefused, export_xlsx, list_sheets
+from kompass.core.imports import ImportRefused, export_xlsx
 from kompass.core.imports.forms import ApplyForm, MappingForm, UploadForm
 from kompass.core.imports.models import ImportBatch
 from kompass.core.views.generic import MatrixRequired, ObjectDetailView, ObjectEditView, ObjectListView
@@ -310,21 +310,14 @@ class ImportPreviewView(MatrixRequired, View):
         contract, batch = self._batch(request, pk, batch_pk)
         context = import_context(contract, request.user)
         preview = batch.preview(REQUIREMENTS, context)
-        form = MappingForm(request.POST, preview=preview, spec=REQUIREMENTS, sheets=self.sheets(batch))
+        form = MappingForm(request.POST, preview=preview, spec=REQUIREMENTS, sheets=batch.sheets())
         if not form.is_valid():
             return self.show(request, contract, batch, preview, mapping_form=form, status=400)
         preview = batch.preview(REQUIREMENTS, context, form.mapping())
         return self.show(request, contract, batch, preview)
 
-    @staticmethod
-    def sheets(batch):
-        try:
-            return list_sheets(batch.read(), batch.file_name)
-        except ImportFileError:
-            return []
-
     def show(self, request, contract, batch, preview, mapping_form=None, apply_form=None, status=200):
-        mapping_form = mapping_form or MappingForm(preview=preview, spec=REQUIREMENTS, sheets=self.sheets(batch))
+        mapping_form = mapping_form or MappingForm(preview=preview, spec=REQUIREMENTS, sheets=batch.sheets())
         return render(
             request,
             "contract/import_preview.html",

@@ -16,7 +16,7 @@ from django.views.generic import TemplateView
 
 from kompass.core import access
 from kompass.core.audit import history_for
-from kompass.core.imports import ImportFileError, ImportRefused, list_sheets
+from kompass.core.imports import ImportRefused
 from kompass.core.imports.forms import ApplyForm, MappingForm
 from kompass.core.imports.models import ImportBatch
 from kompass.core.models import Agency, System
@@ -711,7 +711,7 @@ class ImportPreviewView(_ImportMixin, View):
     def post(self, request, batch_pk):
         batch, agency, context = self._batch(request, batch_pk)
         preview = self._preview(batch, context)
-        form = MappingForm(request.POST, preview=preview, spec=self.spec, sheets=self.sheets(batch))
+        form = MappingForm(request.POST, preview=preview, spec=self.spec, sheets=batch.sheets())
         if not form.is_valid():
             return self.show(request, batch, agency, preview, mapping_form=form, status=400)
         return self.show(request, batch, agency, self._preview(batch, context, form.mapping()))
@@ -719,15 +719,8 @@ class ImportPreviewView(_ImportMixin, View):
     def _preview(self, batch, context, mapping=None):
         return batch.preview(self.spec, context, mapping)
 
-    @staticmethod
-    def sheets(batch):
-        try:
-            return list_sheets(batch.read(), batch.file_name)
-        except ImportFileError:
-            return []
-
     def show(self, request, batch, agency, preview, mapping_form=None, status=200):
-        mapping_form = mapping_form or MappingForm(preview=preview, spec=self.spec, sheets=self.sheets(batch))
+        mapping_form = mapping_form or MappingForm(preview=preview, spec=self.spec, sheets=batch.sheets())
         return render(
             request,
             "portfolio/import_preview.html",

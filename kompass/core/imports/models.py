@@ -15,6 +15,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kompass.core.imports.apply import ImportRefused, apply_import
+from kompass.core.imports.reader import ImportFileError, list_sheets
 from kompass.core.imports.spec import ColumnMapping, ImportSpec
 from kompass.core.imports.validate import Preview, build_preview
 
@@ -92,6 +93,13 @@ class ImportBatch(models.Model):
     def read(self) -> bytes:
         with self.file.open("rb") as handle:
             return handle.read()
+
+    def sheets(self) -> list[str]:
+        """The sheets of the uploaded file, for the mapping form's sheet choice; none if it cannot be read."""
+        try:
+            return list_sheets(self.read(), self.file_name)
+        except ImportFileError:
+            return []
 
     def preview(
         self, spec: ImportSpec, context: Mapping[str, Any] | None = None, mapping: ColumnMapping | None = None
