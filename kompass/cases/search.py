@@ -38,6 +38,7 @@ __all__ = [
     "heading",
     "index_case",
     "index_cases",
+    "index_new_case",
     "on_change",
     "rebuild",
     "search",
@@ -89,16 +90,20 @@ def _documents(case_ids) -> dict[int, CaseSearch]:
     return docs
 
 
-def _write(docs: list[CaseSearch]) -> None:
+def _write(docs: list[CaseSearch], *, new: bool = False) -> None:
     if not docs:
         return
-    CaseSearch.objects.bulk_create(
-        docs, update_conflicts=True, unique_fields=["case"], update_fields=["heading", "body", "internal"]
-    )
+    if new:
+        CaseSearch.objects.bulk_create(docs)
+    else:
+        CaseSearch.objects.bulk_create(
+            docs, update_conflicts=True, unique_fields=["case"], update_fields=["heading", "body", "internal"]
+        )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             ids = [doc.case_id for doc in docs]
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({','.join('%s' for _ in ids)})", ids)  # noqa: S608
+            if not new:
+                cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({','.join('%s' for _ in ids)})", ids)  # noqa: S608
             cursor.executemany(
                 f"INSERT INTO {FTS_TABLE} (rowid, heading, body, internal) VALUES (%s, %s, %s, %s)",  # noqa: S608
                 [(doc.case_id, doc.heading, doc.body, doc.internal) for doc in docs],
@@ -123,9 +128,19 @@ def rebuild() -> int:
     return index_cases(Case.objects.order_by("pk").values_list("pk", flat=True).iterator())
 
 
-def on_change(case: Case, kind: str) -> None:
-    """Called by ``services._record`` for every change, inside its transaction."""
-    if kind in INDEXED_KINDS:
+def index_new_case(case: Case) -> None:
+    """Write the first document of a case just inserted, with no conversation yet, from the case in memory
+    (no reads: a creation's share of the search costs one insert)."""
+    doc = CaseSearch(case_id=case.pk, heading=heading(case.number, case.title), body=case.description[:MAX_TEXT])
+    _write([doc], new=True)
+
+
+def on_change(case: Case, kind: str, *, new: bool = False) -> None:
+    """Called by ``services._record`` for every change, inside its transaction (``new``: a case just created
+    without conversation rows, indexed from memory)."""
+    if kind == "created" and new:
+        index_new_case(case)
+    elif kind in INDEXED_KINDS:
         index_case(case.pk)
 
 

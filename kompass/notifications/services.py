@@ -37,6 +37,7 @@ from django.utils import timezone, translation
 
 from kompass.core import durable
 from kompass.core import notifications as events
+from kompass.core.models import NotificationPreference
 from kompass.notifications.models import Channel, Delivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -112,12 +113,12 @@ def send(
         content_type, object_id = ContentType.objects.get_for_model(obj), str(obj.pk)
         if agency is None and getattr(obj, "agency_id", None):
             agency = obj.agency
-    rows = []
-    for recipient in recipients:
-        if not recipient.is_active:
-            continue
+    people = [recipient for recipient in recipients if recipient.is_active]
+    choices = _choices(declared, people, wanted)
+    planned = []
+    for recipient in people:
         for channel in wanted:
-            if not events.wants(recipient, event, channel):
+            if not choices.get((recipient.pk, channel), declared.default):
                 continue
             fields = {
                 "event": event,
@@ -130,10 +131,35 @@ def send(
                 "headers": headers,
                 "language": recipient.language or settings.LANGUAGE_CODE,
             }
-            rows.append(_row_once(key, recipient, channel, fields))
+            planned.append(({"key": key, "recipient": recipient, "channel": channel}, fields))
+    rows = _rows_once(planned)
     if any(created for _, created in rows):
         durable.kick(Delivery)  # on commit: a rolled-back transaction leaves no row and sends nothing
     return [row for row, _ in rows]
+
+
+def _choices(declared, people, channels) -> dict[tuple[int, str], bool]:
+    """The saved choices of ``people`` for the event by ``channels``, in one query (none for a mandatory event:
+    it cannot be switched off). A missing pair means the event's default."""
+    if declared.mandatory or not people:
+        return {}
+    saved = NotificationPreference.objects.filter(
+        user__in=[p.pk for p in people], event=declared.key, channel__in=list(channels)
+    ).values_list("user_id", "channel", "enabled")
+    return {(user_id, channel): enabled for user_id, channel, enabled in saved}
+
+
+def _rows_once(planned: list[tuple[dict, dict]]) -> list[tuple[Delivery, bool]]:
+    """The ledger rows of ``planned`` (lookup, fields): one bulk insert when none exists yet (the usual case),
+    else row by row (:func:`_row_once` returns an existing row, and decides a race by the unique key)."""
+    if not planned:
+        return []
+    try:
+        with transaction.atomic():
+            made = Delivery.objects.bulk_create([Delivery(**lookup, **fields) for lookup, fields in planned])
+        return [(row, True) for row in made]
+    except IntegrityError:
+        return [_row_once(**lookup, fields=fields) for lookup, fields in planned]
 
 
 def _row_once(key: str, recipient, channel: str, fields: dict) -> tuple[Delivery, bool]:
