@@ -102,9 +102,12 @@ class CaseFilterSet(django_filters.FilterSet):
         model = Case
         fields = ["agency", "state", "priority", "sla_state", "team", "assignee", "service", "system", "type"]
 
+    #: Set to a dict by the queue page (``search.search``'s ``hint``: it pages in due order and caps its count).
+    search_hint = None
+
     def filter_q(self, queryset, name, value):
         """Full-text search over title, description and conversation (internal notes only for those who see them)."""
-        return search.search(queryset, value, getattr(self.request, "user", None))
+        return search.search(queryset, value, getattr(self.request, "user", None), hint=self.search_hint)
 
     def filter_open(self, queryset, name, value):
         if value is None:

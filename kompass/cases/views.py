@@ -60,9 +60,14 @@ class CaseListView(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().order_by(*keyset.ORDER)
 
+    #: A search for a common word (``search.search``'s "dense" case) counts only this far: its matches are
+    #: tested row by row, and "more than 100 cases — refine the search" is what the agent needs to know.
+    dense_count_limit = 100
+
     def filtered(self):
         queryset = self.get_queryset()
         filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        filterset.search_hint = {}
         return filterset, (filterset.qs if filterset.is_bound and filterset.is_valid() else queryset)
 
     def get_context_data(self, **kwargs):
@@ -79,7 +84,8 @@ class CaseListView(ObjectListView):
             rows, next_token = keyset.page(queryset, token, self.paginate_by)
             is_first_page = token is None
             previous_token = None
-        counted = queryset.order_by()[: self.count_limit + 1].count()
+        limit = self.dense_count_limit if filterset.search_hint.get("dense") else self.count_limit
+        counted = queryset.order_by()[: limit + 1].count()
         query = self.request.GET.copy()
         query.pop("cursor", None)
         query.pop("before", None)
@@ -88,8 +94,8 @@ class CaseListView(ObjectListView):
             filterset=filterset,
             object_list=rows,
             rows=queue_rows(rows),
-            count=min(counted, self.count_limit),
-            count_capped=counted > self.count_limit,
+            count=min(counted, limit),
+            count_capped=counted > limit,
             next_cursor=next_token,
             previous_cursor=keyset.encode(rows[0].resolution_due, rows[0].pk) if rows and not is_first_page else None,
             is_first_page=is_first_page,
