@@ -20,8 +20,11 @@ delivers them after the commit. See ``docs/notifications.md`` for the guarantees
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import logging
+import re
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -51,6 +54,7 @@ __all__ = [
     "health",
     "mark_all_read",
     "mark_read",
+    "record_bounce",
     "retry",
     "send",
     "unread_count",
@@ -373,3 +377,65 @@ def _mark_sent(delivery: Delivery, subject: str) -> None:
     now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(sent_at=now, subject=subject, updated=now)
     delivery.sent_at, delivery.subject = now, subject
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounces: a delivery status notification marks the ledger row of the e-mail that bounced
+# ---------------------------------------------------------------------------------------------
+_DELIVERY_ID = re.compile(r"<?kompass\.delivery\.(\d+)\b")
+
+
+def _bounce_facts(raw: bytes) -> tuple[set[str], set[int], str]:
+    """The Message-IDs and ``X-Kompass-Delivery`` numbers of the returned message, and the failure's status
+    and diagnostic, from a DSN (RFC 3464: ``multipart/report`` with ``message/delivery-status`` and the
+    original's headers) or a bounce that merely quotes the original headers."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    ids, deliveries, reason = set(), set(), ""
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for block in part.get_payload() or []:
+                status = block.get("Status", "") if hasattr(block, "get") else ""
+                diagnostic = block.get("Diagnostic-Code", "") if hasattr(block, "get") else ""
+                if status or diagnostic:
+                    reason = " ".join(f"{status} {diagnostic}".split())[:300]
+        elif kind in ("message/rfc822", "text/rfc822-headers"):
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if inner is None:
+                inner = email.message_from_string(part.get_payload(decode=True).decode("utf-8", "replace"))
+            if inner.get("Message-ID"):
+                ids.add(inner["Message-ID"].strip())
+            if (inner.get("X-Kompass-Delivery") or "").strip().isdigit():
+                deliveries.add(int(inner["X-Kompass-Delivery"].strip()))
+    for match in _DELIVERY_ID.finditer(raw.decode("utf-8", "replace")):
+        deliveries.add(int(match.group(1)))
+    return ids, deliveries, reason
+
+
+def record_bounce(raw: bytes, *, now=None) -> list[Delivery]:
+    """Mark the ledger rows of the e-mails a bounce (``raw``, the whole message) reports as undeliverable:
+    ``bounced_at`` and ``bounce_reason``. Only e-mail rows that were sent are marked, and each once (a second
+    copy of the bounce changes nothing). Returns the rows marked now; a bounce about no row of ours marks none."""
+    ids, deliveries, reason = _bounce_facts(raw)
+    if not ids and not deliveries:
+        return []
+    rows = list(
+        Delivery.objects.filter(Q(message_id__in=ids) | Q(pk__in=deliveries) if ids else Q(pk__in=deliveries))
+        .filter(channel=Channel.EMAIL, bounced_at__isnull=True)
+        .exclude(message_id="")
+    )
+    # The row's whole Message-ID (random) must be quoted in the bounce: a guessed row number alone marks nothing.
+    text = raw.decode("utf-8", "replace")
+    rows = [row for row in rows if row.message_id in ids or row.message_id in text]
+    when = now or timezone.now()
+    marked = []
+    for row in rows:
+        if Delivery.objects.filter(pk=row.pk, bounced_at__isnull=True).update(
+            bounced_at=when, bounce_reason=reason or "bounced"
+        ):
+            row.bounced_at, row.bounce_reason = when, reason or "bounced"
+            marked.append(row)
+    if marked:
+        logger.info("Bounce recorded for deliveries %s", [row.pk for row in marked])
+    return marked
