@@ -283,9 +283,6 @@ def create_case(
         case.save(force_insert=True)
         if watchers:
             case.watchers.set(watchers)
-        else:
-            # Nobody watches a new case: the serializers and templates may read the (empty) list for free.
-            case._prefetched_objects_cache = {"watchers": case.watchers.model.objects.none()}
         store_attachments(case, attachments, uploaded_by=origin.user)
         change = _record(case, "created", origin, {"number": case.number}, new=not attachments)
         notify.send(

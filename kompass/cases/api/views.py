@@ -65,6 +65,10 @@ class CaseViewSet(RestrictedModelViewSet):
         # read back.
         if not fresh:
             case = self.queryset.get(pk=case.pk)
+        else:
+            # Created through the API, which takes no watchers: the (empty) list costs no query. Set on this
+            # response's object only, never in the service, so no long-lived instance keeps a stale list.
+            case._prefetched_objects_cache = {"watchers": case.watchers.model.objects.none()}
         return Response(s.CaseSerializer(case, context=self.get_serializer_context()).data, status=code)
 
     # ---- create and change ------------------------------------------------------------------
