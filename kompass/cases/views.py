@@ -55,6 +55,7 @@ class CaseListView(ObjectListView):
             messages.error(request, _("The link to this page is broken; here is the first page."))
             query = request.GET.copy()
             query.pop("cursor", None)
+            query.pop("before", None)
             return redirect(f"{request.path}?{query.urlencode()}")
 
     def get_queryset(self):

@@ -79,6 +79,11 @@ def test_a_cursor_reads_only_after_its_row(cast, queue):
     assert [c.pk for c in undated] == [rows[6].pk]
 
 
+def test_a_broken_previous_link_sends_back_to_the_first_page(clients, queue):
+    response = clients("desk").get("/cases/", {"before": "x.5", "state": "new"})
+    assert response.status_code == 302 and "before" not in response["Location"] and "state=new" in response["Location"]
+
+
 @pytest.mark.parametrize("cursor", ["nonsense", "1.2.3", "x.5", "-.0", "99999999999999999999999.1", "1.-4"])
 def test_a_broken_cursor_sends_back_to_the_first_page(clients, queue, cursor):
     response = clients("desk").get("/cases/", {"cursor": cursor, "state": "new"})
