@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kompass.cases import search
+from kompass.cases.forms import FastSelect, FastSelectMultiple
 from kompass.cases.models import Case
 from kompass.core.models import Agency, Service, System, User
 
@@ -72,15 +73,23 @@ class CaseFilterSet(django_filters.FilterSet):
 
     # distinct=False: these are columns of the case itself, so no join can repeat a row, and SELECT DISTINCT over
     # every column of 50,000 matching cases costs seconds on PostgreSQL (the queue and the API's count).
-    agency = ModelMultipleChoiceFilter(queryset=_agencies, label=_("Agency"), distinct=False)
-    state = django_filters.MultipleChoiceFilter(choices=Case.State.choices, label=_("State"), distinct=False)
-    priority = django_filters.MultipleChoiceFilter(choices=Case.PRIORITIES, label=_("Priority"), distinct=False)
-    sla_state = django_filters.MultipleChoiceFilter(choices=Case.SlaState.choices, label=_("SLA state"), distinct=False)
+    agency = ModelMultipleChoiceFilter(queryset=_agencies, label=_("Agency"), distinct=False, widget=FastSelectMultiple)
+    state = django_filters.MultipleChoiceFilter(
+        choices=Case.State.choices, label=_("State"), distinct=False, widget=FastSelectMultiple
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        choices=Case.PRIORITIES, label=_("Priority"), distinct=False, widget=FastSelectMultiple
+    )
+    sla_state = django_filters.MultipleChoiceFilter(
+        choices=Case.SlaState.choices, label=_("SLA state"), distinct=False, widget=FastSelectMultiple
+    )
     team = django_filters.CharFilter(lookup_expr="iexact", label=_("Team"))
-    assignee = ModelChoiceFilter(queryset=_people, label=_("Assignee"))
-    service = ModelChoiceFilter(queryset=_services, label=_("Service"))
-    system = ModelChoiceFilter(queryset=_systems, label=_("System"))
-    type = django_filters.MultipleChoiceFilter(choices=Case.Type.choices, label=_("Type"), distinct=False)
+    assignee = ModelChoiceFilter(queryset=_people, label=_("Assignee"), widget=FastSelect)
+    service = ModelChoiceFilter(queryset=_services, label=_("Service"), widget=FastSelect)
+    system = ModelChoiceFilter(queryset=_systems, label=_("System"), widget=FastSelect)
+    type = django_filters.MultipleChoiceFilter(
+        choices=Case.Type.choices, label=_("Type"), distinct=False, widget=FastSelectMultiple
+    )
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open cases only"))
     q = django_filters.CharFilter(
         method="filter_q",
@@ -93,9 +102,12 @@ class CaseFilterSet(django_filters.FilterSet):
         model = Case
         fields = ["agency", "state", "priority", "sla_state", "team", "assignee", "service", "system", "type"]
 
+    #: Set to a dict by the queue page (``search.search``'s ``hint``: it pages in due order and caps its count).
+    search_hint = None
+
     def filter_q(self, queryset, name, value):
         """Full-text search over title, description and conversation (internal notes only for those who see them)."""
-        return search.search(queryset, value, getattr(self.request, "user", None))
+        return search.search(queryset, value, getattr(self.request, "user", None), hint=self.search_hint)
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 
 from django.db.models import F, Q
 
-__all__ = ["ORDER", "CursorError", "decode", "encode", "page"]
+__all__ = ["ORDER", "REVERSED", "CursorError", "decode", "encode", "page", "page_before"]
 
 #: The queue's order; the cursor condition below must follow it exactly.
 ORDER = (F("resolution_due").asc(nulls_last=True), "pk")
+#: The same order backwards, for the page before a cursor.
+REVERSED = (F("resolution_due").desc(nulls_first=True), "-pk")
 _NO_DUE = "-"
 _BIGGEST = 2**63 - 1
 
@@ -64,3 +66,20 @@ def page(queryset, token: str | None, size: int) -> tuple[list, str | None]:
     more = len(rows) > size
     rows = rows[:size]
     return rows, encode(rows[-1].resolution_due, rows[-1].pk) if more and rows else None
+
+
+def page_before(queryset, token: str, size: int) -> tuple[list, str | None]:
+    """The ``size`` rows just before ``token`` (in queue order) and the cursor that leads to the page before
+    them: ``None`` when they are the first page. The same two index ranges as :func:`page`, walked backwards."""
+    due, pk = decode(token)
+    backwards = queryset.order_by(*REVERSED)
+    if due is None:
+        rows = list(backwards.filter(resolution_due__isnull=True, pk__lt=pk)[: size + 1])
+        if len(rows) <= size:
+            rows += list(backwards.filter(resolution_due__isnull=False)[: size + 1 - len(rows)])
+    else:
+        dated = Q(resolution_due__lte=due) & (Q(resolution_due__lt=due) | Q(pk__lt=pk))
+        rows = list(backwards.filter(dated)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size][::-1]
+    return rows, encode(rows[0].resolution_due, rows[0].pk) if more and rows else None

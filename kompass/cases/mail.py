@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kompass.cases import services
+from kompass.cases import notify, services
 from kompass.cases.attachments import MAX_ATTACHMENTS, Upload, check_upload
 from kompass.cases.intake import (
     Action,
@@ -52,7 +52,9 @@ logger = logging.getLogger(__name__)
 #: Headers of :func:`notification_headers` the notifications ledger sets itself.
 _LEDGER_HEADERS = {"message-id", "auto-submitted"}
 LEASE_NAME = "cases.intake"
-LEASE_SECONDS = 600
+#: The intake's lease: short, and renewed after every message, so a crashed run blocks the next one for at most
+#: this long (it was 10 minutes, not renewed).
+LEASE_SECONDS = 60
 #: Messages per run, so one run stays short (the rest wait for the next run).
 RUN_LIMIT = 100
 
@@ -311,6 +313,16 @@ def _take_lease(holder: str) -> bool:
     )
 
 
+def _renew_lease(holder: str) -> bool:
+    """Push our lease's end out again; ``False`` when it is no longer ours (it expired and another run took it:
+    this run then stops before its next message)."""
+    return bool(
+        SchedulerLease.objects.filter(name=LEASE_NAME, holder=holder, expires_at__gt=timezone.now()).update(
+            expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        )
+    )
+
+
 def _release_lease(holder: str) -> None:
     SchedulerLease.objects.filter(name=LEASE_NAME, holder=holder).update(expires_at=timezone.now())
 
@@ -336,6 +348,8 @@ def run_intake(url: str | None = None, *, password: str | None = None, limit: in
             bounce_from=settings.KOMPASS_INTAKE_ADDRESS or None,
             portal_url=settings.KOMPASS_CASES_SITE_URL.rstrip("/") + "/cases/portal/",
             limit=limit,
+            on_bounce=notify.record_bounce,
+            keep_going=lambda: _renew_lease(holder),
         )
     finally:
         _release_lease(holder)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 
-__all__ = ["REPLYABLE_EVENTS", "deliveries_for", "send"]
+__all__ = ["REPLYABLE_EVENTS", "deliveries_for", "record_bounce", "send"]
 
 #: The requester's notifications: a reply to one of them becomes a public reply on the case (e-mail intake).
 REPLYABLE_EVENTS = frozenset({"cases.received", "cases.replied", "cases.needs_info", "cases.resolved", "cases.closed"})
@@ -78,3 +78,9 @@ def deliveries_for(case) -> list:
     """The ledger rows about ``case`` (for "requester informed <time> by e-mail"); empty without the app."""
     services = backend()
     return list(services.deliveries_for(case)) if services is not None else []
+
+
+def record_bounce(raw: bytes) -> int:
+    """Hand a bounce (the whole message) to the ledger, which marks the e-mail rows it reports; their count."""
+    services = backend()
+    return len(services.record_bounce(raw)) if services is not None else 0

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -146,21 +146,34 @@ def _now() -> datetime:
 def next_number(at: datetime) -> str:
     """The next case number of ``at``'s year in Europe/Oslo: ``KOM-2026-000123``. Call inside a transaction.
 
-    One ``UPDATE … SET last = last + 1`` on the year's row: the row lock held until commit makes concurrent
-    creators wait for each other (PostgreSQL); SQLite serialises writing transactions.
+    One ``UPDATE … SET last = last + 1 … RETURNING last`` on the year's row (one round trip; SQLite ≥ 3.35 and
+    PostgreSQL): the row lock held until commit makes concurrent creators wait for each other (PostgreSQL);
+    SQLite serialises writing transactions. :func:`create_case` takes the number after its reads and checks,
+    so the lock is held only for the case's own writes.
     """
     year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
-    if not CaseCounter.objects.filter(year=year).update(last=F("last") + 1):
+    last = _bump_counter(year)
+    if last is None:
         try:
             with transaction.atomic():
                 CaseCounter.objects.create(year=year, last=1)
-        except Exception:  # another transaction made the row first: bump it instead  # noqa: BLE001
-            CaseCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = CaseCounter.objects.get(year=year).last
+            last = 1
+        except IntegrityError:  # another transaction made the row first: bump it instead
+            last = _bump_counter(year)
     return f"KOM-{year}-{last:06d}"
 
 
-def _record(case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = None, *, internal=False) -> CaseChange:
+def _bump_counter(year: int) -> int | None:
+    table = connection.ops.quote_name(CaseCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _record(
+    case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = None, *, internal=False, new=False
+) -> CaseChange:
     change = CaseChange.objects.create(
         case=case,
         kind=kind,
@@ -171,7 +184,7 @@ def _record(case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = N
         internal=internal,
     )
     # --- workspace search (issue #8.8): the case's search document follows the change, in its transaction ---
-    search.on_change(case, kind)
+    search.on_change(case, kind, new=new)
     # --- end workspace search ---
     case_changed.send(sender=Case, case=case, change=change, origin=origin)
     return change
@@ -262,15 +275,16 @@ def create_case(
     origin.require("create", case)
     if origin.checked and origin.user.pk != requester.pk and not access.can(origin.user, "work", case):
         raise PermissionDenied(_("You may register cases only in your own name."))
+    # Pure work first (the clocks), then the number: the counter row stays locked only for the writes.
+    clocks.start_clocks(case, now)
+    clocks.refresh(case, now)
     with transaction.atomic():
         case.number = next_number(now)
-        clocks.start_clocks(case, now)
-        clocks.refresh(case, now)
-        case.save()
+        case.save(force_insert=True)
         if watchers:
             case.watchers.set(watchers)
         store_attachments(case, attachments, uploaded_by=origin.user)
-        change = _record(case, "created", origin, {"number": case.number})
+        change = _record(case, "created", origin, {"number": case.number}, new=not attachments)
         notify.send(
             "cases.received",
             case=case,

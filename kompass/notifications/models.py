@@ -56,6 +56,9 @@ class Delivery(DurableWork, RestrictedModel):
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     message_id = models.CharField(_("message ID"), max_length=250, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    #: A delivery status notification came back for this e-mail (``services.record_bounce``): when, and why.
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    bounce_reason = models.CharField(_("bounce reason"), max_length=300, blank=True)
 
     agency_field = "agency"
 

@@ -20,8 +20,11 @@ delivers them after the commit. See ``docs/notifications.md`` for the guarantees
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import logging
+import re
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -37,6 +40,7 @@ from django.utils import timezone, translation
 
 from kompass.core import durable
 from kompass.core import notifications as events
+from kompass.core.models import NotificationPreference
 from kompass.notifications.models import Channel, Delivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ __all__ = [
     "health",
     "mark_all_read",
     "mark_read",
+    "record_bounce",
     "retry",
     "send",
     "unread_count",
@@ -112,12 +117,12 @@ def send(
         content_type, object_id = ContentType.objects.get_for_model(obj), str(obj.pk)
         if agency is None and getattr(obj, "agency_id", None):
             agency = obj.agency
-    rows = []
-    for recipient in recipients:
-        if not recipient.is_active:
-            continue
+    people = [recipient for recipient in recipients if recipient.is_active]
+    choices = _choices(declared, people, wanted)
+    planned = []
+    for recipient in people:
         for channel in wanted:
-            if not events.wants(recipient, event, channel):
+            if not choices.get((recipient.pk, channel), declared.default):
                 continue
             fields = {
                 "event": event,
@@ -130,10 +135,35 @@ def send(
                 "headers": headers,
                 "language": recipient.language or settings.LANGUAGE_CODE,
             }
-            rows.append(_row_once(key, recipient, channel, fields))
+            planned.append(({"key": key, "recipient": recipient, "channel": channel}, fields))
+    rows = _rows_once(planned)
     if any(created for _, created in rows):
         durable.kick(Delivery)  # on commit: a rolled-back transaction leaves no row and sends nothing
     return [row for row, _ in rows]
+
+
+def _choices(declared, people, channels) -> dict[tuple[int, str], bool]:
+    """The saved choices of ``people`` for the event by ``channels``, in one query (none for a mandatory event:
+    it cannot be switched off). A missing pair means the event's default."""
+    if declared.mandatory or not people:
+        return {}
+    saved = NotificationPreference.objects.filter(
+        user__in=[p.pk for p in people], event=declared.key, channel__in=list(channels)
+    ).values_list("user_id", "channel", "enabled")
+    return {(user_id, channel): enabled for user_id, channel, enabled in saved}
+
+
+def _rows_once(planned: list[tuple[dict, dict]]) -> list[tuple[Delivery, bool]]:
+    """The ledger rows of ``planned`` (lookup, fields): one bulk insert when none exists yet (the usual case),
+    else row by row (:func:`_row_once` returns an existing row, and decides a race by the unique key)."""
+    if not planned:
+        return []
+    try:
+        with transaction.atomic():
+            made = Delivery.objects.bulk_create([Delivery(**lookup, **fields) for lookup, fields in planned])
+        return [(row, True) for row in made]
+    except IntegrityError:
+        return [_row_once(**lookup, fields=fields) for lookup, fields in planned]
 
 
 def _row_once(key: str, recipient, channel: str, fields: dict) -> tuple[Delivery, bool]:
@@ -347,3 +377,65 @@ def _mark_sent(delivery: Delivery, subject: str) -> None:
     now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(sent_at=now, subject=subject, updated=now)
     delivery.sent_at, delivery.subject = now, subject
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounces: a delivery status notification marks the ledger row of the e-mail that bounced
+# ---------------------------------------------------------------------------------------------
+_DELIVERY_ID = re.compile(r"<?kompass\.delivery\.(\d+)\b")
+
+
+def _bounce_facts(raw: bytes) -> tuple[set[str], set[int], str]:
+    """The Message-IDs and ``X-Kompass-Delivery`` numbers of the returned message, and the failure's status
+    and diagnostic, from a DSN (RFC 3464: ``multipart/report`` with ``message/delivery-status`` and the
+    original's headers) or a bounce that merely quotes the original headers."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    ids, deliveries, reason = set(), set(), ""
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for block in part.get_payload() or []:
+                status = block.get("Status", "") if hasattr(block, "get") else ""
+                diagnostic = block.get("Diagnostic-Code", "") if hasattr(block, "get") else ""
+                if status or diagnostic:
+                    reason = " ".join(f"{status} {diagnostic}".split())[:300]
+        elif kind in ("message/rfc822", "text/rfc822-headers"):
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if inner is None:
+                inner = email.message_from_string(part.get_payload(decode=True).decode("utf-8", "replace"))
+            if inner.get("Message-ID"):
+                ids.add(inner["Message-ID"].strip())
+            if (inner.get("X-Kompass-Delivery") or "").strip().isdigit():
+                deliveries.add(int(inner["X-Kompass-Delivery"].strip()))
+    for match in _DELIVERY_ID.finditer(raw.decode("utf-8", "replace")):
+        deliveries.add(int(match.group(1)))
+    return ids, deliveries, reason
+
+
+def record_bounce(raw: bytes, *, now=None) -> list[Delivery]:
+    """Mark the ledger rows of the e-mails a bounce (``raw``, the whole message) reports as undeliverable:
+    ``bounced_at`` and ``bounce_reason``. Only e-mail rows that were sent are marked, and each once (a second
+    copy of the bounce changes nothing). Returns the rows marked now; a bounce about no row of ours marks none."""
+    ids, deliveries, reason = _bounce_facts(raw)
+    if not ids and not deliveries:
+        return []
+    rows = list(
+        Delivery.objects.filter(Q(message_id__in=ids) | Q(pk__in=deliveries) if ids else Q(pk__in=deliveries))
+        .filter(channel=Channel.EMAIL, bounced_at__isnull=True)
+        .exclude(message_id="")
+    )
+    # The row's whole Message-ID (random) must be quoted in the bounce: a guessed row number alone marks nothing.
+    text = raw.decode("utf-8", "replace")
+    rows = [row for row in rows if row.message_id in ids or row.message_id in text]
+    when = now or timezone.now()
+    marked = []
+    for row in rows:
+        if Delivery.objects.filter(pk=row.pk, bounced_at__isnull=True).update(
+            bounced_at=when, bounce_reason=reason or "bounced"
+        ):
+            row.bounced_at, row.bounce_reason = when, reason or "bounced"
+            marked.append(row)
+    if marked:
+        logger.info("Bounce recorded for deliveries %s", [row.pk for row in marked])
+    return marked

@@ -81,7 +81,7 @@ class CaseCreateSerializer(serializers.Serializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         self.fields["system"].queryset = _restricted(System.objects.all(), request)
-        self.fields["requester"].queryset = _restricted(User.objects.all(), request)
+        self.fields["requester"].queryset = _restricted(User.objects.select_related("home_agency"), request)
         self.fields["agency"].queryset = access.agencies_for(user, "create", Case) if user else Agency.objects.none()
 
     def validate_title(self, value):

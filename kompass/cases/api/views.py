@@ -59,9 +59,16 @@ class CaseViewSet(RestrictedModelViewSet):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def _case_response(self, case, code=status.HTTP_200_OK):
-        # Fresh from the database, unrestricted: the user has just changed (or created) this very case.
-        case = self.queryset.get(pk=case.pk)
+    def _case_response(self, case, code=status.HTTP_200_OK, *, fresh=False):
+        # Fresh from the database, unrestricted: the user has just changed (or created) this very case. A case
+        # ``create_case`` has just written is already complete in memory (no database defaults), so it is not
+        # read back.
+        if not fresh:
+            case = self.queryset.get(pk=case.pk)
+        else:
+            # Created through the API, which takes no watchers: the (empty) list costs no query. Set on this
+            # response's object only, never in the service, so no long-lived instance keeps a stale list.
+            case._prefetched_objects_cache = {"watchers": case.watchers.model.objects.none()}
         return Response(s.CaseSerializer(case, context=self.get_serializer_context()).data, status=code)
 
     # ---- create and change ------------------------------------------------------------------
@@ -75,7 +82,7 @@ class CaseViewSet(RestrictedModelViewSet):
             origin=self.origin(),
             **{k: v for k, v in data.items() if k != "requester"},
         )
-        return self._case_response(case, status.HTTP_201_CREATED)
+        return self._case_response(case, status.HTTP_201_CREATED, fresh=True)
 
     def perform_update(self, serializer):
         services.update_details(serializer.instance, origin=self.origin(), **serializer.validated_data)

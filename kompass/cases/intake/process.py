@@ -159,17 +159,26 @@ def process_mailbox(
     bounce_from: str | None = None,
     portal_url: str = "",
     limit: int | None = None,
+    on_bounce: Callable[[bytes], object] | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> RunReport:
     """Process up to ``limit`` pending messages of ``mailbox`` (see the module docstring for the guarantees).
 
     ``own_addresses``: the intake's own addresses; mail *from* them is treated as our own mail (a loop).
     ``bounce_from``: the From of refusals (default ``DEFAULT_FROM_EMAIL``).
+    ``on_bounce(raw)``: told of every bounce before it is marked processed (the cases app marks the ledger row
+    of the e-mail that bounced); it runs at least once per bounce, so it must be idempotent.
+    ``keep_going()``: asked before every message after the first (the job renews its lease there); ``False``
+    ends the run, leaving the rest pending.
     """
     own_addresses = tuple(own_addresses)
     report = RunReport(mailbox.name)
     with mailbox:
         for index, stored in enumerate(mailbox.pending()):
             if limit is not None and index >= limit:
+                break
+            if index and keep_going is not None and not keep_going():
+                logger.warning("Intake %s: the run lost its lease; the rest waits for the next run", mailbox.name)
                 break
             try:
                 message = parse_message(stored.raw)
@@ -190,6 +199,10 @@ def process_mailbox(
                 reason = message.kind_reason if message.ignored else f"from our own address {message.sender}"
                 kind = message.kind if message.ignored else MessageKind.OWN
                 outcome = Outcome.ignored(f"{kind}: {reason}")
+                if kind is MessageKind.BOUNCE:
+                    # Never answered, but the e-mail it reports marks its ledger row ("bounced").
+                    if on_bounce is not None:
+                        on_bounce(stored.raw)
                 logger.info("Intake %s: ignored %s (%s)", mailbox.name, mid, outcome.reason)
                 seen_store.remember(mid, outcome)
                 mailbox.mark_processed(stored.key)

@@ -67,3 +67,45 @@ def test_a_run_still_going_keeps_a_second_one_out(maildir, cast, service):
     SchedulerLease.objects.filter(name="cases.intake").update(expires_at=timezone.now())  # that run died
     JOBS["cases.intake"].func()
     assert Case.objects.count() == 1
+
+
+def test_a_crashed_run_blocks_the_intake_for_a_minute_at_most_and_a_live_one_renews_its_lease(
+    maildir, cast, service, monkeypatch
+):
+    from kompass.cases import mail as intake_mail
+
+    assert intake_mail.LEASE_SECONDS <= 60
+    for _ in range(3):
+        maildir.add(msgs.html_only(sender=cast["requester"].email).as_bytes())
+    renewals = []
+    renew = intake_mail._renew_lease
+    monkeypatch.setattr(intake_mail, "_renew_lease", lambda holder: renewals.append(holder) or renew(holder))
+    JOBS["cases.intake"].func()
+    assert Case.objects.count() == 3 and len(renewals) == 2  # before the second and the third message
+    # A run whose lease was taken over (it ran past it, another run took it) stops before its next message.
+    for _ in range(2):
+        maildir.add(msgs.html_only(sender=cast["requester"].email).as_bytes())
+    monkeypatch.setattr(intake_mail, "_renew_lease", lambda holder: False)
+    JOBS["cases.intake"].func()
+    assert Case.objects.count() == 4  # one handled, the other left pending for the next run
+
+
+def test_a_bounce_of_our_e_mail_marks_its_ledger_row_and_is_not_answered(maildir, cast, service, settings):
+    from django.core import mail
+
+    from kompass.cases import notify, services
+    from kompass.cases.services import ChangeOrigin
+    from kompass.cases.tests.test_notification_mail import deliver
+
+    case = services.create_case(
+        requester=cast["requester"], service=service, title="Skriver", origin=ChangeOrigin.by_user(cast["requester"])
+    )
+    deliver()
+    (sent,) = mail.outbox
+    mail.outbox.clear()
+    maildir.add(msgs.bounce(sent.message()).as_bytes())
+    JOBS["cases.intake"].func()
+    rows = {row.channel: row for row in notify.deliveries_for(case)}
+    assert rows["email"].bounced_at is not None and "5.1.1" in rows["email"].bounce_reason
+    assert rows["portal"].bounced_at is None
+    assert mail.outbox == [] and IntakeRecord.objects.get().action == "ignored"

@@ -160,3 +160,35 @@ def test_common_words_search_through_the_subquery_with_the_same_results(cast, wo
     assert found(cast["requester"], "hemmelighetsfullt") == []
     assert found(cast["requester"], "tonerkassetter") == ["Skrivere på Tromsø-kontoret"]
     assert sorted(found(cast["desk"], "kom")) == ["Bøkene i biblioteket", "Skrivere på Tromsø-kontoret"]
+
+
+@pytest.mark.parametrize("who", ["desk", "it_contact"])
+def test_a_common_word_on_the_queue_page_is_matched_row_by_row_with_the_same_result(cast, world, monkeypatch, who):
+    """PostgreSQL's dense path (a word matching many of the queue's first rows): the same cases, same order; notes
+    still only for those who see them. SQLite (FTS5) always takes the index path: ``hint`` stays empty."""
+    desk = ChangeOrigin.by_user(cast["desk"])
+    for n in range(3):
+        services.create_case(requester=cast["requester"], service=world["printer"].service, title=f"Skriver {n}",
+                             origin=desk)  # fmt: skip
+    monkeypatch.setattr(search, "DENSE_MATCHES", 2)
+    user = cast[who]
+    queue = Case.objects.restrict(user, "view").order_by("pk")
+    for query in ("skriver", "skriv", "skriver 1", "hemmelighetsfullt", "skriver biblioteket"):
+        hint = {}
+        dense = list(search.search(queue, query, user, hint=hint).values_list("title", flat=True))
+        assert dense == list(search.search(queue, query, user).values_list("title", flat=True)), query
+        assert hint.get("dense", False) == (connection.vendor == "postgresql" and query in ("skriver", "skriv"))
+    hint = {}
+    assert list(search.search(queue, "hemmelighetsfullt", user, hint=hint)) == (
+        [world["printer"]] if who == "desk" else []
+    )
+
+
+def test_the_queue_page_counts_a_common_word_only_up_to_its_cap(clients, cast, world, monkeypatch):
+    from kompass.cases import views
+
+    monkeypatch.setattr(search, "DENSE_MATCHES", 1)
+    monkeypatch.setattr(views.CaseListView, "dense_count_limit", 0)
+    response = clients("desk").get("/cases/", {"q": "skriv"})
+    assert [c.title for c in response.context["object_list"]] == ["Skrivere på Tromsø-kontoret"]
+    assert response.context["count_capped"] == (connection.vendor == "postgresql")

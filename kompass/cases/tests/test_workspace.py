@@ -47,12 +47,41 @@ def test_the_queue_pages_by_keyset_in_due_order_without_gaps_or_repeats(clients,
     assert "First page" in response.content.decode() or "Første side" in response.content.decode()
 
 
+def test_previous_walks_the_keyset_pages_back_to_the_first(clients, queue, monkeypatch):
+    monkeypatch.setattr(views.CaseListView, "paginate_by", 3)
+    client = clients("desk")
+    pages, url = [], "/cases/?open="
+    while url:  # forwards: 3 + 3 + 1 (the last page's rows cross from dated to undated)
+        response = client.get(url)
+        pages.append([c.title for c in response.context["object_list"]])
+        url = f"/cases/?open=&cursor={response.context['next_cursor']}" if response.context["next_cursor"] else None
+    back = []
+    while True:  # and back by "previous", from the last page, through the undated/dated border
+        previous = response.context["previous_cursor"]
+        if previous is None:
+            break
+        assert 'data-testid="queue-previous"' in response.content.decode()
+        response = client.get(f"/cases/?open=&before={previous}")
+        assert response.status_code == 200
+        back.append([c.title for c in response.context["object_list"]])
+    assert back == pages[-2::-1]
+    assert response.context["is_first_page"] and response.context["next_cursor"]
+    rows = list(Case.objects.order_by(*keyset.ORDER))
+    before_undated, token = keyset.page_before(Case.objects.all(), keyset.encode(None, rows[6].pk), 2)
+    assert [c.pk for c in before_undated] == [rows[4].pk, rows[5].pk] and token is not None
+
+
 def test_a_cursor_reads_only_after_its_row(cast, queue):
     rows = list(Case.objects.order_by(*keyset.ORDER))
     rest, token = keyset.page(Case.objects.all(), keyset.encode(rows[3].resolution_due, rows[3].pk), 10)
     assert [c.pk for c in rest] == [c.pk for c in rows[4:]] and token is None
     undated, _ = keyset.page(Case.objects.all(), keyset.encode(None, rows[5].pk), 10)
     assert [c.pk for c in undated] == [rows[6].pk]
+
+
+def test_a_broken_previous_link_sends_back_to_the_first_page(clients, queue):
+    response = clients("desk").get("/cases/", {"before": "x.5", "state": "new"})
+    assert response.status_code == 302 and "before" not in response["Location"] and "state=new" in response["Location"]
 
 
 @pytest.mark.parametrize("cursor", ["nonsense", "1.2.3", "x.5", "-.0", "99999999999999999999999.1", "1.-4"])

@@ -37,6 +37,8 @@ class DeliverySerializer(serializers.ModelSerializer):
             "subject",
             "message_id",
             "sent_at",
+            "bounced_at",
+            "bounce_reason",
             "created",
             "updated",
         ]

@@ -1,0 +1,45 @@
+"""A case creation's queries, pinned: the service and ``POST /api/cases/`` may not creep back up.
+
+Measured (SQLite; PostgreSQL has one fewer, no FTS5 row): ``create_case`` 15 (counter, case, audit entry, change
+row, search document, the vendors' outbox receiver's 2 lookups, 1 preference lookup and 1 bulk insert of the
+ledger rows, their savepoints), ``POST /api/cases/`` 18 (+ token, roles, service, requester). It was 28 and 34.
+"""
+
+import pytest
+
+from kompass.cases import notify, services
+from kompass.cases.models import Case, CaseChange, CaseSearch
+from kompass.cases.services import ChangeOrigin
+
+pytestmark = pytest.mark.django_db
+
+CREATE_CASE_QUERIES = 15
+API_CREATE_QUERIES = 18
+
+
+def test_create_case_queries(cast, service, django_assert_max_num_queries):
+    services.create_case(requester=cast["requester"], service=service, title="Først", origin=ChangeOrigin.by_system())
+    with django_assert_max_num_queries(CREATE_CASE_QUERIES):
+        case = services.create_case(
+            requester=cast["requester"], service=service, title="Skriveren", origin=ChangeOrigin.by_user(cast["desk"])
+        )
+    # and every row a creation owes is there: change, search document, the requester's ledger rows
+    assert CaseChange.objects.filter(case=case, kind="created").count() == 1
+    assert CaseSearch.objects.get(case=case).heading.startswith("Skriveren KOM-")
+    rows = notify.deliveries_for(case)
+    assert sorted(row.channel for row in rows) == ["email", "portal"] and {row.event for row in rows} == {
+        "cases.received"
+    }
+
+
+def test_api_create_queries(clients, cast, service, django_assert_max_num_queries):
+    client = clients("desk", "token")
+    payload = {"title": "Skriver", "service": service.pk, "requester": cast["requester"].pk}
+    assert client.post("/api/cases/", payload, content_type="application/json").status_code == 201
+    with django_assert_max_num_queries(API_CREATE_QUERIES):
+        response = client.post("/api/cases/", payload, content_type="application/json")
+    assert response.status_code == 201
+    case = Case.objects.get(pk=response.json()["id"])
+    # the answer, built from the case in memory, is what a fresh read gives
+    fresh = clients("desk", "token").get(f"/api/cases/{case.pk}/").json()
+    assert response.json() == fresh
