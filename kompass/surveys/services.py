@@ -139,7 +139,8 @@ def revise_template(template: SurveyTemplate, fields: dict, questions: list[dict
         raise SurveyError("En mal må ha minst ett spørsmål.")
     with transaction.atomic():
         template = SurveyTemplate.objects.select_for_update().get(pk=template.pk)
-        if template.frozen:
+        used = template.frozen or Answer.objects.filter(question__template=template).exists()
+        if used:
             newest = SurveyTemplate.objects.filter(name=template.name).order_by("-version").first()
             if newest.pk != template.pk and not newest.frozen:
                 raise SurveyError("Det finnes allerede en nyere versjon under arbeid; endre den.")
@@ -607,20 +608,26 @@ def _memo() -> dict | None:
 
 def results_stamp() -> tuple:
     """What every published figure depends on, in three small aggregate queries: the cells (count, newest
-    id), the answers received, and the templates' small-group settings. Any new answer, cell or rule change
-    gives a new stamp; within a request it is asked once."""
+    id, sums), the answers received, and the templates' small-group settings. Any new answer, cell or rule
+    change gives a new stamp; within a request it is asked once."""
     from django.db.models import Count, Max, Q, Sum
 
     memo = _memo()
     if memo is not None and "stamp" in memo:
         return memo["stamp"]
-    cells = ResultCell.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    cells = ResultCell.objects.aggregate(count=Count("pk"), newest=Max("pk"), n=Sum("n"), total=Sum("total"))
     answered = Campaign.objects.aggregate(n=Sum("answered"), count=Count("pk"))
     rules = SurveyTemplate.objects.aggregate(
         size=Sum("min_group_size"), named=Count("pk", filter=Q(anonymous=False)), count=Count("pk")
     )
-    stamp = (cells["count"], cells["newest"], answered["n"], answered["count"], rules["size"], rules["named"])
-    stamp += (rules["count"],)
+    from django.core.cache import cache
+
+    # The shared cache's generation: clearing the cache (as every test does) forgets the kept grids too.
+    generation = cache.get("surveys:grid-generation")
+    if generation is None:
+        generation = secrets.token_hex(8)
+        cache.set("surveys:grid-generation", generation, None)
+    stamp = (generation, *cells.values(), *answered.values(), *rules.values())
     if memo is not None:
         memo["stamp"] = stamp
     return stamp
