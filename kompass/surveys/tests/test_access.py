@@ -213,6 +213,14 @@ def test_api(clients, agencies, cast, objects):
         table[key, "PATCH", f"/api/survey-actions/{a}/"] = _status(key, RESULTS)
         table[key, "POST", f"/api/survey-actions/{a}/close/"] = _status(key, RESULTS)
         table[key, "POST", "/api/survey-meetings/"] = _status(key, RESULTS, ok=201)
+        t, c, m = objects["campaign"].template_id, objects["campaign"].pk, objects["meeting"].pk
+        table[key, "GET", "/api/survey-results/?role=system_owner"] = _status(key, RESULTS)
+        table[key, "POST", "/api/survey-templates/"] = _status(key, RUN, ok=201)
+        table[key, "POST", f"/api/survey-templates/{t}/revise/"] = _status(key, RUN, ok=201)  # answered: v2
+        table[key, "POST", "/api/survey-campaigns/"] = _status(key, RUN, ok=201)
+        table[key, "POST", f"/api/survey-campaigns/{c}/open/"] = _status(key, RUN)
+        table[key, "POST", f"/api/survey-meetings/{m}/invite/"] = _status(key, RESULTS)
+        table[key, "POST", f"/api/survey-meetings/{m}/attendance/"] = _status(key, RESULTS)
     for row in [row for row in table if row[0] == "vendor"]:
         table[row] = {"session": 401, "token": 403}  # no session; its token reaches no survey endpoint
     check_access_table(
@@ -227,6 +235,16 @@ def test_api(clients, agencies, cast, objects):
             },
             f"/api/survey-actions/{a}/": {"title": "Endret"},
             f"/api/survey-actions/{a}/close/": {"note": "Gjort."},
+            "/api/survey-templates/": {"name": "Ny", "questions": [{"kind": "text", "text": "Hva?"}]},
+            f"/api/survey-templates/{objects['campaign'].template_id}/revise/": {
+                "questions": [{"kind": "text", "text": "Hva?"}]
+            },
+            "/api/survey-campaigns/": {"template": objects["campaign"].template_id, "period": "2026-04-01"},
+            f"/api/survey-meetings/{objects['meeting'].pk}/invite/": {"all_contacts": True},
+            f"/api/survey-meetings/{objects['meeting'].pk}/attendance/": {
+                "user": objects["participant"].user_id,
+                "attendance": "attended",
+            },
             "/api/survey-meetings/": {
                 "kind": "one_to_one",
                 "title": "Møte",
