@@ -607,15 +607,17 @@ def _memo() -> dict | None:
 
 
 def results_stamp() -> tuple:
-    """What every published figure depends on, in three small aggregate queries: the cells (count, newest
-    id, sums), the answers received, and the templates' small-group settings. Any new answer, cell or rule
+    """What every published figure depends on, in three small aggregate queries: the newest cell, the
+    campaigns and the answers received, and the templates' small-group settings. Any new answer, cell or rule
     change gives a new stamp; within a request it is asked once."""
     from django.db.models import Count, Max, Q, Sum
 
     memo = _memo()
     if memo is not None and "stamp" in memo:
         return memo["stamp"]
-    cells = ResultCell.objects.aggregate(count=Count("pk"), newest=Max("pk"), n=Sum("n"), total=Sum("total"))
+    # The newest cell only (the primary key's end; a count or sums would scan the table). Cells are added by
+    # answers (counted below) or in bulk (a new newest id), and go only with their campaign (counted below).
+    cells = ResultCell.objects.aggregate(newest=Max("pk"))
     answered = Campaign.objects.aggregate(n=Sum("answered"), count=Count("pk"))
     rules = SurveyTemplate.objects.aggregate(
         size=Sum("min_group_size"), named=Count("pk", filter=Q(anonymous=False)), count=Count("pk")
