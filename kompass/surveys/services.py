@@ -1111,6 +1111,10 @@ def cockpit(agency, *, user) -> dict:
     return {
         "trend": trend,
         "months": trend[DIMENSIONS[0]] and [m for m, _a, _b in trend[DIMENSIONS[0]]],
+        # month -> the agency's mean per dimension, in DIMENSIONS order (the page's table)
+        "trend_rows": [
+            (month, [trend[d][i][1] for d in DIMENSIONS]) for i, (month, _a, _b) in enumerate(trend[DIMENSIONS[0]])
+        ],
         "service": [
             (month, service.get((agency.pk, month), {})) for month in [m for m, _a, _b in trend[DIMENSIONS[0]]]
         ][-6:],
