@@ -14,6 +14,8 @@ from kompass.surveys.models import (
     Action,
     Answer,
     Campaign,
+    CommentTag,
+    CommentTagging,
     FollowUpRule,
     Invitation,
     Meeting,
@@ -36,6 +38,9 @@ access.register(
     actions=("run",),
 )
 access.register(ResultCell, rules={"view": _SEE})
+# Tags are the agreement managers' vocabulary; whoever reads an agency's comments may tag them.
+access.register(CommentTag, rules={"view": _SEE, "create": _RUN, "change": _RUN, "delete": _RUN})
+access.register(CommentTagging, rules={"view": _SEE, "create": _SEE, "delete": _SEE})
 access.register(FollowUpRule, rules={"view": _SEE, "create": _RUN, "change": _RUN, "delete": _RUN})
 access.register(
     Action,

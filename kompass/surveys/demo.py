@@ -278,4 +278,34 @@ def load(rng: random.Random, *, month_list=None, respondents=None) -> dict[str, 
             )
             Action.objects.filter(pk=action.pk).update(meeting=meeting)
             counts["meetings"] += 1
+    counts["taggings"] = _tag_comments()
     return dict(counts)
+
+
+#: The demo's comment tags and the comments each fits.
+TAGS = {
+    "Leverandør": [COMMENTS[0], COMMENTS[5]],
+    "Informasjon": [COMMENTS[0], COMMENTS[2]],
+    "Driftsstabilitet": [COMMENTS[3]],
+    "Ros": [COMMENTS[1], COMMENTS[4]],
+}
+
+
+def _tag_comments() -> int:
+    """Tag the demo's comments as an agreement manager would (idempotent)."""
+    from kompass.surveys import services
+    from kompass.surveys.models import Answer, CommentTag, CommentTagging
+
+    tags = {name: CommentTag.objects.get_or_create(name=name)[0] for name in TAGS}
+    seen = (
+        Answer.objects.filter(text__in=COMMENTS)
+        .values_list("response__agency_id", "response__campaign__period", "text")
+        .distinct()
+    )
+    rows = [
+        CommentTagging(agency_id=agency_id, period=period, digest=services.comment_digest(text), tag=tags[name])
+        for agency_id, period, text in seen
+        for name, texts in TAGS.items()
+        if text in texts
+    ]
+    return len(CommentTagging.objects.bulk_create(rows, ignore_conflicts=True))

@@ -24,6 +24,8 @@ __all__ = [
     "Action",
     "Answer",
     "Campaign",
+    "CommentTag",
+    "CommentTagging",
     "FollowUpRule",
     "Invitation",
     "Meeting",
@@ -82,6 +84,9 @@ class SurveyTemplate(RestrictedModel):
 
     def __str__(self) -> str:
         return f"{self.name} (v{self.version})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("surveys:template_detail", args=[self.pk])
 
     @property
     def minimum(self) -> int:
@@ -260,6 +265,43 @@ class FollowUpRule(RestrictedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("surveys:rule_list")
+
+
+class CommentTag(RestrictedModel):
+    """A label for free-text comments ("leverandør", "kommunikasjon"), set by those who read the results."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("comment tag")
+        verbose_name_plural = _("comment tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("surveys:tag_list")
+
+
+class CommentTagging(AgencyOwnedModel):
+    """A tag on a comment of an agency-month. The comment is named by its text's SHA-256, never by its answer
+    row (so tagging neither needs nor reveals which response wrote it); equal texts of a month share tags."""
+
+    period = models.DateField()
+    digest = models.CharField(max_length=64)
+    tag = models.ForeignKey(CommentTag, on_delete=models.CASCADE, related_name="taggings")
+
+    class Meta:
+        verbose_name = _("comment tagging")
+        verbose_name_plural = _("comment taggings")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "period", "digest", "tag"], name="surveys_tagging_unique")
+        ]
+        indexes = [models.Index(fields=["period", "tag"], name="surveys_tagging_period_idx")]
 
 
 class Meeting(RestrictedModel):

@@ -10,11 +10,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -26,6 +28,8 @@ from kompass.surveys.models import (
     Action,
     Answer,
     Campaign,
+    CommentTag,
+    CommentTagging,
     FollowUpRule,
     Invitation,
     Meeting,
@@ -109,6 +113,54 @@ def new_version(template: SurveyTemplate) -> SurveyTemplate:
             question.pk, question.template = None, copy
         Question.objects.bulk_create(questions)
     return copy
+
+
+TEMPLATE_FIELDS = [
+    "anonymous",
+    "min_group_size",
+    "scale_min",
+    "scale_max",
+    "scale_labels",
+    "dont_know",
+    "roles",
+    "days_open",
+    "remind_after_days",
+    "monthly",
+]
+QUESTION_FIELDS = ["kind", "dimension", "text", "help_text", "choices", "allow_comment", "required", "expected_level"]
+
+
+def revise_template(template: SurveyTemplate, fields: dict, questions: list[dict]) -> SurveyTemplate:
+    """Apply an edit. A template no campaign has opened with is changed in place; a frozen one is never
+    touched: the edit becomes a new version (a copy, one version up), so every answer keeps referring to the
+    question as it was asked. ``questions`` are the new questions in order (dicts of ``QUESTION_FIELDS``).
+    Returns the template that now holds the edit."""
+    if not questions:
+        raise SurveyError("En mal må ha minst ett spørsmål.")
+    with transaction.atomic():
+        template = SurveyTemplate.objects.select_for_update().get(pk=template.pk)
+        used = template.frozen or Answer.objects.filter(question__template=template).exists()
+        if used:
+            newest = SurveyTemplate.objects.filter(name=template.name).order_by("-version").first()
+            if newest.pk != template.pk and not newest.frozen:
+                raise SurveyError("Det finnes allerede en nyere versjon under arbeid; endre den.")
+            target = SurveyTemplate(name=template.name, version=newest.version + 1, previous=template)
+        else:
+            target = template
+            target.questions.all().delete()
+        for name in TEMPLATE_FIELDS:
+            if name in fields:
+                setattr(target, name, fields[name])
+        if target.scale_max <= target.scale_min:
+            raise SurveyError("Skalaen må gå fra et lavere til et høyere tall.")
+        target.save()
+        Question.objects.bulk_create(
+            [
+                Question(template=target, position=position, **{k: q.get(k) for k in QUESTION_FIELDS if k in q})
+                for position, q in enumerate(questions, start=1)
+            ]
+        )
+    return target
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,6 +424,30 @@ def clean_answers(template: SurveyTemplate, data, *, partial: bool) -> tuple[dic
     return answers, errors
 
 
+def receipt(template: SurveyTemplate, answers: dict) -> list[dict]:
+    """What the recipient answered (or has saved so far), question by question as asked, for their own eyes
+    only: built from the answers in hand (the page just posted, or the invitation's draft), never read back
+    from stored responses, which carry no link to the person."""
+    labels = dict(template.scale())
+    found = []
+    for question in template.questions.all():
+        entry = answers.get(str(question.pk), {})
+        if entry.get("dont_know"):
+            given = "dont_know"
+        elif "value" in entry:
+            given = f"{entry['value']} – {labels.get(entry['value'], entry['value'])}"
+        else:
+            given = entry.get("choice") or entry.get("text") or ""
+        found.append({"question": question.text, "answer": given, "comment": entry.get("comment", "")})
+    return found
+
+
+def progress(template: SurveyTemplate, answers: dict) -> tuple[int, int]:
+    """``(answered, questions)`` of a draft."""
+    keys = {str(pk) for pk in template.questions.values_list("pk", flat=True)}
+    return sum(1 for k, v in answers.items() if k in keys and (v.keys() - {"comment"})), len(keys)
+
+
 def save_progress(invitation: Invitation, answers: dict) -> None:
     Invitation.objects.filter(pk=invitation.pk, answered=False).update(draft=answers)
 
@@ -506,26 +582,87 @@ class Grid:
     minimum: int
 
 
-def grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None, agency_ids=None) -> Grid:
-    """:func:`compute_grid`, cached: the key carries the cells' count and newest id and the answers received in
-    the period, so any new answer or cell makes a new key, in every process (two small indexed queries)."""
-    from django.core.cache import cache
-    from django.db.models import Count, Max, Sum
+_GRIDS: OrderedDict = OrderedDict()  # key -> Grid, this process's newest computed grids
+_GRIDS_SIZE = 96
+_GRIDS_LOCK = threading.Lock()
+_request = threading.local()
 
+
+def _request_started(**_kwargs) -> None:
+    _request.memo = {}
+
+
+def _request_finished(**_kwargs) -> None:
+    _request.memo = None
+
+
+request_started.connect(_request_started, dispatch_uid="surveys-grid-memo-start")
+request_finished.connect(_request_finished, dispatch_uid="surveys-grid-memo-end")
+
+
+def _memo() -> dict | None:
+    """A dictionary living for the current request only (``None`` outside a request: the scheduler, tasks
+    and shells always ask the database)."""
+    return getattr(_request, "memo", None)
+
+
+def results_stamp() -> tuple:
+    """What every published figure depends on, in one statement of small aggregates: the newest cell, the
+    campaigns and the answers received, and the templates' small-group settings. Any new answer, cell or rule
+    change gives a new stamp; within a request it is asked once."""
+    from django.db import connection
+
+    memo = _memo()
+    if memo is not None and "stamp" in memo:
+        return memo["stamp"]
+    # The newest cell only (the primary key's end; a count or sums would scan the table). Cells are added by
+    # answers (counted below) or in bulk (a new newest id), and go only with their campaign (counted below).
+    # One statement: on PostgreSQL each round trip costs more than these aggregates.
+    cell, campaign, template = (m._meta.db_table for m in (ResultCell, Campaign, SurveyTemplate))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {cell}), (SELECT SUM(answered) FROM {campaign}),"  # noqa: S608 - our names
+            f" (SELECT COUNT(*) FROM {campaign}), (SELECT SUM(min_group_size) FROM {template}),"
+            f" (SELECT COUNT(*) FROM {template} WHERE NOT anonymous), (SELECT COUNT(*) FROM {template})"
+        )
+        figures = tuple(cursor.fetchone())
+    from django.core.cache import cache
+
+    # The shared cache's generation: clearing the cache (as every test does) forgets the kept grids too.
+    generation = cache.get("surveys:grid-generation")
+    if generation is None:
+        generation = secrets.token_hex(8)
+        cache.set("surveys:grid-generation", generation, None)
+    stamp = (generation, *figures)
+    if memo is not None:
+        memo["stamp"] = stamp
+    return stamp
+
+
+def grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None, agency_ids=None) -> Grid:
+    """:func:`compute_grid`, kept: in this process under a key carrying :func:`results_stamp` (so any new
+    answer or cell makes a new key, in every process), and for the rest of the request. The grid returned is
+    the caller's own (filtered to ``agency_ids``); the kept one is never changed."""
     start = first_of_month(start)
-    stamp = ResultCell.objects.filter(dimension=dimension, period__gte=start, period__lte=end).aggregate(
-        count=Count("pk"), newest=Max("pk")
-    )
-    answered = Campaign.objects.filter(period__gte=start, period__lte=end).aggregate(n=Sum("answered"))["n"]
-    key = f"surveys:grid:{dimension}:{start}:{end}:{role}:{stamp['count']}:{stamp['newest']}:{answered}"
-    found = cache.get(key)
+    key = (dimension, start, end, role, results_stamp())
+    with _GRIDS_LOCK:
+        found = _GRIDS.get(key)
+        if found is not None:
+            _GRIDS.move_to_end(key)
     if found is None:
         found = compute_grid(dimension, start, end, role=role)
-        cache.set(key, found, 600)
-    if agency_ids is not None:
+        with _GRIDS_LOCK:
+            _GRIDS[key] = found
+            while len(_GRIDS) > _GRIDS_SIZE:
+                _GRIDS.popitem(last=False)
+    if agency_ids is None:
+        cells = dict(found.cells)
+    else:
         allowed = set(agency_ids)
-        found.cells = {key: f for key, f in found.cells.items() if key[0] in allowed}
-    return found
+        cells = {k: f for k, f in found.cells.items() if k[0] in allowed}
+    return Grid(
+        dimension=found.dimension, months=found.months, cells=cells, average=found.average, minimum=found.minimum
+    )
 
 
 def compute_grid(dimension: str, start: dt.date, end: dt.date, *, role: str | None = None) -> Grid:
@@ -583,9 +720,16 @@ def distribution(agency_id: int, period: dt.date, dimension: str) -> Figure:
     if found.hidden:
         return Figure(n=found.n, hidden=True)
     figure = Figure(n=found.n, total=found.total, dont_know=found.dont_know)
-    for dist in ResultCell.objects.filter(agency_id=agency_id, period=period, dimension=dimension).values_list(
-        "distribution", flat=True
-    ):
+    memo = _memo()
+    key = ("distributions", agency_id, period)
+    rows = memo.get(key) if memo is not None else None
+    if rows is None:  # every dimension's cells of the agency-month at once
+        rows = list(
+            ResultCell.objects.filter(agency_id=agency_id, period=period).values_list("dimension", "distribution")
+        )
+        if memo is not None:
+            memo[key] = rows
+    for dist in (d for dim, d in rows if dim == dimension):
         for value, count in dist.items():
             figure.distribution[value] = figure.distribution.get(value, 0) + count
     figure.distribution = dict(sorted(figure.distribution.items(), key=lambda kv: int(kv[0])))
@@ -604,6 +748,95 @@ def comments(agency_id: int, period: dt.date) -> list[str]:
     return sorted({t for pair in texts for t in pair if t})
 
 
+def comment_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _shown_months(agency_ids, start: dt.date, end: dt.date) -> set:
+    """``(agency_id, period)`` whose all-roles figures are shown (comments are shown only there)."""
+    figures = grid(DIMENSIONS[0], start, end, agency_ids=agency_ids)
+    return {key for key, figure in figures.cells.items() if not figure.hidden}
+
+
+def tagged_comments(agency_id: int, period: dt.date, *, tag: int | None = None) -> list[dict]:
+    """The comments of a shown agency-month (as :func:`comments`), each with its digest and tags;
+    ``tag`` keeps only those with that tag."""
+    texts = comments(agency_id, period)
+    if not texts:
+        return []
+    tags = defaultdict(list)
+    if not CommentTag.objects.exists():
+        return [{"text": text, "digest": comment_digest(text), "tags": []} for text in texts]
+    for digest, tag_id, name in CommentTagging.objects.filter(agency_id=agency_id, period=period).values_list(
+        "digest", "tag_id", "tag__name"
+    ):
+        tags[digest].append((tag_id, name))
+    found = []
+    for text in texts:
+        digest = comment_digest(text)
+        mine = sorted(tags.get(digest, []), key=lambda t: t[1])
+        if tag is None or any(t[0] == tag for t in mine):
+            found.append({"text": text, "digest": digest, "tags": mine})
+    return found
+
+
+def tag_comment(agency_id: int, period: dt.date, digest: str, tag_ids) -> list[int]:
+    """Set the tags of one comment of a shown agency-month. Refused for a comment nobody may see there (a
+    hidden month, or a text that is not one of its comments), so tagging reveals nothing either."""
+    if not any(comment_digest(text) == digest for text in comments(agency_id, period)):
+        raise SurveyError("Fant ikke kommentaren.")
+    tag_ids = set(CommentTag.objects.filter(pk__in=list(tag_ids)).values_list("pk", flat=True))
+    with transaction.atomic():
+        CommentTagging.objects.filter(agency_id=agency_id, period=period, digest=digest).exclude(
+            tag_id__in=tag_ids
+        ).delete()
+        have = set(
+            CommentTagging.objects.filter(agency_id=agency_id, period=period, digest=digest).values_list(
+                "tag_id", flat=True
+            )
+        )
+        CommentTagging.objects.bulk_create(
+            [
+                CommentTagging(agency_id=agency_id, period=period, digest=digest, tag_id=t)
+                for t in sorted(tag_ids - have)
+            ]
+        )
+    return sorted(tag_ids)
+
+
+def tag_counts(start: dt.date, end: dt.date, *, agency_ids=None) -> list[tuple]:
+    """``[(tag, comments, agencies)]``: how many comments carry each tag, over the agency-months shown
+    (a tagging in a hidden group never counts), for the agencies given."""
+    shown = _shown_months(agency_ids, start, end)
+    counts: dict = defaultdict(lambda: [0, set()])
+    rows = CommentTagging.objects.filter(period__gte=first_of_month(start), period__lte=end)
+    if agency_ids is not None:
+        rows = rows.filter(agency_id__in=list(agency_ids))
+    for agency_id, period, tag_id in rows.values_list("agency_id", "period", "tag_id"):
+        if (agency_id, period) in shown:
+            counts[tag_id][0] += 1
+            counts[tag_id][1].add(agency_id)
+    return [(tag, counts[tag.pk][0], len(counts[tag.pk][1])) for tag in CommentTag.objects.order_by("name")]
+
+
+def tagged_comment_list(tag: CommentTag, start: dt.date, end: dt.date, *, agency_ids=None) -> list[dict]:
+    """Every shown comment carrying ``tag`` in the months, with agency and month (for the tag's page)."""
+    shown = _shown_months(agency_ids, start, end)
+    rows = CommentTagging.objects.filter(tag=tag, period__gte=first_of_month(start), period__lte=end)
+    if agency_ids is not None:
+        rows = rows.filter(agency_id__in=list(agency_ids))
+    wanted = defaultdict(set)
+    for agency_id, period, digest in rows.values_list("agency_id", "period", "digest"):
+        if (agency_id, period) in shown:
+            wanted[agency_id, period].add(digest)
+    found = []
+    for (agency_id, period), digests in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        for text in comments(agency_id, period):
+            if comment_digest(text) in digests:
+                found.append({"agency_id": agency_id, "period": period, "text": text})
+    return found
+
+
 def response_rates(start: dt.date, end: dt.date) -> dict:
     """``{period: (invited, answered)}`` across campaigns."""
     rates: dict = defaultdict(lambda: [0, 0])
@@ -616,12 +849,21 @@ def response_rates(start: dt.date, end: dt.date) -> dict:
 
 
 def expected_level(dimension: str) -> Decimal | None:
-    question = (
-        Question.objects.filter(dimension=dimension, expected_level__isnull=False)
-        .order_by("-template__version")
-        .first()
-    )
-    return question.expected_level if question else None
+    """The expected level of the newest version asking ``dimension`` (one query per request for all)."""
+    memo = _memo()
+    levels = memo.get("expected") if memo is not None else None
+    if levels is None:
+        levels = {}
+        for key, level in (
+            Question.objects.filter(expected_level__isnull=False)
+            .exclude(dimension="")
+            .order_by("-template__version", "-pk")
+            .values_list("dimension", "expected_level")
+        ):
+            levels.setdefault(key, level)
+        if memo is not None:
+            memo["expected"] = levels
+    return levels.get(dimension)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -811,6 +1053,32 @@ def invite(meeting: Meeting, users) -> int:
     return len(added)
 
 
+def meeting_candidates(meeting: Meeting):
+    """Who may be invited: the active holders of an agency role at the meeting's agencies (contacts, system
+    owners, administrators, key account managers) and the agreement managers."""
+    from kompass.core.models import User
+
+    agency_ids = list(meeting.agencies.values_list("pk", flat=True))
+    from django.db.models import Q
+
+    holders = RoleAssignment.objects.filter(Q(agency_id__in=agency_ids) | Q(role=Role.AGREEMENT_MANAGER))
+    return User.objects.filter(is_active=True, pk__in=holders.values("user_id")).order_by("full_name", "email")
+
+
+def invite_contacts(meeting: Meeting) -> int:
+    """The breakfast meeting's invitation: every IT main contact and system owner of its agencies."""
+    agency_ids = list(meeting.agencies.values_list("pk", flat=True))
+    from kompass.core.models import User
+
+    users = User.objects.filter(
+        is_active=True,
+        pk__in=RoleAssignment.objects.filter(
+            agency_id__in=agency_ids, role__in=[Role.AGENCY_IT_CONTACT, Role.SYSTEM_OWNER]
+        ).values("user_id"),
+    ).order_by("pk")
+    return invite(meeting, list(users))
+
+
 def set_attendance(participant: MeetingParticipant, attendance: str) -> MeetingParticipant:
     if attendance not in MeetingParticipant.Attendance.values:
         raise SurveyError("Ukjent status.")
@@ -843,6 +1111,10 @@ def cockpit(agency, *, user) -> dict:
     return {
         "trend": trend,
         "months": trend[DIMENSIONS[0]] and [m for m, _a, _b in trend[DIMENSIONS[0]]],
+        # month -> the agency's mean per dimension, in DIMENSIONS order (the page's table)
+        "trend_rows": [
+            (month, [trend[d][i][1] for d in DIMENSIONS]) for i, (month, _a, _b) in enumerate(trend[DIMENSIONS[0]])
+        ],
         "service": [
             (month, service.get((agency.pk, month), {})) for month in [m for m, _a, _b in trend[DIMENSIONS[0]]]
         ][-6:],

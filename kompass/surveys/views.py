@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
@@ -22,10 +24,31 @@ from kompass.core.imports import export_xlsx
 from kompass.core.imports.export import Column
 from kompass.core.models import Agency
 from kompass.core.roles import Role
-from kompass.core.views.generic import MatrixRequired, ObjectDetailView, ObjectListView
+from kompass.core.views.generic import MatrixRequired, ObjectDetailView, ObjectEditView, ObjectListView
 from kompass.surveys import services
-from kompass.surveys.forms import CampaignForm, CloseActionForm, MeetingForm
-from kompass.surveys.models import Action, Campaign, Meeting, MeetingParticipant, ResultCell
+from kompass.surveys.forms import (
+    AttendanceForm,
+    CampaignForm,
+    CloseActionForm,
+    CommentTagForm,
+    InviteForm,
+    MeetingForm,
+    QuestionFormSet,
+    RuleForm,
+    TemplateForm,
+    question_initial,
+)
+from kompass.surveys.models import (
+    Action,
+    Campaign,
+    CommentTag,
+    CommentTagging,
+    FollowUpRule,
+    Meeting,
+    MeetingParticipant,
+    ResultCell,
+    SurveyTemplate,
+)
 from kompass.surveys.services import DIMENSION_LABELS, DIMENSIONS, LinkState
 
 ROLE_CHOICES = [
@@ -58,6 +81,55 @@ def _visible_agencies(user):
     return access.agencies_for(user, "view", ResultCell)
 
 
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Numbers:
+    """Figures formatted for the page in Python, once per request: the heat map has 600 cells, and the
+    template engine's ``floatformat`` per cell was most of the page's time (bench/surveys_bench.py)."""
+
+    def __init__(self):
+        from django.utils import formats
+
+        self.sep = formats.get_format("DECIMAL_SEPARATOR")
+
+    def __call__(self, value, digits: int = 1) -> str:
+        return "–" if value is None else f"{value:.{digits}f}".replace(".", self.sep)
+
+
+def _heat_cells(cells, number) -> str:
+    """One heat-map row's cells as HTML. Every part is ours: a colour band from a fixed set and a number
+    (or a dash) formatted above, so nothing needs escaping."""
+    return mark_safe(  # noqa: S308 - no user input in it
+        "".join(f'<td class="kp-heat__cell--{level}">{number(f.mean if f else None)}</td>' for _m, f, level in cells)
+    )
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{round(value * 100)} %"
+
+
+def _side_row(row, number) -> str:
+    """One row of the side-by-side table as HTML (300 rows: the template engine took 200 ms for them). The
+    agency's name is escaped; the rest are numbers formatted here."""
+    service = row["service"]
+    hours = service.get("median_resolution_hours")
+    hours = None if hours is None else float(hours)
+    cells = [f'<th scope="row">{escape(row["agency"].name)}</th>', f"<td>{row['period']:%m.%Y}</td>"]
+    cells += [f"<td>{number(value, 2)}</td>" for value in row["scores"].values()]
+    cells += [
+        f"<td>{_percent(service.get('sla_attainment'))}</td>",
+        f"<td>{number(hours, 1)}</td>",
+        f"<td>{int(service.get('incidents') or 0)}</td>",
+        f"<td>{_percent(service.get('requester_informed_rate'))}</td>",
+    ]
+    return mark_safe("<tr>" + "".join(cells) + "</tr>")  # noqa: S308 - escaped above
+
+
 def _level(mean) -> str:
     """A colour band for the heat map (the number is always shown too)."""
     if mean is None:
@@ -83,6 +155,8 @@ class HeatmapView(MatrixRequired, TemplateView):
         figures = services.grid(dimension, start, end, role=role or None, agency_ids=[a.pk for a in agencies])
         rows = [(agency, [(m, figures.cells.get((agency.pk, m))) for m in figures.months]) for agency in agencies]
         rates = services.response_rates(start, end)
+        number = _Numbers()
+        link = reverse("surveys:agency_results", args=[0])  # one reverse, not one per agency
         context.update(
             title=_("Temperature"),
             dimension=dimension,
@@ -90,8 +164,18 @@ class HeatmapView(MatrixRequired, TemplateView):
             role=role,
             roles=ROLE_CHOICES,
             months=figures.months,
-            rows=[(a, [(m, f, _level(f.mean if f else None)) for m, f in cells]) for a, cells in rows],
-            average=[(m, figures.average.get(m), rates.get(m, (0, 0))) for m in figures.months],
+            rows=[
+                (
+                    a,
+                    link.replace("/0/", f"/{a.pk}/", 1),
+                    _heat_cells([(m, f, _level(f.mean if f else None)) for m, f in cells], number),
+                )
+                for a, cells in rows
+            ],
+            average=[
+                (m, number(figures.average[m].mean if m in figures.average else None, 2), rates.get(m, (0, 0)))
+                for m in figures.months
+            ],
             expected=services.expected_level(dimension),
             minimum=figures.minimum,
             end=end,
@@ -148,7 +232,10 @@ class AgencyResultsView(MatrixRequired, TemplateView):
             trends=trends,
             end=end,
             chart=chart,
-            comments=services.comments(agency.pk, end),
+            comments=services.tagged_comments(agency.pk, end, tag=_int(self.request.GET.get("tag"))),
+            tags=list(CommentTag.objects.order_by("name")),
+            chosen_tag=_int(self.request.GET.get("tag")),
+            may_tag=access.can(self.request.user, "create", CommentTagging(agency=agency)),
             parent_url=reverse("surveys:heatmap"),
             parent_label=_("Temperature"),
             may_cockpit=access.can(self.request.user, "view", Action(agency=agency)),
@@ -170,6 +257,23 @@ class SideBySideView(MatrixRequired, TemplateView):
         for row in data["rows"]:
             row["agency"] = agencies[row["agency_id"]]
         data["rows"].sort(key=lambda r: (r["agency"].name, r["period"]))
+        dimension = _dimension(self.request)
+        number = _Numbers()
+        points = [
+            {
+                "x": round(r["service"]["sla_attainment"] * 100, 1),
+                "y": r["scores"][dimension],
+                "label": f"{r['agency'].name} {r['period']:%m.%Y}",
+            }
+            for r in data["rows"]
+            if r["service"].get("sla_attainment") is not None and r["scores"][dimension] is not None
+        ]
+        chart = {
+            "points": points,
+            "x_label": str(_("SLA attainment (%)")),
+            "y_label": str(DIMENSION_LABELS[dimension]),
+            "r": data["correlation"][dimension]["sla_attainment"],
+        }
         context.update(
             title=_("Survey scores and measured service"),
             parent_url=reverse("surveys:heatmap"),
@@ -178,14 +282,11 @@ class SideBySideView(MatrixRequired, TemplateView):
             correlation=[
                 (DIMENSION_LABELS[d], [data["correlation"][d][m] for m in data["measures"]]) for d in DIMENSIONS
             ],
-            chart={
-                "points": [
-                    {"x": r["service"].get("sla_attainment"), "y": r["scores"]["stability"]}
-                    for r in data["rows"]
-                    if r["service"].get("sla_attainment") is not None and r["scores"]["stability"] is not None
-                ]
-            },
-            rows=data["rows"],
+            dimension=dimension,
+            dimension_label=DIMENSION_LABELS[dimension],
+            scatter_r=data["correlation"][dimension]["sla_attainment"],
+            chart=chart,
+            rows=[_side_row(row, number) for row in data["rows"]],
             measures=data["measures"],
         )
         return context
@@ -407,12 +508,16 @@ class AnswerView(TemplateView):
                     "error": (errors or {}).get(f"q{question.pk}"),
                 }
             )
+        answered, total = services.progress(template, values)
         return {
             "state": LinkState.VALID,
             "campaign": invitation.campaign,
             "template": template,
             "questions": questions,
             "errors": errors or {},
+            "answered": answered,
+            "total": total,
+            "receipt": services.receipt(template, values) if answered else [],
             **extra,
         }
 
@@ -437,7 +542,15 @@ class AnswerView(TemplateView):
             services.submit(invitation, answers)
         except services.SurveyError:
             return self._refused(LinkState.USED)
-        return self.render_to_response({"state": "done", "campaign": invitation.campaign})
+        template = invitation.campaign.template
+        return self.render_to_response(
+            {
+                "state": "done",
+                "campaign": invitation.campaign,
+                "template": template,
+                "receipt": services.receipt(template, answers),
+            }
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,8 +630,19 @@ class MeetingDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         meeting = context["object"]
+        participants = list(MeetingParticipant.objects.filter(meeting=meeting).select_related("user"))
+        may_change = access.can(self.request.user, "change", meeting)
+        invited = {p.user_id for p in participants}
         context.update(
-            participants=MeetingParticipant.objects.filter(meeting=meeting).select_related("user"),
+            participants=participants,
+            may_change=may_change,
+            attendance_choices=MeetingParticipant.Attendance.choices,
+            attendance_counts=[
+                (label, n)
+                for value, label in MeetingParticipant.Attendance.choices
+                if (n := sum(1 for p in participants if p.attendance == value))
+            ],
+            candidates=[u for u in services.meeting_candidates(meeting) if u.pk not in invited] if may_change else [],
             actions=meeting.actions.restrict(self.request.user, "view").select_related("owner", "agency"),
             case_numbers=[n.strip() for n in meeting.case_numbers.splitlines() if n.strip()],
         )
@@ -563,3 +687,251 @@ class MeetingEditView(MatrixRequired, TemplateView):
 
 def chart_json(data) -> str:
     return json.dumps(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates (an edit of a frozen one is a new version) and follow-up rules
+# ---------------------------------------------------------------------------------------------
+class TemplateListView(ObjectListView):
+    template_name = "surveys/template_list.html"
+    queryset = SurveyTemplate.objects.order_by("name", "-version")
+    title = _("Survey templates")
+    create_url_name = "surveys:template_create"
+    create_label = _("New template")
+
+
+class TemplateDetailView(ObjectDetailView):
+    template_name = "surveys/template_detail.html"
+    queryset = SurveyTemplate.objects.all()
+    list_url_name = "surveys:template_list"
+    list_label = _("Survey templates")
+    edit_url_name = "surveys:template_edit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        template = context["object"]
+        context.update(
+            questions=template.questions.all(),
+            versions=SurveyTemplate.objects.filter(name=template.name).restrict(self.request.user, "view"),
+        )
+        return context
+
+
+class TemplateEditView(MatrixRequired, TemplateView):
+    """Create a template, or edit one: a frozen template (a campaign opened with it) is never changed; the
+    edit is saved as a new version, so results keep referring to the questions as they were asked."""
+
+    template_name = "surveys/template_form.html"
+    required_model = SurveyTemplate
+    required_action = "create"
+
+    def _object(self):
+        if "pk" not in self.kwargs:
+            return None
+        template = get_object_or_404(SurveyTemplate.objects.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
+        if not access.can(self.request.user, "change", template):
+            raise PermissionDenied
+        return template
+
+    def _render(self, template, form, questions, status=200):
+        return self.render_to_response({"object": template, "form": form, "questions": questions}, status=status)
+
+    def get(self, request, *args, **kwargs):
+        template = self._object()
+        initial = question_initial(template) if template else [{"kind": "rating", "expected_level": 4}]
+        return self._render(
+            template,
+            TemplateForm(instance=template, user=request.user),
+            QuestionFormSet(initial=initial, prefix="questions"),
+        )
+
+    def post(self, request, *args, **kwargs):
+        template = self._object()
+        form = TemplateForm(request.POST, instance=template or SurveyTemplate(), user=request.user)
+        questions = QuestionFormSet(request.POST, prefix="questions")
+        if form.is_valid() and questions.is_valid():
+            kept = [
+                {k: v for k, v in q.cleaned_data.items() if k != "DELETE"}
+                for q in questions.forms
+                if q.cleaned_data and not q.cleaned_data.get("DELETE")
+            ]
+            fields = {k: v for k, v in form.cleaned_data.items() if k != "name"}
+            try:
+                if template is None:
+                    if SurveyTemplate.objects.filter(name=form.cleaned_data["name"]).exists():
+                        raise services.SurveyError(_("A template with this name exists; edit it instead."))
+                    with transaction.atomic():
+                        blank = SurveyTemplate.objects.create(name=form.cleaned_data["name"], **fields)
+                        saved = services.revise_template(blank, fields, kept)
+                else:
+                    saved = services.revise_template(template, fields, kept)
+            except services.SurveyError as error:
+                form.add_error(None, str(error))
+            else:
+                if template is not None and saved.pk != template.pk:
+                    messages.success(
+                        request,
+                        _("Saved as version %(v)s; earlier answers keep the questions as asked.")
+                        % {"v": saved.version},
+                    )
+                else:
+                    messages.success(request, _("Saved."))
+                return redirect(saved.get_absolute_url())
+        return self._render(template, form, questions, status=400)
+
+
+class RuleListView(ObjectListView):
+    template_name = "surveys/rule_list.html"
+    queryset = FollowUpRule.objects.order_by("name")
+    title = _("Follow-up rules")
+    create_url_name = "surveys:rule_create"
+    create_label = _("New rule")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for rule in context["object_list"]:
+            rule.dimension_label = DIMENSION_LABELS.get(rule.dimension, rule.dimension)
+        context["may_change"] = access.can(self.request.user, "change", FollowUpRule)
+        return context
+
+
+class RuleEditView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = FollowUpRule.objects.all()
+    form_class = RuleForm
+
+
+class RuleDeleteView(MatrixRequired, TemplateView):
+    required_model = FollowUpRule
+    required_action = "delete"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        rule = get_object_or_404(FollowUpRule.objects.restrict(request.user, "view"), pk=pk)
+        if not access.can(request.user, "delete", rule):
+            raise PermissionDenied
+        rule.delete()  # its actions stay (rule set to null)
+        messages.success(request, _("The rule is deleted."))
+        return redirect("surveys:rule_list")
+
+
+# ---------------------------------------------------------------------------------------------
+# Comment tags
+# ---------------------------------------------------------------------------------------------
+class TagListView(ObjectListView):
+    """The tags, with how many shown comments carry each in the months chosen."""
+
+    template_name = "surveys/tag_list.html"
+    queryset = CommentTag.objects.order_by("name")
+    title = _("Comment tags")
+    create_url_name = "surveys:tag_create"
+    create_label = _("New tag")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        start, end = _month_range(self.request)
+        agency_ids = list(_visible_agencies(self.request.user).values_list("pk", flat=True))
+        counts = services.tag_counts(start, end, agency_ids=agency_ids)
+        chosen = None
+        try:
+            chosen = next((t for t, _n, _a in counts if t.pk == int(self.request.GET.get("tag", ""))), None)
+        except ValueError:
+            pass
+        agencies = dict(_visible_agencies(self.request.user).values_list("pk", "name"))
+        listed = services.tagged_comment_list(chosen, start, end, agency_ids=agency_ids) if chosen else []
+        for item in listed:
+            item["agency"] = agencies.get(item["agency_id"])
+        context.update(
+            counts=counts,
+            chosen=chosen,
+            listed=listed,
+            start=start,
+            end=end,
+            parent_url=reverse("surveys:heatmap"),
+            parent_label=_("Temperature"),
+        )
+        return context
+
+
+class TagCreateView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = CommentTag.objects.all()
+    form_class = CommentTagForm
+
+
+class TagCommentView(MatrixRequired, TemplateView):
+    """POST …/agencies/<id>/comments/tag/: set the tags of one comment (named by its digest)."""
+
+    required_model = CommentTagging
+    required_action = "create"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        agency = _agency_for_results(request, pk)
+        if not access.can(request.user, "create", CommentTagging(agency=agency)):
+            raise PermissionDenied
+        try:
+            year, month = (int(p) for p in request.POST.get("period", "").split("-")[:2])
+            period = dt.date(year, month, 1)
+            tag_ids = [int(t) for t in request.POST.getlist("tags")]
+            services.tag_comment(agency.pk, period, request.POST.get("digest", ""), tag_ids)
+        except (ValueError, TypeError, services.SurveyError):
+            return HttpResponse(_("Unknown comment or tag."), status=400, content_type="text/plain; charset=utf-8")
+        messages.success(request, _("Tags saved."))
+        return redirect(reverse("surveys:agency_results", args=[agency.pk]) + f"?end={period:%Y-%m}#comments-heading")
+
+
+# ---------------------------------------------------------------------------------------------
+# Meeting invitations and attendance
+# ---------------------------------------------------------------------------------------------
+class MeetingInviteView(MatrixRequired, TemplateView):
+    """POST …/meetings/<id>/invite/: invite chosen people, or every contact of the meeting's agencies; the
+    invitations go through the notification ledger."""
+
+    required_model = MeetingParticipant
+    required_action = "create"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        meeting = get_object_or_404(Meeting.objects.restrict(request.user, "view"), pk=pk)
+        if not access.can(request.user, "change", meeting):
+            raise PermissionDenied
+        form = InviteForm(request.POST, candidates=services.meeting_candidates(meeting))
+        if not form.is_valid():
+            return HttpResponse(
+                " ".join(e for errors in form.errors.values() for e in errors),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        with transaction.atomic():
+            count = services.invite(meeting, list(form.cleaned_data["users"]))
+            if form.cleaned_data["all_contacts"]:
+                count += services.invite_contacts(meeting)
+        messages.success(request, _("%(n)s invited.") % {"n": count})
+        return redirect(meeting.get_absolute_url())
+
+
+class MeetingAttendanceView(MatrixRequired, TemplateView):
+    """POST …/meetings/<id>/attendance/: record one participant's answer or attendance."""
+
+    required_model = MeetingParticipant
+    required_action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        meeting = get_object_or_404(Meeting.objects.restrict(request.user, "view"), pk=pk)
+        if not access.can(request.user, "change", meeting):
+            raise PermissionDenied
+        form = AttendanceForm(request.POST)
+        participant = None
+        if form.is_valid():
+            participant = MeetingParticipant.objects.filter(
+                meeting=meeting, pk=form.cleaned_data["participant"]
+            ).first()
+        if participant is None:
+            return HttpResponse(
+                _("Unknown participant or attendance."), status=400, content_type="text/plain; charset=utf-8"
+            )
+        services.set_attendance(participant, form.cleaned_data["attendance"])
+        messages.success(request, _("Saved."))
+        return redirect(meeting.get_absolute_url())

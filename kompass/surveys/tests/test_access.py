@@ -10,7 +10,15 @@ import pytest
 from kompass.core.models import Organisation
 from kompass.core.roles import Role
 from kompass.surveys import services
-from kompass.surveys.models import Meeting, ResultCell
+from kompass.surveys.models import (
+    Answer,
+    CommentTag,
+    FollowUpRule,
+    Meeting,
+    MeetingParticipant,
+    Response,
+    ResultCell,
+)
 from kompass.testing.cast import CAST
 from kompass.testing.matrix import check_access_table
 
@@ -47,7 +55,21 @@ def objects(agencies, cast, template, today):
     beta_action = services.open_action(agency_id=agencies["beta"].pk, owner=cast["agreement"], title="B", due_on=today)
     meeting = Meeting.objects.create(title="Møte", starts_at=dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC))
     meeting.agencies.set([agencies["alfa"]])
-    return {"campaign": campaign, "alfa_action": alfa_action, "beta_action": beta_action, "meeting": meeting}
+    participant = MeetingParticipant.objects.create(meeting=meeting, user=cast["it_contact"])
+    for _i in range(6):  # alfa's February is shown, so its comment may be tagged
+        response = Response.objects.create(
+            campaign=campaign, agency=agencies["alfa"], role=Role.AGENCY_IT_CONTACT, submitted_on=today
+        )
+        Answer.objects.create(response=response, question=question, value=4, comment="Treg leverandør")
+    return {
+        "campaign": campaign,
+        "alfa_action": alfa_action,
+        "beta_action": beta_action,
+        "meeting": meeting,
+        "participant": participant,
+        "rule": FollowUpRule.objects.create(name="Lav", dimension="stability", kind="below", value=3),
+        "tag": CommentTag.objects.create(name="Leverandør"),
+    }
 
 
 def test_pages(clients, agencies, objects):
@@ -84,11 +106,52 @@ def test_pages(clients, agencies, objects):
         )
         table[key, "POST", "/surveys/meetings/new/"] = _status(key, RESULTS, ok=302)
         table[key, "POST", f"/surveys/meetings/{m}/edit/"] = _status(key, RESULTS, ok=302)
+        t, r = objects["campaign"].template_id, objects["rule"].pk
+        for url in ("/surveys/templates/", f"/surveys/templates/{t}/", "/surveys/rules/", "/surveys/tags/"):
+            table[key, "GET", url] = _status(key, RESULTS)
+        for url in (
+            "/surveys/templates/new/",
+            f"/surveys/templates/{t}/edit/",
+            "/surveys/rules/new/",
+            f"/surveys/rules/{r}/edit/",
+            "/surveys/tags/new/",
+        ):
+            table[key, "GET", url] = _status(key, RUN)
+            table[key, "POST", url] = _status(key, RUN, ok=302)
+        table[key, "POST", f"/surveys/rules/{r}/delete/"] = _status(key, RUN, ok=302)
+        table[key, "POST", f"/surveys/agencies/{alfa}/comments/tag/"] = _status(key, RESULTS, ok=302)
+        table[key, "POST", f"/surveys/agencies/{beta}/comments/tag/"] = {"kam": 404}.get(
+            key,
+            _status(key, RESULTS, ok=400),  # beta has no such comment
+        )
+        table[key, "POST", f"/surveys/meetings/{m}/invite/"] = _status(key, RESULTS, ok=302)
+        table[key, "POST", f"/surveys/meetings/{m}/attendance/"] = _status(key, RESULTS, ok=302)
         # The answer page needs no login, and a wrong link is the same page for everyone.
         table[key, "GET", "/surveys/a/" + "x" * 43 + "/"] = 404
     for row in [row for row in table if row[0] == "vendor" and "/surveys/a/" not in row[2]]:
         table[row] = 302  # an integration account's session is signed out (API only)
     meeting_form = {"kind": "one_to_one", "title": "Oppfølging", "starts_at": "2026-03-20T10:00", "agencies": [alfa]}
+    rule_form = {"name": "Fall", "dimension": "follow_up", "kind": "drop", "value": "0.5", "due_days": "14"}
+    tagging = {"period": "2026-02", "digest": services.comment_digest("Treg leverandør"), "tags": [objects["tag"].pk]}
+
+    def template_form(name):
+        return {
+            "name": name,
+            "min_group_size": "5",
+            "scale_min": "1",
+            "scale_max": "5",
+            "roles": ["system_owner"],
+            "days_open": "10",
+            "remind_after_days": "5",
+            "questions-TOTAL_FORMS": "1",
+            "questions-INITIAL_FORMS": "0",
+            "questions-MIN_NUM_FORMS": "0",
+            "questions-MAX_NUM_FORMS": "30",
+            "questions-0-kind": "rating",
+            "questions-0-text": "Hvor fornøyd er du?",
+            "questions-0-dimension": "stability",
+        }
+
     check_access_table(
         clients,
         table,
@@ -102,6 +165,15 @@ def test_pages(clients, agencies, objects):
             f"/surveys/actions/{b}/close/": {"note": "Gjort."},
             "/surveys/meetings/new/": meeting_form,
             f"/surveys/meetings/{m}/edit/": meeting_form,
+            "/surveys/templates/new/": template_form("Ny mal"),
+            f"/surveys/templates/{objects['campaign'].template_id}/edit/": template_form(""),
+            "/surveys/rules/new/": rule_form,
+            f"/surveys/rules/{objects['rule'].pk}/edit/": rule_form,
+            "/surveys/tags/new/": {"name": "Nytt"},
+            f"/surveys/agencies/{alfa}/comments/tag/": tagging,
+            f"/surveys/agencies/{beta}/comments/tag/": tagging,
+            f"/surveys/meetings/{m}/invite/": {"users": [objects["participant"].user_id], "all_contacts": "1"},
+            f"/surveys/meetings/{m}/attendance/": {"participant": objects["participant"].pk, "attendance": "accepted"},
         },
     )
 
@@ -141,6 +213,14 @@ def test_api(clients, agencies, cast, objects):
         table[key, "PATCH", f"/api/survey-actions/{a}/"] = _status(key, RESULTS)
         table[key, "POST", f"/api/survey-actions/{a}/close/"] = _status(key, RESULTS)
         table[key, "POST", "/api/survey-meetings/"] = _status(key, RESULTS, ok=201)
+        t, c, m = objects["campaign"].template_id, objects["campaign"].pk, objects["meeting"].pk
+        table[key, "GET", "/api/survey-results/?role=system_owner"] = _status(key, RESULTS)
+        table[key, "POST", "/api/survey-templates/"] = _status(key, RUN, ok=201)
+        table[key, "POST", f"/api/survey-templates/{t}/revise/"] = _status(key, RUN, ok=201)  # answered: v2
+        table[key, "POST", "/api/survey-campaigns/"] = _status(key, RUN, ok=201)
+        table[key, "POST", f"/api/survey-campaigns/{c}/open/"] = _status(key, RUN)
+        table[key, "POST", f"/api/survey-meetings/{m}/invite/"] = _status(key, RESULTS)
+        table[key, "POST", f"/api/survey-meetings/{m}/attendance/"] = _status(key, RESULTS)
     for row in [row for row in table if row[0] == "vendor"]:
         table[row] = {"session": 401, "token": 403}  # no session; its token reaches no survey endpoint
     check_access_table(
@@ -155,6 +235,16 @@ def test_api(clients, agencies, cast, objects):
             },
             f"/api/survey-actions/{a}/": {"title": "Endret"},
             f"/api/survey-actions/{a}/close/": {"note": "Gjort."},
+            "/api/survey-templates/": {"name": "Ny", "questions": [{"kind": "text", "text": "Hva?"}]},
+            f"/api/survey-templates/{objects['campaign'].template_id}/revise/": {
+                "questions": [{"kind": "text", "text": "Hva?"}]
+            },
+            "/api/survey-campaigns/": {"template": objects["campaign"].template_id, "period": "2026-04-01"},
+            f"/api/survey-meetings/{objects['meeting'].pk}/invite/": {"all_contacts": True},
+            f"/api/survey-meetings/{objects['meeting'].pk}/attendance/": {
+                "user": objects["participant"].user_id,
+                "attendance": "attended",
+            },
             "/api/survey-meetings/": {
                 "kind": "one_to_one",
                 "title": "Møte",

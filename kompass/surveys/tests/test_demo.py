@@ -6,15 +6,21 @@ import pytest
 
 from kompass.surveys import services
 from kompass.surveys.demo import add_surveys_demo
-from kompass.surveys.models import Action, Campaign, Meeting, Response
+from kompass.surveys.models import Action, Campaign, CommentTagging, Meeting, Response
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_dips_and_recovers_and_a_rerun_changes_nothing(cast, agencies):
     add_surveys_demo(None, seed=7)
-    counts = (Campaign.objects.count(), Response.objects.count(), Action.objects.count(), Meeting.objects.count())
-    assert counts[0] == 12 and counts[1] > 200 and counts[3] >= 1
+    counts = (
+        Campaign.objects.count(),
+        Response.objects.count(),
+        Action.objects.count(),
+        Meeting.objects.count(),
+        CommentTagging.objects.count(),
+    )
+    assert counts[0] == 12 and counts[1] > 200 and counts[3] >= 1 and counts[4] > 0
     figures = services.grid("resolution_time", dt.date(2025, 12, 1), dt.date(2026, 11, 1))
     mean = {m: f.mean for m, f in figures.average.items()}
     assert mean[dt.date(2026, 6, 1)] < mean[dt.date(2026, 2, 1)] - 0.8  # the broken vendor link
@@ -25,4 +31,5 @@ def test_the_demo_dips_and_recovers_and_a_rerun_changes_nothing(cast, agencies):
         Response.objects.count(),
         Action.objects.count(),
         Meeting.objects.count(),
+        CommentTagging.objects.count(),
     ) == counts

@@ -32,8 +32,14 @@
     if (scatter && points) {
       new window.Chart(scatter, {
         type: "scatter",
-        data: { datasets: [{ label: scatter.getAttribute("aria-label"), data: points.points, backgroundColor: COLOURS[0] }] },
-        options: { animation: false, responsive: true, scales: { x: { min: 0, max: 1 }, y: { min: 1, max: 5 } } }
+        data: { datasets: [{ label: points.y_label, data: points.points, backgroundColor: COLOURS[0] }] },
+        options: {
+          animation: false, responsive: true,
+          plugins: { tooltip: { callbacks: { label: function (c) {
+            return c.raw.label + ": " + c.raw.y.toFixed(2) + " / " + c.raw.x + " %"; } } } },
+          scales: { x: { min: 0, max: 100, title: { display: true, text: points.x_label } },
+                    y: { min: 1, max: 5, title: { display: true, text: points.y_label } } }
+        }
       });
       scatter.setAttribute("data-rendered", "1");
     }
