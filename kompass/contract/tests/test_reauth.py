@@ -63,9 +63,10 @@ def provider_calls_back(client, user, query, **claims):
     payload.update(nonce=query["nonce"], iat=int(time.time()), exp=int(time.time()) + 600, **claims)
     payload = {key: value for key, value in payload.items() if value is not None}
     tokens = {"id_token": jwt.encode(payload, SECRET, algorithm="HS256"), "access_token": "at"}
+    userinfo = {"email": user.email, "roles": ["vendor_representative"]}
     with (
         mock.patch.object(OIDCAuthenticationBackend, "get_token", return_value=tokens),
-        mock.patch.object(OIDCAuthenticationBackend, "get_userinfo", return_value={"email": user.email, "roles": ["vendor_representative"]}),
+        mock.patch.object(OIDCAuthenticationBackend, "get_userinfo", return_value=userinfo),
     ):
         return client.get("/oidc/callback/", {"code": "c0de", "state": query["state"]})
 
