@@ -11,7 +11,8 @@ it had been rendered whole:
   language, ``/MarkInfo``, the display-title preference and the XMP metadata (PDF/UA identification) of the first
   part. Marked-content ids are per page, so the content streams are unchanged.
 * **Bookmarks** (the reader's table of contents, from the headings) and **named destinations** (the signature
-  slots) of every part point to the joined pages (pypdf's ``append`` carries both).
+  slots) of every part point to the joined pages; a later part's bookmarks are filed under the first part's
+  title heading, as one rendering would have them.
 * **Page numbers** ("Page X of Y") and the title in the footer can only be known once every part is laid out:
   the parts are rendered without the page footer (``without_page_footer``), then one light document of empty
   pages with only those footers (``core/pdf/page_footers.html``) is rendered for the joined page count and each
