@@ -24,18 +24,22 @@ part, or one usable core, everything runs in this process.
 """
 
 import io
+import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-import pikepdf
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from pikepdf import Array, Dictionary, Name
 
 from kompass.core.models import Organisation
 from kompass.core.pdf.render import _css_string, page_counter_css, write_html
+
+# pikepdf announces its C++ log bridge at INFO when imported, i.e. in every command and process start.
+logging.getLogger("pikepdf._core").setLevel(logging.WARNING)
+import pikepdf  # noqa: E402
+from pikepdf import Array, Dictionary, Name  # noqa: E402
 
 __all__ = ["join_pdfs", "render_pdf_parts", "usable_cores"]
 
