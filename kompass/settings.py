@@ -198,6 +198,8 @@ if OIDC_ENABLED:
         "KOMPASS_OIDC_JWKS_ENDPOINT", default=f"{OIDC_ISSUER.removesuffix('/v2.0')}/discovery/v2.0/keys"
     )
     OIDC_CREATE_USER = env.bool("KOMPASS_OIDC_CREATE_USERS", default=True)
+    # The verified ID token stays in the session: the contract's re-authentication reads its auth_time.
+    OIDC_STORE_ID_TOKEN = True
     OIDC_ROLES_CLAIM = env.str("KOMPASS_OIDC_ROLES_CLAIM", default="roles")
     LOGIN_REDIRECT_URL_FAILURE = "/login/"
 

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from kompass.contract import protocol as protocols
-from kompass.contract.models import ApprovalProtocol, Contract, Milestone, ProtocolApproval, Requirement
+from kompass.contract import services
+from kompass.contract.models import ApprovalProtocol, Contract, Evidence, Milestone, ProtocolApproval, Requirement
 from kompass.core.demo import DEMO_DOMAIN
 from kompass.core.models import User
 from kompass.core.roles import Role
@@ -189,9 +190,44 @@ def add_demo_contract(sender, seed: int = 9, **kwargs):
                 requirement.not_applicable_reason = "Gjelder ikke kommunens miljø (avklart i avtalemøte)."
             new.append(requirement)
         Requirement.objects.bulk_create(new)
+        evidence = _add_evidence(new, agreement)
         signed = _sign_takeover_protocol(contract, takeover, agreement, representative)
     extra = ", takeover protocol signed" if signed else ""
-    return f"Contract register: {CONTRACT_NAME} ({len(new)} requirements added{extra})"
+    return f"Contract register: {CONTRACT_NAME} ({len(new)} requirements and {evidence} evidence added{extra})"
+
+
+#: Statuses whose requirements the demo gives evidence (what was shown to verify them).
+EVIDENCED = {S.READY, S.VERIFIED, S.APPROVED, S.DEVIATION}
+#: Demo case numbers tried as evidence; only those the cases app finds (``find_by_number``) are linked.
+DEMO_CASE_NUMBERS = [f"KOM-{year}-{n:06d}" for year in (2026, 2025) for n in range(1, 41)]
+DOCS_URL = "https://dokumentasjon.driftsleverandor.example/ssa-d/bilag-2/krav-{id}"
+
+
+def _add_evidence(requirements: list[Requirement], user) -> int:
+    """Evidence on the requirements that are ready or done: a link to the vendor's documentation on every
+    other one, and on every third a demo case, found through the cases app (``services.find_case``), as the
+    agreement manager sees it. Only newly created requirements get evidence, so a second load adds none."""
+    if user is None:
+        return 0
+    cases = [case for number in DEMO_CASE_NUMBERS if (case := services.find_case(number, user=user))]
+    rows = []
+    for index, requirement in enumerate(r for r in requirements if r.status in EVIDENCED):
+        if index % 2 == 0:
+            url = DOCS_URL.format(id=requirement.requirement_id)
+            rows.append(
+                Evidence(requirement=requirement, kind=Evidence.Kind.LINK, url=url, title="Leverandørens dokumentasjon")
+            )
+        if cases and index % 3 == 0:
+            case = cases[(index // 3) % len(cases)]
+            rows.append(
+                Evidence(
+                    requirement=requirement, kind=Evidence.Kind.CASE, case_reference=case.number, title=str(case)[:200]
+                )
+            )
+    for row in rows:
+        row.added_by = user
+    Evidence.objects.bulk_create(rows)
+    return len(rows)
 
 
 def _sign_takeover_protocol(contract, takeover, customer, vendor) -> bool:

@@ -112,6 +112,51 @@ class WaveForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
 
+class ExternalPartyForm(forms.ModelForm):
+    """A national register, another municipality, the state: shared by every agency, kept centrally."""
+
+    # Longer than the stored nine digits: "974 760 673" is typed with spaces, which are dropped.
+    organisation_number = forms.CharField(label=_("Organisation number"), max_length=20, required=False)
+
+    class Meta:
+        model = ExternalParty
+        fields = ["name", "kind", "organisation_number", "contact"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_organisation_number(self):
+        number = "".join(self.cleaned_data["organisation_number"].split())
+        if number and not (number.isdigit() and len(number) == 9):
+            raise forms.ValidationError(_("An organisation number has nine digits."))
+        return number
+
+
+class DataSetForm(forms.ModelForm):
+    """A data set integrations carry, as the DCAT-AP-NO catalogue publishes it."""
+
+    class Meta:
+        model = DataSet
+        fields = ["name", "description", "fields", "publisher_agency", "publisher_party", "personal_data", "keywords"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "fields": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["publisher_agency"].queryset = Agency.objects.order_by("name")
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("publisher_agency") and cleaned.get("publisher_party"):
+            raise forms.ValidationError(_("Choose one publisher: an agency or an external party."))
+        return cleaned
+
+
 class ImportUploadForm(UploadForm):
     """Core's upload form, plus the agency the import is for (only those the user may import for)."""
 

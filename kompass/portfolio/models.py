@@ -174,6 +174,9 @@ class ExternalParty(RestrictedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:party_detail", args=[self.pk])
+
 
 class DataSet(RestrictedModel):
     """A data set an integration carries (for the DCAT-AP-NO catalogue): its fields and classification."""
@@ -204,6 +207,12 @@ class DataSet(RestrictedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:data_set_detail", args=[self.pk])
+
+    def field_list(self) -> list[str]:
+        return [line.strip() for line in self.fields.splitlines() if line.strip()]
 
 
 #: What a requester fills in for a new integration (the request form; the API serializer shows them too).

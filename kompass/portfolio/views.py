@@ -20,11 +20,13 @@ from kompass.core.imports import ImportRefused
 from kompass.core.imports.forms import ApplyForm, MappingForm
 from kompass.core.imports.models import ImportBatch
 from kompass.core.models import Agency, System
-from kompass.core.views.generic import MatrixRequired, ObjectEditView, ObjectListView
+from kompass.core.views.generic import MatrixRequired, ObjectDetailView, ObjectEditView, ObjectListView
 from kompass.portfolio import services
 from kompass.portfolio.filtersets import IntegrationFilterSet, PortfolioSystemFilterSet
 from kompass.portfolio.forms import (
+    DataSetForm,
     DecisionForm,
+    ExternalPartyForm,
     ImportUploadForm,
     InfrastructureItemForm,
     IntegrationRequestForm,
@@ -35,6 +37,8 @@ from kompass.portfolio.forms import (
 from kompass.portfolio.imports import SPECS, SYSTEMS, import_scope, may_import
 from kompass.portfolio.models import (
     INTEGRATION_REQUEST_FIELDS,
+    DataSet,
+    ExternalParty,
     InfrastructureItem,
     Integration,
     MigrationWave,
@@ -261,6 +265,101 @@ class WaveEditView(ObjectEditView):
                     _("%(count)s dependency conflict(s) involve systems of this wave.") % {"count": count},
                 )
         return response
+
+
+# ---------------------------------------------------------------------------------------------
+# External parties and data sets: shared by every agency, kept by the central editors
+# ---------------------------------------------------------------------------------------------
+
+
+def _visible_integration_counts(user, *fields: str) -> dict[int, int]:
+    """Object id → number of the integrations ``user`` sees that name it in one of ``fields``."""
+    visible = Integration.objects.restrict(user, "view")
+    counts: dict[int, int] = {}
+    for name in fields:
+        rows = visible.filter(**{f"{name}__isnull": False}).values(name).annotate(n=Count("pk", distinct=True))
+        for row in rows:
+            counts[row[name]] = counts.get(row[name], 0) + row["n"]
+    return counts
+
+
+class ExternalPartyListView(ObjectListView):
+    """National registers, other municipalities and the state: the parties integrations reach outside."""
+
+    template_name = "portfolio/party_list.html"
+    queryset = ExternalParty.objects.all()
+    title = _lazy("External parties")
+    create_url_name = "portfolio:party_create"
+    create_label = _lazy("New external party")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = _visible_integration_counts(self.request.user, "provider_party", "consumer_party")
+        context["rows"] = [(party, counts.get(party.pk, 0)) for party in context["object_list"]]
+        return context
+
+
+class ExternalPartyDetailView(ObjectDetailView):
+    template_name = "portfolio/party_detail.html"
+    queryset = ExternalParty.objects.all()
+    list_url_name = "portfolio:party_list"
+    list_label = _lazy("External parties")
+    edit_url_name = "portfolio:party_edit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        party = context["object"]
+        context.update(
+            integrations=_integrations()
+            .restrict(self.request.user, "view")
+            .filter(Q(provider_party=party) | Q(consumer_party=party))
+            .order_by("name"),
+            data_sets=DataSet.objects.restrict(self.request.user, "view").filter(publisher_party=party),
+        )
+        return context
+
+
+class ExternalPartyEditView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = ExternalParty.objects.all()
+    form_class = ExternalPartyForm
+
+
+class DataSetListView(ObjectListView):
+    """The data sets integrations carry: what the DCAT-AP-NO catalogue publishes."""
+
+    template_name = "portfolio/data_set_list.html"
+    queryset = DataSet.objects.select_related("publisher_agency", "publisher_party")
+    title = _lazy("Data sets")
+    create_url_name = "portfolio:data_set_create"
+    create_label = _lazy("New data set")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = _visible_integration_counts(self.request.user, "data_sets")
+        context["rows"] = [(data_set, counts.get(data_set.pk, 0)) for data_set in context["object_list"]]
+        return context
+
+
+class DataSetDetailView(ObjectDetailView):
+    template_name = "portfolio/data_set_detail.html"
+    queryset = DataSet.objects.select_related("publisher_agency", "publisher_party")
+    list_url_name = "portfolio:data_set_list"
+    list_label = _lazy("Data sets")
+    edit_url_name = "portfolio:data_set_edit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["integrations"] = (
+            _integrations().restrict(self.request.user, "view").filter(data_sets=context["object"]).order_by("name")
+        )
+        return context
+
+
+class DataSetEditView(ObjectEditView):
+    template_name = "core/object_form.html"
+    queryset = DataSet.objects.all()
+    form_class = DataSetForm
 
 
 # ---------------------------------------------------------------------------------------------

@@ -95,15 +95,48 @@ def test_both_parties_approve_and_the_protocol_is_signed(cast, rep, contract, ta
     assert not validate_pdf(tampered, get_signing_identity().trust_roots).bottom_line
 
 
-def test_the_pdf_shows_counts_deviation_evidence_and_approvals(cast, rep, contract, takeover, ready_register):
+@pytest.fixture(params=["whole", "in parts"])
+def rendering(request, monkeypatch):
+    """The protocol rendered in one go, or (as a long one is) in parts in parallel processes and joined."""
+    if request.param == "in parts":
+        monkeypatch.setattr(protocols, "PARALLEL_FROM", 2)
+        monkeypatch.setattr(protocols, "usable_cores", lambda: 2)
+    return request.param
+
+
+def test_the_pdf_shows_counts_deviation_evidence_and_approvals(
+    cast, rep, contract, takeover, ready_register, rendering
+):
     protocol = sign_off(contract, takeover, cast, rep)
-    text = pdf_text(protocol.pdf.read())
+    data = protocol.pdf.read()
+    text = pdf_text(data)
     assert "Godkjenningsprotokoll" in text and contract.name in text
     assert "Verifisert 1" in text and "Avvik 1" in text and "Ikke relevant 1" in text and "Totalt 3" in text
     assert "Ny varslingsrutine innføres" in text and "01.09.2026" in text
     assert "KOM-2026-000017" in text.replace("\n", "") and "Ingen stormaskin" in text
     assert f"Kunde: godkjent av {cast['agreement']}" in text and f"Leverandør: godkjent av {rep}" in text
     assert "UTKAST" not in text
+    reader = PdfReader(io.BytesIO(data))
+    pages = len(reader.pages)
+    assert pages >= 2  # (in parts, each part begins on a new page)
+    for number, page in enumerate(reader.pages, start=1):  # one page number each, counted over the whole
+        assert page.extract_text().count(f"Side {number} av {pages}") == 1
+    # One structure tree (PDF/UA): a /Document with a /Part per page, each page's marked content in the parent tree.
+    root = reader.trailer["/Root"]
+    document = root["/StructTreeRoot"]["/K"][0]
+    assert document["/S"] == "/Document" and [kid["/S"] for kid in document["/K"]] == ["/Part"] * pages
+    keys = root["/StructTreeRoot"]["/ParentTree"]["/Nums"][::2]
+    assert sorted(p["/StructParents"] for p in reader.pages) == sorted(set(keys))[:pages]
+    assert root["/Lang"] == "nb" and root["/MarkInfo"]["/Marked"]
+    # The bookmarks: the title, with every section under it (the last from the last part).
+    title, sections = reader.outline
+    assert title["/Title"] == "Godkjenningsprotokoll" and sections[-1]["/Title"] == "Godkjenninger"
+    if rendering == "in parts":  # the last part's page, in the joined document
+        assert reader.get_destination_page_number(sections[-1]) == pages - 1
+    # The signature covers the joined document and sits in its slot on the last page.
+    result = validate_pdf(data, get_signing_identity().trust_roots)
+    assert result.bottom_line and result.coverage == "ENTIRE_FILE"
+    assert reader.get_fields()["kompass"].indirect_reference and "/Annots" in reader.pages[-1]
 
 
 def test_a_signed_protocol_cannot_change(cast, rep, contract, takeover, ready_register):

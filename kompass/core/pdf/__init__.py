@@ -13,6 +13,7 @@ or a command, or through ``sync_to_async`` from async code.
 """
 
 from kompass.core.pdf.certificates import SigningIdentity, SigningNotConfigured, get_signing_identity
+from kompass.core.pdf.parts import render_pdf_parts
 from kompass.core.pdf.render import render_pdf
 from kompass.core.pdf.sign import SignatureReport, ValidationResult, sign_pdf, validate_pdf
 
@@ -23,6 +24,7 @@ __all__ = [
     "ValidationResult",
     "get_signing_identity",
     "render_pdf",
+    "render_pdf_parts",
     "sign_pdf",
     "validate_pdf",
 ]

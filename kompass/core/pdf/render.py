@@ -17,7 +17,7 @@ from weasyprint.text.fonts import FontConfiguration
 from kompass.core.models import Organisation
 from kompass.core.pdf.fetcher import StaticFilesURLFetcher, base_url
 
-__all__ = ["PDF_VARIANT", "page_counter_css", "render_pdf"]
+__all__ = ["PDF_VARIANT", "page_counter_css", "render_pdf", "write_html"]
 
 #: WeasyPrint's PDF/UA-1 variant: PDF 1.7 with tags (``pdf_tags=True``) and the PDF/UA identification in the
 #: XMP metadata. WeasyPrint does not check conformance itself, so "tagged, aiming at PDF/UA" is the honest claim.
@@ -61,9 +61,14 @@ def render_pdf(template_name: str, context: dict | None = None, *, request=None,
         }
         full_context["organisation"] = context.get("organisation") or Organisation.current()
         html = render_to_string(template_name, full_context, request=request)
+    return write_html(html)
+
+
+def write_html(html: str, *, tagged: bool = True) -> bytes:
+    """WeasyPrint's PDF of a rendered template: tagged (PDF/UA-1) unless ``tagged`` is false, no object streams."""
     document = HTML(string=html, base_url=base_url(), url_fetcher=StaticFilesURLFetcher())
     return document.write_pdf(
-        font_config=FontConfiguration(), pdf_variant=PDF_VARIANT, finisher=_without_object_streams
+        font_config=FontConfiguration(), pdf_variant=PDF_VARIANT if tagged else None, finisher=_without_object_streams
     )
 
 

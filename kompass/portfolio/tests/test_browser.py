@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from kompass.core.models import RoleAssignment, System, User
 from kompass.core.roles import Role
-from kompass.portfolio.models import Integration
+from kompass.portfolio.models import DataSet, ExternalParty, Integration
 from kompass.testing.browser import check_a11y, log_in, navigate, submit_main_form, visit
 from kompass.testing.cast import PASSWORD
 
@@ -42,6 +42,12 @@ def test_owner_requests_data_owner_approves_map_and_table_show_it(csp_page, live
     visit(page, f"{base}/portfolio/integrations/{requested.pk}/edit/")
     visit(page, f"{base}/portfolio/systems/{sak.pk}/infrastructure/new/")
     visit(page, f"{base}/portfolio/waves/")
+    party = ExternalParty.objects.create(name="Folkeregisteret", kind=ExternalParty.Kind.NATIONAL_REGISTER)
+    DataSet.objects.create(name="Personopplysninger", publisher_party=party, personal_data=True)
+    visit(page, f"{base}/portfolio/parties/")
+    navigate(page, lambda: page.get_by_role("link", name="Folkeregisteret").click())
+    navigate(page, lambda: page.get_by_role("link", name="Personopplysninger").click())  # axe on both
+    visit(page, f"{base}/portfolio/data-sets/")
     visit(page, f"{base}/portfolio/import/integrations/")
     sheet = b"Integrasjon;Fra system;Til system\nArkivuttrekk;Personalsystem;Saksbehandling\n"
     page.set_input_files("#id_file", files=[{"name": "integrasjoner.csv", "mimeType": "text/csv", "buffer": sheet}])

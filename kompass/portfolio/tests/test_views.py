@@ -9,7 +9,14 @@ from kompass.core.imports.testing import make_csv
 from kompass.core.models import Organisation
 from kompass.portfolio import services
 from kompass.portfolio.imports import INTEGRATIONS, SYSTEMS, import_scope
-from kompass.portfolio.models import InfrastructureItem, Integration, MigrationWave, SystemProfile
+from kompass.portfolio.models import (
+    DataSet,
+    ExternalParty,
+    InfrastructureItem,
+    Integration,
+    MigrationWave,
+    SystemProfile,
+)
 from kompass.testing.cast import CAST
 from kompass.testing.matrix import check_access_table
 
@@ -52,7 +59,10 @@ def pages(world, cast, beta_owner):
     )
     item = InfrastructureItem.objects.create(system=world["alfa_sak"], kind="server", name="srv-sak-1")
     wave = MigrationWave.objects.create(name="Bølge 1", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 3, 1))
+    data_set = DataSet.objects.create(name="Ansatte", publisher_party=world["freg"])
     return {
+        "party": world["freg"].pk,
+        "data_set": data_set.pk,
         "sak": world["alfa_sak"].pk,
         "hr": world["beta_hr"].pk,
         "into": into_alfa.pk,
@@ -79,6 +89,7 @@ def _named(data: bytes, name: str):
 def test_portfolio_pages_access_table(clients, world, pages, agencies, cast):
     sak, hr, into, bg = pages["sak"], pages["hr"], pages["into"], pages["bg"]
     item, wave = pages["item"], pages["wave"]
+    party, data_set = pages["party"], pages["data_set"]
     batches = {
         "systems": _batch(SYSTEMS, [["Systemnavn", "Drift"], ["Nytt", "SaaS"]], agencies["alfa"], cast["agreement"]),
         "beta": _batch(SYSTEMS, [["Systemnavn", "Drift"], ["Nytt", "SaaS"]], agencies["beta"], cast["agreement"]),
@@ -148,6 +159,19 @@ def test_portfolio_pages_access_table(clients, world, pages, agencies, cast):
         ("POST", "/portfolio/waves/new/", expect(302, CENTRAL)),
         ("GET", f"/portfolio/waves/{wave}/", expect(200, CENTRAL)),
         ("POST", f"/portfolio/waves/{wave}/", expect(302, CENTRAL)),
+        # External parties and data sets: shared by every agency, kept centrally.
+        ("GET", "/portfolio/parties/", expect(200, SEE_ALL | SEE_ALFA)),
+        ("GET", "/portfolio/parties/new/", expect(200, CENTRAL)),
+        ("POST", "/portfolio/parties/new/", expect(302, CENTRAL)),
+        ("GET", f"/portfolio/parties/{party}/", expect(200, SEE_ALL | SEE_ALFA)),
+        ("GET", f"/portfolio/parties/{party}/edit/", expect(200, CENTRAL)),
+        ("POST", f"/portfolio/parties/{party}/edit/", expect(302, CENTRAL)),
+        ("GET", "/portfolio/data-sets/", expect(200, SEE_ALL | SEE_ALFA)),
+        ("GET", "/portfolio/data-sets/new/", expect(200, CENTRAL)),
+        ("POST", "/portfolio/data-sets/new/", expect(302, CENTRAL)),
+        ("GET", f"/portfolio/data-sets/{data_set}/", expect(200, SEE_ALL | SEE_ALFA)),
+        ("GET", f"/portfolio/data-sets/{data_set}/edit/", expect(200, CENTRAL)),
+        ("POST", f"/portfolio/data-sets/{data_set}/edit/", expect(302, CENTRAL)),
         # Imports: systems need core's System "create" in the agency, integrations the right to request.
         ("GET", "/portfolio/import/systems/", expect(200, IMPORT_SYSTEMS)),
         ("POST", "/portfolio/import/systems/", expect(400, IMPORT_SYSTEMS)),  # no file: the form says so
@@ -178,6 +202,20 @@ def test_portfolio_pages_access_table(clients, world, pages, agencies, cast):
         },
         "/portfolio/waves/new/": {"name": "Bølge 2", "starts_on": "2027-04-01", "ends_on": "2027-06-30"},
         f"/portfolio/waves/{wave}/": {"name": "Bølge 1", "starts_on": "2027-01-01", "ends_on": "2027-03-31"},
+        "/portfolio/parties/new/": {"name": "Matrikkelen", "kind": "national_register", "organisation_number": ""},
+        f"/portfolio/parties/{party}/edit/": {
+            "name": "Folkeregisteret",
+            "kind": "national_register",
+            "organisation_number": "974 760 673",
+            "contact": "Skatteetaten",
+        },
+        "/portfolio/data-sets/new/": {"name": "Eiendommer", "fields": "matrikkelnummer\nadresse"},
+        f"/portfolio/data-sets/{data_set}/edit/": {
+            "name": "Ansatte",
+            "publisher_party": str(party),
+            "personal_data": "on",
+            "keywords": "folkeregister",
+        },
         f"/portfolio/import/systems/{batches['systems']}/apply/": {"fingerprint": fingerprints["systems"]},
         f"/portfolio/import/integrations/{batches['integrations']}/apply/": {
             "fingerprint": fingerprints["integrations"]
@@ -410,3 +448,46 @@ def test_moving_a_wave_flags_the_conflicts_it_creates(clients, world, cast, beta
     assert response.status_code == 200
     assert "1 avhengighetskonflikt(er)" in response.content.decode()
     assert len(services.dependency_conflicts()) == 1
+
+
+def test_external_parties_and_data_sets_pages(clients, pages, world, cast):
+    """The pages list and show what integrations reach; the forms refuse bad input and change nothing."""
+    manager, owner = clients("agreement"), clients("owner")
+    Integration.objects.get(pk=pages["into"]).data_sets.add(pages["data_set"])
+    listing = owner.get("/portfolio/parties/").content.decode()
+    assert "Folkeregisteret" in listing and 'href="/portfolio/parties/new/"' not in listing  # no button for her
+    assert 'href="/portfolio/parties/new/"' in manager.get("/portfolio/parties/").content.decode()
+    detail = owner.get(f"/portfolio/parties/{pages['party']}/").content.decode()
+    assert "Ansatte" in detail and "HR til Sak" not in detail  # HR til Sak is between two systems
+    shown = owner.get(f"/portfolio/data-sets/{pages['data_set']}/").content.decode()
+    assert "HR til Sak" in shown and "Folkeregisteret" in shown
+    # A data set on an integration the user does not see: listed, but that integration is not.
+    hidden = Integration.objects.get(pk=pages["bg"])
+    hidden.data_sets.add(pages["data_set"])
+    assert "HR til GIS" not in owner.get(f"/portfolio/data-sets/{pages['data_set']}/").content.decode()
+    assert "HR til GIS" in manager.get(f"/portfolio/data-sets/{pages['data_set']}/").content.decode()
+
+    before = list(ExternalParty.objects.values_list("name", "organisation_number"))
+    bad = manager.post(
+        "/portfolio/parties/new/", {"name": "Enhetsregisteret", "kind": "state", "organisation_number": "12"}
+    )
+    assert bad.status_code == 400 and "ni sifre" in bad.content.decode()
+    taken = manager.post("/portfolio/parties/new/", {"name": "Folkeregisteret", "kind": "state"})
+    assert taken.status_code == 400
+    assert list(ExternalParty.objects.values_list("name", "organisation_number")) == before
+    both = manager.post(
+        "/portfolio/data-sets/new/",
+        {
+            "name": "Adresser",
+            "publisher_party": str(pages["party"]),
+            "publisher_agency": str(world["alfa_sak"].agency_id),
+        },
+    )
+    assert both.status_code == 400 and DataSet.objects.count() == 1
+    saved = manager.post(
+        "/portfolio/parties/new/",
+        {"name": " Enhetsregisteret ", "kind": "national_register", "organisation_number": "974 760 673"},
+    )
+    party = ExternalParty.objects.get(name="Enhetsregisteret")
+    assert saved.status_code == 302 and saved["Location"] == f"/portfolio/parties/{party.pk}/"
+    assert party.organisation_number == "974760673"
