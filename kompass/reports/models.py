@@ -202,6 +202,9 @@ class Outage(RestrictedModel):
     def __str__(self) -> str:
         return f"{self.service} {self.starts:%d.%m.%Y %H:%M}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("reports:exclusion_list")
+
     def clean(self) -> None:
         if self.ends and self.starts and self.ends <= self.starts:
             raise ValidationError({"ends": _("An outage must end after it starts.")})
@@ -244,6 +247,9 @@ class Exclusion(RestrictedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.case_number or self.starts}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:exclusion_list")
 
     def clean(self) -> None:
         if not self.case_number and not (self.starts and self.ends):
