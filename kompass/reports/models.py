@@ -433,7 +433,7 @@ class MonthlyReport(RestrictedModel):
         return reverse("reports:report_detail", args=[self.pk])
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_first", False):
+        if self.pk is not None:
             raise ValidationError(_("A stored report cannot change; regenerate it to make a new version."))
         super().save(*args, **kwargs)
 

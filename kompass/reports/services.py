@@ -304,14 +304,35 @@ def compensation_for(contract, month, version, misses, *, statement: Statement |
 
 
 def trend(contract, month: dt.date, *, months: int = 12, agency_ids=None) -> list[dict]:
-    """The last ``months`` months up to ``month``: overall resolution attainment and availability per month."""
+    """The last ``months`` months up to ``month``: overall resolution attainment, lowest availability and the
+    levels missed per month. A month with a statement is read from the statement's recorded inputs (what both
+    parties see); the others (and every month when ``agency_ids`` narrows the cases) are computed."""
     rows = []
     current = first_of_month(month)
+    stored = {}
+    if agency_ids is None:
+        stored = {
+            st.month: st
+            for st in Statement.objects.filter(contract=contract, month__lte=current).prefetch_related("lines")
+        }
     for _i in range(months):
-        figures = month_figures(contract, current, agency_ids=agency_ids, with_compensation=False)
-        met = sum(r.resolution_met for r in figures.attainment.values())
-        resolved = sum(r.resolved for r in figures.attainment.values())
-        available = [a.available_pct for a in figures.availability.values() if a.available_pct is not None]
+        statement = stored.get(current)
+        if statement is not None and current != first_of_month(month):
+            attainment = statement.inputs.get("attainment", {}).values()
+            met = sum(a["met"] for a in attainment)
+            resolved = sum(a["met"] + a["missed"] for a in attainment)
+            available = [
+                Decimal(a["available_pct"])
+                for a in statement.inputs.get("availability", {}).values()
+                if a["available_pct"] is not None
+            ]
+            missed = sum(1 for line in statement.lines.all() if line.missed)
+        else:
+            figures = month_figures(contract, current, agency_ids=agency_ids, with_compensation=False)
+            met = sum(r.resolution_met for r in figures.attainment.values())
+            resolved = sum(r.resolved for r in figures.attainment.values())
+            available = [a.available_pct for a in figures.availability.values() if a.available_pct is not None]
+            missed = sum(1 for m in figures.misses if m.missed)
         rows.append(
             {
                 "month": current,
@@ -319,7 +340,7 @@ def trend(contract, month: dt.date, *, months: int = 12, agency_ids=None) -> lis
                 "met": met,
                 "attainment": compute.pct(Decimal(met) * 100 / resolved, 1) if resolved else None,
                 "availability": compute.pct(min(available), 3) if available else None,
-                "missed_levels": sum(1 for m in figures.misses if m.missed),
+                "missed_levels": missed,
             }
         )
         current = previous_month(current)

@@ -4,7 +4,7 @@ stored reports. Writes run under the access matrix; a refused or invalid one cha
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -28,6 +28,7 @@ from kompass.reports.models import (
 )
 
 WRITE = ["get", "post", "patch", "delete", "head", "options"]
+NO_CONTRACT = OpenApiResponse(description="No such contract, or one the user may not see.")
 
 
 def _refused(error):
@@ -80,7 +81,7 @@ class StatementViewSet(RestrictedReadOnlyModelViewSet):
     queryset = Statement.objects.prefetch_related("lines", "adjustment_rows").order_by("-month", "pk")
     serializer_class = s.StatementSerializer
 
-    @extend_schema(request=s.BuildStatementSerializer, responses=s.StatementSerializer)
+    @extend_schema(request=s.BuildStatementSerializer, responses={200: s.StatementSerializer, 404: NO_CONTRACT})
     @action(detail=False, methods=["post"], access_action="create")
     def build(self, request):
         if not access.can(request.user, "create", Statement):
@@ -189,7 +190,7 @@ class MeasurementListView(ListAPIView):
     filter_backends = []
 
     @extend_schema(
-        responses=s.MeasurementSerializer(many=True),
+        responses={200: s.MeasurementSerializer(many=True), 404: NO_CONTRACT},
         parameters=[
             OpenApiParameter("contract", OpenApiTypes.INT, required=True),
             OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM (default: last month)"),

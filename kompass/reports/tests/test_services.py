@@ -153,5 +153,9 @@ def test_trend_covers_twelve_months(worked_example, contract, agencies, service,
     assert len(rows) == 12 and rows[-1]["month"] == JUNE
     assert (rows[-1]["resolved"], rows[-1]["met"], rows[-1]["attainment"]) == (20, 18, D("90.0"))
     assert rows[-2]["resolved"] == 2 and rows[-1]["missed_levels"] == 2
+    services.build_statement(contract, dt.date(2026, 5, 1))
+    make_cases(agencies["beta"], service, cast["requester"], [1], start=at(2026, 5, 20, 0))
+    assert services.trend(contract, JUNE)[-2]["resolved"] == 2  # May is read from its statement's inputs
+    assert services.trend(contract, dt.date(2026, 5, 1))[-1]["resolved"] == 3  # the month asked for is live
     only_beta = services.month_figures(contract, JUNE, agency_ids=[agencies["beta"].pk])
     assert only_beta.attainment[(service.pk, 1)].resolved == 0
