@@ -16,7 +16,8 @@ def test_scorecard_shows_the_levels_and_drills_into_the_missed_cases(client, cas
     late = sorted(c.number for c in worked_example if (c.resolved_at - c.created).total_seconds() > 4 * 3600)
     drill = client.get(f"/reports/drill/?contract={contract.pk}&month=2026-06&service={service.pk}&priority=1")
     text = drill.content.decode()
-    assert all(number in text for number in late) and text.count("KOM-") == 3 * len(late)  # the link, and the exclusion link (its URL and its label)
+    # each case: its link, and the exclusion link (in its URL and its label)
+    assert all(number in text for number in late) and text.count("KOM-") == 3 * len(late)
     response = client.post(
         "/reports/exclusions/new/",
         {"contract": contract.pk, "kind": "customer", "case_number": late[0], "reason": "Ventet på kunden"},
