@@ -164,7 +164,6 @@ def main() -> None:
         computed = time.perf_counter() - started
         resolved = sum(r.resolved for r in figures.attainment.values())
         started = time.perf_counter()
-        services.build_statement(contract, month)
         stored = report.generate(contract, month, user=manager)
         whole = time.perf_counter() - started
         print(f"month computation: {computed:.2f} s ({resolved} cases resolved in the month)")

@@ -49,7 +49,15 @@ def add_reports_demo(sender, **kwargs) -> str:
 
 def load() -> dict:
     from kompass.reports import report, services
-    from kompass.reports.models import AvailabilityLevel, CaseLevel, Exclusion, LevelVersion, MonthlyReport, Outage
+    from kompass.reports.models import (
+        AvailabilityLevel,
+        CaseLevel,
+        Exclusion,
+        LevelVersion,
+        MonthlyReport,
+        Outage,
+        Statement,
+    )
 
     contract = contracts.contracts().filter(name__startswith="Driftsavtale").first()
     agreement = User.objects.filter(email=f"avtale@{DEMO_DOMAIN}").first()
@@ -105,7 +113,8 @@ def load() -> dict:
             defaults={"ends": _at(2026, 11, 4, 0, 0), "reason": "Avtalt vedlikeholdsvindu", "decided_by": agreement},
         )
     for month in DEMO_MONTHS:
-        services.build_statement(contract, month)
+        if not Statement.objects.filter(contract=contract, month=month).exists():
+            services.build_statement(contract, month)
         if not MonthlyReport.objects.filter(contract=contract, month=month).exists():
             report.generate(contract, month, user=agreement, trigger="demo")
             made["reports"] += 1

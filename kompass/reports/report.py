@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from kompass.cases import services as cases
 from kompass.contract import services as contracts
 from kompass.reports import charts, compute, services
-from kompass.reports.models import MonthlyReport, Statement
+from kompass.reports.models import MonthlyReport
 from kompass.surveys import services as surveys
 from kompass.vendors import services as vendors
 
@@ -45,9 +45,7 @@ def sections(contract, month: dt.date) -> dict:
         raise services.ReportError(
             _("The contract has no service levels valid in %(month)s.") % {"month": f"{month:%m.%Y}"}
         )
-    statement = Statement.objects.filter(contract=contract, month=month).first() or services.build_statement(
-        contract, month
-    )
+    statement = services.build_statement(contract, month, figures=figures)  # the report shows the statement as of now
     start, end = services.month_bounds(month)
     names = figures.services
     attainment = {
@@ -209,7 +207,7 @@ def sections(contract, month: dt.date) -> dict:
             [_("Open deviations"), len(deviations["rows"])],
         ],
     }
-    trend = services.trend(contract, month)
+    trend = services.trend(contract, month, current_figures=figures)
     return {
         "contract": contract,
         "month": month,
@@ -399,6 +397,5 @@ def generate_due(today: dt.date | None = None) -> list[MonthlyReport]:
         if MonthlyReport.objects.filter(contract=contract, month=month, trigger="schedule").exists():
             continue
         services.import_major_incidents(contract, month)
-        services.build_statement(contract, month)
         made.append(generate(contract, month, trigger="schedule"))
     return made

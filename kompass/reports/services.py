@@ -279,6 +279,30 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
     return figures
 
 
+#: How long the scorecard may show a month's figures computed earlier (seconds). Every audited change (a level,
+#: an outage, an exclusion, a statement, a case's own changes) makes a new key at once, in every process; only
+#: unaudited bulk writes can take this long to show.
+FIGURES_CACHE_SECONDS = 300
+
+
+def _stamp() -> int:
+    from auditlog.models import LogEntry
+
+    return LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def cached_month_figures(contract, month: dt.date) -> MonthFigures:
+    """:func:`month_figures` for the pages, cached for :data:`FIGURES_CACHE_SECONDS` (see there)."""
+    from django.core.cache import cache
+
+    key = f"reports:month:{contract.pk}:{first_of_month(month)}:{_stamp()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = month_figures(contract, month)
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
+
+
 def compensation_for(contract, month, version, misses, *, statement: Statement | None = None) -> compute.Compensation:
     earlier = sum(
         (
@@ -303,10 +327,11 @@ def compensation_for(contract, month, version, misses, *, statement: Statement |
     )
 
 
-def trend(contract, month: dt.date, *, months: int = 12, agency_ids=None) -> list[dict]:
+def trend(contract, month: dt.date, *, months: int = 12, agency_ids=None, current_figures=None) -> list[dict]:
     """The last ``months`` months up to ``month``: overall resolution attainment, lowest availability and the
     levels missed per month. A month with a statement is read from the statement's recorded inputs (what both
-    parties see); the others (and every month when ``agency_ids`` narrows the cases) are computed."""
+    parties see); the others (and every month when ``agency_ids`` narrows the cases) are computed, the month asked
+    for from ``current_figures`` when the caller has them already."""
     rows = []
     current = first_of_month(month)
     stored = {}
@@ -328,7 +353,10 @@ def trend(contract, month: dt.date, *, months: int = 12, agency_ids=None) -> lis
             ]
             missed = sum(1 for line in statement.lines.all() if line.missed)
         else:
-            figures = month_figures(contract, current, agency_ids=agency_ids, with_compensation=False)
+            if current_figures is not None and current == current_figures.month:
+                figures = current_figures
+            else:
+                figures = month_figures(contract, current, agency_ids=agency_ids, with_compensation=False)
             met = sum(r.resolution_met for r in figures.attainment.values())
             resolved = sum(r.resolved for r in figures.attainment.values())
             available = [a.available_pct for a in figures.availability.values() if a.available_pct is not None]
@@ -416,11 +444,11 @@ def inputs_of(figures: MonthFigures) -> dict:
 
 
 @transaction.atomic
-def build_statement(contract, month: dt.date) -> Statement:
+def build_statement(contract, month: dt.date, *, figures: MonthFigures | None = None) -> Statement:
     """Compute (or recompute) the month's statement. A recomputed line whose figures changed loses its
     acceptances; open disputes stay with their line."""
     month = first_of_month(month)
-    figures = month_figures(contract, month)
+    figures = figures or month_figures(contract, month)
     if figures.version is None:
         raise ReportError(_("The contract has no service levels valid in %(month)s.") % {"month": f"{month:%m.%Y}"})
     statement = Statement.objects.select_for_update().filter(contract=contract, month=month).first()

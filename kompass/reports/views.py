@@ -105,8 +105,8 @@ class ScorecardView(MatrixRequired, TemplateView):
         context.update(title=_("Vendor scorecard"), month=month, contract=contract, contracts=choices)
         if contract is None:
             return context
-        figures = services.month_figures(contract, month)
-        trend = services.trend(contract, month)
+        figures = services.cached_month_figures(contract, month)
+        trend = services.trend(contract, month, current_figures=figures)
         context.update(
             figures=figures,
             rows=_rows(figures),
@@ -382,7 +382,6 @@ class BuildView(MatrixRequired, View):
         try:
             month = services.parse_month(request.POST.get("month"))
             services.import_major_incidents(contract, month, user=request.user)
-            services.build_statement(contract, month)
             generated = report.generate(contract, month, user=request.user, trigger="manual")
         except services.ReportError as error:
             return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")

@@ -24,6 +24,8 @@ def test_scorecard_shows_the_levels_and_drills_into_the_missed_cases(client, cas
     )
     assert response.status_code == 302
     assert Exclusion.objects.get().decided_by == cast["agreement"]
+    page = client.get(f"/reports/?contract={contract.pk}&month=2026-06").content.decode()
+    assert "94,7 %" in page  # 18 of 19: the cached figures were not reused after the exclusion
     assert client.get("/reports/?month=2026-13").status_code == 404  # a month that is not one
 
 
