@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kompass.contract",
     "kompass.portfolio",
     "kompass.surveys",
+    "kompass.reports",
 ]
 TESTING = KOMPASS_ENV == "test" or "pytest" in sys.modules
 if TESTING:

@@ -765,3 +765,95 @@ def monthly_agency_figures(agency_ids, start, end) -> dict:
         row["median_resolution_hours"] = round(median(hours), 1) if hours else None
         row["requester_informed_rate"] = round(sum(told) / len(told), 3) if told else None
     return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# For the reports app (issue #13): calendars and the raw case facts of vendor performance
+# ---------------------------------------------------------------------------------------------
+
+#: The calendars a service level may be measured in (bilag 5's "service hours").
+SERVICE_HOURS = ("24x7", "office")
+
+
+def business_calendar(name: str):
+    """The SLA engine's calendar for ``name``: ``"24x7"`` (wall-clock time) or ``"office"`` (08–16 Mon–Fri,
+    Norwegian statutory holidays closed, Europe/Oslo, DST-correct). Unknown names are a ``ValueError``."""
+    from kompass.cases.sla import TWENTY_FOUR_SEVEN
+
+    calendars = {"24x7": TWENTY_FOUR_SEVEN, "office": OSLO_OFFICE_HOURS}
+    if name not in calendars:
+        raise ValueError(f"unknown service hours {name!r}")
+    return calendars[name]
+
+
+def performance_rows(service_ids, start: datetime, end: datetime, *, agency_ids=None):
+    """The incidents of ``service_ids`` that were resolved in ``[start, end)`` or still open at ``end``: an iterator
+    of tuples ``(id, service_id, priority, agency_id, created, responded_at, resolved_at)`` (one query, streamed).
+    Access is the caller's business."""
+    from django.db.models import Q
+
+    rows = Case.objects.filter(service_id__in=list(service_ids), type=Case.Type.INCIDENT, created__lt=end).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
+    )
+    if agency_ids is not None:
+        rows = rows.filter(agency_id__in=list(agency_ids))
+    return (
+        rows.values_list("pk", "service_id", "priority", "agency_id", "created", "responded_at", "resolved_at")
+        .order_by()
+        .iterator(chunk_size=5000)
+    )
+
+
+def vendor_resolution_times(start: datetime, end: datetime) -> dict[int, datetime]:
+    """``{case_id: moment}``: when the vendor (through e-bonding) set a case resolved, for changes in ``[start, end)``
+    (the last such change per case). Kompass's own ``resolved_at`` may differ (a later requester reply, a sync
+    delay)."""
+    moments: dict[int, datetime] = {}
+    changes = CaseChange.objects.filter(
+        origin=Origin.VENDOR, kind="state", created__gte=start, created__lt=end, detail__to=Case.State.RESOLVED
+    ).values_list("case_id", "created")
+    for case_id, created in changes.order_by("created"):
+        moments[case_id] = created
+    return moments
+
+
+def case_ids_by_number(numbers) -> dict[str, int]:
+    """``{number: id}`` of the cases with those numbers (unknown numbers are left out)."""
+    return dict(Case.objects.filter(number__in=list(numbers)).values_list("number", "pk"))
+
+
+def major_incidents(service_ids, start: datetime, end: datetime) -> list[dict]:
+    """The major incidents (cases with cases attached) of ``service_ids`` open at some point in ``[start, end)``:
+    ``number``, ``title``, ``service_id``, ``created``, ``resolved_at``, ``children``, ``priority``, ``pk``."""
+    from django.db.models import Count, Q
+
+    majors = (
+        Case.objects.filter(service_id__in=list(service_ids), created__lt=end)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
+        .annotate(n=Count("children"))
+        .filter(n__gt=0)
+        .order_by("created")
+    )
+    return [
+        {
+            "pk": c.pk,
+            "number": c.number,
+            "title": c.title,
+            "service_id": c.service_id,
+            "priority": c.priority,
+            "created": c.created,
+            "resolved_at": c.resolved_at,
+            "children": c.n,
+        }
+        for c in majors
+    ]
+
+
+def cases_by_ids(ids, user):
+    """The cases with these ids that ``user`` may see (for a report's drill-down), newest first."""
+    return (
+        Case.objects.filter(pk__in=list(ids))
+        .restrict(user, "view")
+        .select_related("agency", "service")
+        .order_by("-created")
+    )

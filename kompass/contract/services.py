@@ -330,3 +330,36 @@ def timeline(requirement: Requirement, history) -> list[tuple[str, object, objec
     events += [("comment", c.created, c) for c in requirement.comments.select_related("author")]
     events += [("evidence", e.added, e) for e in requirement.evidence.select_related("added_by")]
     return sorted(events, key=lambda event: event[1], reverse=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# For the reports app (issue #13)
+# ---------------------------------------------------------------------------------------------
+
+
+def contracts():
+    """Every contract (access is the caller's business), by name."""
+    return Contract.objects.order_by("name")
+
+
+def get_contract(pk: int) -> Contract | None:
+    return Contract.objects.filter(pk=pk).first()
+
+
+def open_deviations(contract: Contract) -> list[dict]:
+    """The contract's requirements in deviation: ``requirement_id``, ``text``, ``remediation``, ``due_on``."""
+    rows = contract.requirements.filter(withdrawn=False, status=S.DEVIATION).order_by("position")
+    return [
+        {
+            "requirement_id": r.requirement_id,
+            "text": r.text,
+            "remediation": r.remediation,
+            "due_on": r.remediation_due_on,
+        }
+        for r in rows
+    ]
+
+
+def is_vendor_representative(contract: Contract, user) -> bool:
+    """Does the contract name ``user`` as one of the vendor's representatives?"""
+    return contract.vendor_representatives.filter(pk=user.pk).exists()

@@ -18,3 +18,28 @@ def check_connection(connection: VendorConnection):
     )
     connection.refresh_from_db()
     return result
+
+
+def ebonding_figures(start, end) -> dict:
+    """E-bonding health over ``[start, end)`` for the monthly service report: ``sent`` and ``received``
+    (updates delivered each way), ``failed`` (given up: dead letters, refused by the vendor), ``drift_repaired``
+    (fields reconciliation repaired), ``reconciliation_runs`` and ``requesters_not_informed`` (vendor resolutions
+    now with no notification sent to the requester)."""
+    from django.db.models import Q, Sum
+
+    from kompass.vendors.health import requesters_not_informed
+    from kompass.vendors.models import InboxEvent, OutboxMessage, ReconciliationRun
+
+    done = OutboxMessage.State.DONE
+    outbox = OutboxMessage.objects.filter(created__gte=start, created__lt=end)
+    inbox = InboxEvent.objects.filter(created__gte=start, created__lt=end)
+    runs = ReconciliationRun.objects.filter(started__gte=start, started__lt=end)
+    return {
+        "sent": outbox.filter(state=done, refused=False).count(),
+        "received": inbox.filter(state=done).count(),
+        "failed": outbox.filter(Q(state=OutboxMessage.State.DEAD) | Q(refused=True)).count()
+        + inbox.filter(state=InboxEvent.State.DEAD).count(),
+        "drift_repaired": runs.aggregate(n=Sum("repaired"))["n"] or 0,
+        "reconciliation_runs": runs.count(),
+        "requesters_not_informed": len(requesters_not_informed()),
+    }

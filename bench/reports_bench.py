@@ -1,0 +1,190 @@
+"""Benchmark vendor performance: the monthly report over many cases and 50 agencies, and the scorecard's p95.
+
+    .venv/bin/python bench/reports_bench.py                       # 1,000,000 cases, temporary SQLite database
+    .venv/bin/python bench/reports_bench.py --cases 100000        # smaller, when filling 1M rows is too slow
+    DATABASE_URL=postgres://... .venv/bin/python bench/reports_bench.py --cases 200000
+
+1. Builds ``--cases`` P1–P4 incidents over 12 months (2026), 50 agencies, three services, in bulk
+   (``bulk_create``, no signals, auditlog off), a contract with bilag 5's levels for those services, and an
+   outage a month.
+2. **Monthly report**: statement + report (PDF and Excel, stored, sent through the ledger) for the last month,
+   timed end to end, and the month's computation alone (``services.month_figures``).
+3. **Scorecard**: ``/reports/?contract=…&month=2026-12`` as the agreement manager, ``--repeat`` times in
+   process with Django's test client; p50/p95/max ms. The eleven earlier months have statements (the trend
+   reads them); the month shown is computed live.
+"""
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(var_dir: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kompass.settings")
+    os.environ.setdefault("KOMPASS_ENV", "test")
+    os.environ["KOMPASS_VAR_DIR"] = var_dir
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.MEDIA_ROOT = str(Path(var_dir) / "media")
+    call_command("migrate", verbosity=0)
+
+
+def build(n_cases: int, n_agencies: int, seed: int):
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from auditlog.context import disable_auditlog
+    from django.apps import apps
+    from django.db import transaction
+
+    from kompass.core.models import Agency, RoleAssignment, Service, User
+    from kompass.core.roles import Role
+    from kompass.reports.models import AvailabilityLevel, CaseLevel, LevelVersion, Outage
+
+    Case = apps.get_model("cases", "Case")
+    Contract = apps.get_model("contract", "Contract")
+    rng = random.Random(seed)
+    zone = ZoneInfo("Europe/Oslo")
+    with transaction.atomic(), disable_auditlog():
+        Agency.objects.bulk_create(
+            [Agency(name=f"Virksomhet {i:02d}", short_code=f"V{i:02d}", kind="department") for i in range(n_agencies)]
+        )
+        agencies = list(Agency.objects.values_list("pk", flat=True))
+        services = [Service.objects.create(name=f"Tjeneste {i}", delivery="vendor", vendor_name="L") for i in range(3)]
+        manager = User.objects.create_user("avtale@bench.example", "x", full_name="Avtaleforvalter")
+        RoleAssignment.objects.create(user=manager, role=Role.AGREEMENT_MANAGER)
+        requester = User.objects.create_user("ansatt@bench.example", "x", full_name="Ansatt")
+        contract = Contract.objects.create(
+            name="Driftsavtale", vendor_name="L", monthly_fee=Decimal(400000), customer_representative=manager
+        )
+        version = LevelVersion.objects.create(
+            contract=contract, name="Bilag 5", valid_from=dt.date(2026, 1, 1), monthly_cap_pct=15, yearly_cap_pct=10
+        )
+        tiers = [{"below": "99.5", "credit": "5"}, {"below": "99", "credit": "10"}, {"below": "98", "credit": "20"}]
+        for service in services:
+            AvailabilityLevel.objects.create(version=version, service=service, target_pct=Decimal("99.5"), tiers=tiers)
+            for priority, (hours, resolution) in {
+                1: ("24x7", 4),
+                2: ("24x7", 8),
+                3: ("office", 16),
+                4: ("office", 80),
+            }.items():
+                CaseLevel.objects.create(
+                    version=version,
+                    service=service,
+                    priority=priority,
+                    response_hours=1,
+                    resolution_hours=resolution,
+                    service_hours=hours,
+                    required_pct=90,
+                    credit_pct=1,
+                )
+            for month in range(1, 13):
+                starts = dt.datetime(2026, month, 10, 8, tzinfo=zone)
+                Outage.objects.create(
+                    contract=contract,
+                    service=service,
+                    starts=starts,
+                    ends=starts + dt.timedelta(hours=rng.choice([1, 2, 4])),
+                    cause="Bench",
+                )
+        year_start = dt.datetime(2026, 1, 1, tzinfo=zone).timestamp()
+        span = dt.datetime(2027, 1, 1, tzinfo=zone).timestamp() - year_start
+        batch = []
+        for i in range(n_cases):
+            created = dt.datetime.fromtimestamp(year_start + rng.random() * span, tz=dt.UTC)
+            priority = rng.choice([1, 2, 2, 3, 3, 3, 4, 4])
+            hours = rng.expovariate(1 / (4 * priority))
+            resolved = created + dt.timedelta(hours=hours) if rng.random() < 0.97 else None
+            batch.append(
+                Case(
+                    number=f"B-{i:08d}",
+                    requester=requester,
+                    service=rng.choice(services),
+                    agency_id=rng.choice(agencies),
+                    title="Bench",
+                    priority=priority,
+                    impact=priority,
+                    urgency=priority,
+                    created=created,
+                    responded_at=created + dt.timedelta(minutes=rng.randint(1, 120)),
+                    resolved_at=resolved,
+                    state="resolved" if resolved else "in_progress",
+                )
+            )
+            if len(batch) == 10000:
+                Case.objects.bulk_create(batch)
+                batch = []
+        Case.objects.bulk_create(batch)
+    return contract, manager
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--agencies", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as var_dir:
+        setup_django(var_dir)
+        from django.db import connection
+        from django.test import Client
+
+        from kompass.core.models import Organisation
+        from kompass.reports import report, services
+
+        Organisation.current()
+        started = time.perf_counter()
+        contract, manager = build(args.cases, args.agencies, args.seed)
+        print(
+            f"built {args.cases} cases, {args.agencies} agencies in {time.perf_counter() - started:.1f} s "
+            f"({connection.vendor}, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f})"
+        )
+        month = dt.date(2026, 12, 1)
+        for m in range(1, 12):  # the earlier months' statements (the scorecard's trend reads them)
+            services.build_statement(contract, dt.date(2026, m, 1))
+        started = time.perf_counter()
+        figures = services.month_figures(contract, month)
+        computed = time.perf_counter() - started
+        resolved = sum(r.resolved for r in figures.attainment.values())
+        started = time.perf_counter()
+        stored = report.generate(contract, month, user=manager)
+        whole = time.perf_counter() - started
+        print(f"month computation: {computed:.2f} s ({resolved} cases resolved in the month)")
+        print(f"monthly report (statement + PDF + Excel + store + send), v{stored.version}: {whole:.2f} s")
+        client = Client()
+        client.force_login(manager)
+        url = f"/reports/?contract={contract.pk}&month=2026-12"
+        client.get(url)
+        timings = []
+        for _i in range(args.repeat):
+            t = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+        timings.sort()
+        p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
+        print(
+            f"scorecard: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms, max {timings[-1]:.0f} ms "
+            f"({args.repeat} requests); load {os.getloadavg()[0]:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""The services over the database: the worked example end to end, exclusions, versions, statements and disputes."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from kompass.reports import services
+from kompass.reports.models import Dispute, Exclusion, LevelVersion, Outage, Statement
+from kompass.reports.tests.conftest import JUNE, at, make_cases
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_worked_example_from_the_database_is_exactly_28000(worked_example, contract, service):
+    statement = services.build_statement(contract, JUNE)
+    assert statement.total == D("28000.00") and statement.uncapped == D("28000.00")
+    lines = {line.key: line for line in statement.lines.all()}
+    assert lines[f"availability:{service.pk}"].amount == D("20000.00")
+    assert lines[f"availability:{service.pk}"].measured == D("99.1667")
+    assert lines[f"resolution:{service.pk}:1"].amount == D("8000.00")
+    assert lines[f"resolution:{service.pk}:1"].measured == D("90.0000")
+    inputs = statement.inputs
+    assert inputs["availability"][str(service.pk)]["downtime_seconds"] == 6 * 3600
+    assert inputs["attainment"][f"{service.pk}:1"] | {} == inputs["attainment"][f"{service.pk}:1"]
+    assert inputs["attainment"][f"{service.pk}:1"]["met"] == 18
+    assert inputs["monthly_cap"] == "60000.00"
+
+
+def test_a_customer_caused_case_and_a_maintenance_window_are_excluded(worked_example, contract, service, cast):
+    late = [c for c in worked_example if c.resolved_at - c.created > dt.timedelta(hours=4)]
+    services.record_exclusion(
+        contract,
+        user=cast["agreement"],
+        kind=Exclusion.Kind.CUSTOMER,
+        reason="Ventet på kunden",
+        case_number=late[0].number,
+    )
+    services.record_exclusion(
+        contract,
+        user=cast["agreement"],
+        kind=Exclusion.Kind.MAINTENANCE,
+        reason="Avtalt vindu",
+        starts=at(2026, 6, 10, 8),
+        ends=at(2026, 6, 10, 12),
+        service=service,
+    )
+    figures = services.month_figures(contract, JUNE)
+    p1 = figures.attainment[(service.pk, 1)]
+    assert (p1.resolution_met, p1.resolution_missed, p1.excluded) == (18, 1, 1)  # 18 of 19 = 94.7 %: still missed
+    availability = figures.availability[service.pk]
+    assert availability.downtime_seconds == 2 * 3600 and availability.service_seconds == 716 * 3600
+    assert figures.compensation.total == D("8000.00")  # 714/716 = 99.72 %: met; P1 missed: 2 %
+
+
+def test_an_exclusion_needs_a_reason_and_a_period_or_case(contract, cast):
+    with pytest.raises(ValidationError):
+        services.record_exclusion(contract, user=cast["agreement"], kind="customer", reason="", case_number="X")
+    with pytest.raises(ValidationError):
+        services.record_exclusion(contract, user=cast["agreement"], kind="customer", reason="Why")
+    assert not Exclusion.objects.exists()
+
+
+def test_the_version_valid_on_the_first_of_the_month_counts(contract, version, service):
+    version.valid_to = dt.date(2026, 6, 30)
+    version.save()
+    later = LevelVersion.objects.create(contract=contract, name="Bilag 5 v2", valid_from=dt.date(2026, 7, 1))
+    assert services.version_for(contract, JUNE) == version
+    assert services.version_for(contract, dt.date(2026, 7, 1)) == later
+    overlapping = LevelVersion(contract=contract, name="x", valid_from=dt.date(2026, 6, 15))
+    with pytest.raises(ValidationError):
+        overlapping.full_clean()
+
+
+def test_a_month_with_no_cases_and_no_outages_owes_nothing(contract, version):
+    statement = services.build_statement(contract, dt.date(2026, 7, 1))
+    assert statement.total == D("0.00") and not statement.lines.filter(missed=True).exists()
+
+
+def test_the_yearly_cap_counts_earlier_statements(worked_example, contract, service, agencies, cast):
+    Statement.objects.create(
+        contract=contract,
+        month=dt.date(2026, 5, 1),
+        monthly_fee=D(400000),
+        uncapped=D(470000),
+        capped=D(470000),
+        total=D(470000),
+        computed=at(2026, 6, 1),
+    )  # 480 000 a year (10 % of 12 fees): 10 000 left
+    assert services.build_statement(contract, JUNE).total == D("10000.00")
+
+
+def test_major_incidents_become_outages_once(worked_example, contract, service, cast):
+    major, child = worked_example[0], worked_example[1]
+    child.parent = major
+    child.save(update_fields=["parent"])
+    assert services.import_major_incidents(contract, JUNE) == 1
+    assert services.import_major_incidents(contract, JUNE) == 0
+    outage = Outage.objects.get(case_number=major.number)
+    assert outage.source == "major_incident" and outage.ends == major.resolved_at
+
+
+def test_statement_disputes_are_tracked_to_resolution(worked_example, contract, cast, rep, other_rep):
+    statement = services.build_statement(contract, JUNE)
+    line = statement.lines.get(key__startswith="resolution")
+    with pytest.raises(PermissionDenied):
+        services.dispute_line(line, user=other_rep, reason="Not my contract")
+    with pytest.raises(services.ReportError):
+        services.dispute_line(line, user=rep, reason="  ")
+    dispute = services.dispute_line(line, user=rep, reason="Two cases waited for the customer")
+    assert dispute.party == Dispute.Party.VENDOR
+    assert statement.state == "disputed"
+    with pytest.raises(services.ReportError):
+        services.answer_dispute(dispute, user=rep, answer="I answer myself")
+    with pytest.raises(services.ReportError):
+        services.accept_line(line, user=cast["agreement"])
+    services.answer_dispute(dispute, user=cast["agreement"], answer="One did")
+    with pytest.raises(PermissionDenied):
+        services.resolve_dispute(dispute, user=rep, resolution="Mine")
+    services.resolve_dispute(dispute, user=cast["agreement"], resolution="Half the credit")
+    services.add_adjustment(statement, user=cast["agreement"], amount="-4000", reason="Agreed in the dispute")
+    statement.refresh_from_db()
+    assert statement.total == D("24000.00") and statement.adjustments == D("-4000.00")
+    for line in statement.lines.all():
+        services.accept_line(line, user=cast["agreement"])
+        services.accept_line(line, user=rep)
+    assert statement.state == "accepted"
+    with pytest.raises(services.ReportError):
+        services.add_adjustment(statement, user=cast["agreement"], amount="abc", reason="x")
+    with pytest.raises(PermissionDenied):
+        services.add_adjustment(statement, user=rep, amount="1", reason="x")
+
+
+def test_vendor_timestamps_are_shown_beside_kompass(worked_example, contract, service, version):
+    from django.apps import apps
+
+    CaseChange = apps.get_model("cases", "CaseChange")
+    late = [c for c in worked_example if c.resolved_at - c.created > dt.timedelta(hours=4)]
+    for case in late:  # the vendor resolved them within the 4 hours; Kompass heard of it later
+        change = CaseChange.objects.create(case=case, kind="state", origin="vendor", detail={"to": "resolved"})
+        CaseChange.objects.filter(pk=change.pk).update(created=case.created + dt.timedelta(hours=3))
+    p1 = services.month_figures(contract, JUNE).attainment[(service.pk, 1)]
+    assert p1.attainment_pct == D(90) and p1.vendor_attainment_pct == D(100)
+    version.counts = "vendor"
+    version.save()
+    assert services.month_figures(contract, JUNE).compensation.total == D("20000.00")
+
+
+def test_trend_covers_twelve_months(worked_example, contract, agencies, service, cast):
+    make_cases(agencies["beta"], service, cast["requester"], [1, 1], start=at(2026, 5, 5, 0))
+    rows = services.trend(contract, JUNE)
+    assert len(rows) == 12 and rows[-1]["month"] == JUNE
+    assert (rows[-1]["resolved"], rows[-1]["met"], rows[-1]["attainment"]) == (20, 18, D("90.0"))
+    assert rows[-2]["resolved"] == 2 and rows[-1]["missed_levels"] == 2
+    services.build_statement(contract, dt.date(2026, 5, 1))
+    make_cases(agencies["beta"], service, cast["requester"], [1], start=at(2026, 5, 20, 0))
+    assert services.trend(contract, JUNE)[-2]["resolved"] == 2  # May is read from its statement's inputs
+    assert services.trend(contract, dt.date(2026, 5, 1))[-1]["resolved"] == 3  # the month asked for is live
+    only_beta = services.month_figures(contract, JUNE, agency_ids=[agencies["beta"].pk])
+    assert only_beta.attainment[(service.pk, 1)].resolved == 0
