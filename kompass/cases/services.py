@@ -518,17 +518,28 @@ def add_reply(
     return reply
 
 
-def add_note(case: Case, text: str, *, origin: ChangeOrigin, author_name: str = "") -> Note:
-    """An internal note (never shown to requesters or agency roles, never e-mailed)."""
+def add_note(
+    case: Case, text: str, *, origin: ChangeOrigin, author_name: str = "", share_with_vendor: bool = False
+) -> Note:
+    """An internal note (never shown to requesters or agency roles, never e-mailed). ``share_with_vendor``
+    marks it for the vendor's work notes (the vendors app's receiver sends it when the case is bonded)."""
     text = (text or "").strip()
     if not text:
         raise CaseError(_("Write a note."), code="text_required")
     with transaction.atomic():
-        note = Note(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
+        note = Note(
+            case=case,
+            author=origin.user,
+            author_name=author_name[:200],
+            text=text,
+            origin=origin.kind,
+            share_with_vendor=bool(share_with_vendor),
+        )
         origin.require("create", note)
         note.save()
         Case.objects.filter(pk=case.pk).update(updated=_now())
-        _record(case, "note", origin, {"note": note.pk}, internal=True)
+        detail = {"note": note.pk, "shared": True} if note.share_with_vendor else {"note": note.pk}
+        _record(case, "note", origin, detail, internal=True)
     return note
 
 

@@ -155,8 +155,13 @@ def enqueue_for_change(link: VendorLink, case, change) -> OutboxMessage | None:
         if not fields:
             return None
         kind = OutboxMessage.Kind.UPDATE
+    elif change.kind == "note" and change.detail.get("shared"):
+        note = case.notes.filter(pk=change.detail.get("note"), share_with_vendor=True).first()
+        if note is None:
+            return None
+        kind, fields, mark = OutboxMessage.Kind.WORK_NOTE, {"text": note.text}, marker("note", note.pk)
     else:
-        return None  # internal notes stay internal; assignment is each side's own
+        return None  # internal notes not marked "share with vendor" stay internal; assignment is each side's own
     message = OutboxMessage.objects.create(link=link, kind=kind, fields=fields, marker=mark, change_id=change.pk)
     durable.kick(OutboxMessage)
     return message

@@ -394,3 +394,36 @@ def test_the_poller_overlaps_its_watermark_and_restarts_from_it(bonded, vendor, 
     assert sync.poll(connection, page=2) == 0  # the overlap re-reads; (sys_id, sys_mod_count) dedupes
     drain()
     assert InboxEvent.objects.filter(state="done").count() == 5
+
+
+# -- share with vendor (internal notes → work_notes only when marked) ----------------------------
+
+
+def test_only_a_note_marked_share_with_vendor_goes_to_the_work_notes_once(bonded, vendor, cast):
+    case, link = bonded()
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.add_note(case, "Intern: ring leverandøren.", origin=desk)
+    shared = services.add_note(case, "Logger vedlagt, se hendelse 12:03.", origin=desk, share_with_vendor=True)
+    assert outbox_kinds(link) == ["create", "work_note"]
+    vendor.lose_next_answer = True  # the PATCH landed, its answer was lost: the retry finds the marker
+    drain()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    notes = [r for r in vendor.journal if r["element"] == "work_notes"]
+    assert len(notes) == 1 and notes[0]["value"].startswith("Logger vedlagt")
+    assert marker("note", shared.pk) in notes[0]["value"]
+    assert not [r for r in vendor.journal if r["element"] == "comments"]
+    # Coming back through the journal it is recognised by its marker: no second note on the case.
+    apply_remote(link, vendor)
+    assert case.notes.filter(text__startswith="Logger vedlagt").count() == 1
+    assert not case.replys.exists()  # a shared note never becomes public
+
+
+def test_vendor_work_notes_stay_internal_notes_and_are_not_shared_back(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, work_notes="Byttet nettverkskort.")
+    apply_remote(link, vendor)
+    note = case.notes.get(text="Byttet nettverkskort.")
+    assert note.share_with_vendor is False and note.origin == "vendor"
+    assert not case.replys.exists()
+    assert outbox_kinds(link) == ["create"]
