@@ -762,3 +762,26 @@ def monthly_agency_figures(agency_ids, start, end) -> dict:
         row["median_resolution_hours"] = round(median(hours), 1) if hours else None
         row["requester_informed_rate"] = round(sum(told) / len(told), 3) if told else None
     return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Attachments added to a case on their own (issue 10: a vendor's attachments; any caller's files)
+# ---------------------------------------------------------------------------------------------
+def add_attachments(case: Case, files, *, origin: ChangeOrigin, author_name: str = "") -> list:
+    """Attach ``files`` (``Upload``s, uploaded files or e-mail parts) to the case itself, checked like every
+    upload (size, type on the content, scan hook; one bad file refuses them all: ``CaseError``). Records one
+    ``attachment`` change carrying the new attachments' pks, so other apps (the vendor sync) see them."""
+    with transaction.atomic():
+        _locked(case)
+        origin.require("create", Reply(case=case))
+        if case.state in (State.CLOSED, State.CANCELLED):
+            raise CaseError(_("The case is closed; reopen it or register a new case."), code="closed", status=409)
+        stored = store_attachments(case, list(files or ()), uploaded_by=origin.user)
+        if not stored:
+            return []
+        Case.objects.filter(pk=case.pk).update(updated=_now())
+        detail = {"attachments": [a.pk for a in stored]}
+        if author_name:
+            detail["by"] = author_name[:200]
+        _record(case, "attachment", origin, detail)
+    return stored

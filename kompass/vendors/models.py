@@ -156,6 +156,8 @@ class VendorLink(RestrictedModel):
     seen_journal = models.JSONField(_("journal entries seen"), default=list, blank=True)
     journal_watermark = models.CharField(max_length=19, blank=True)
     synced = models.JSONField(_("last synchronised values"), default=dict, blank=True)
+    #: Attachments on both sides: remote sys_id → the case attachment's pk (0: refused by Kompass's checks).
+    attachments = models.JSONField(_("attachments synchronised"), default=dict, blank=True)
     sync_state = models.CharField(_("sync state"), max_length=10, choices=SyncState.choices, default=SyncState.PENDING)
     last_error = models.TextField(_("last error"), blank=True)
     last_inbound_at = models.DateTimeField(_("last change from the vendor"), null=True, blank=True)
@@ -193,6 +195,7 @@ class OutboxMessage(DurableWork):
         UPDATE = "update", _("Update fields")
         COMMENT = "comment", _("Public comment")
         WORK_NOTE = "work_note", _("Work note")
+        ATTACHMENT = "attachment", _("Attachment")
 
     retry_base_seconds = 2
     retry_cap_seconds = 120

@@ -22,7 +22,7 @@ class FakeVendor:
     """An incident table and its journal in memory, with ServiceNow's caller-comment business rule."""
 
     def __init__(self):
-        self.records, self.journal, self.calls = {}, [], []
+        self.records, self.journal, self.calls, self.attachments = {}, [], [], []
         self.clock = itertools.count(1)
         self.second = "2026-12-01 10:00:00"  # one second for everything unless a test moves it
         self.lose_next_answer = False
@@ -104,6 +104,25 @@ class FakeVendor:
     def journal_has_marker(self, table, sys_id, mark):
         self.calls.append("marker?")
         return any(r["element_id"] == sys_id and mark in r["value"] for r in self.journal)
+
+    def add_attachment(self, table, sys_id, file_name, content_type, data):
+        import hashlib
+
+        self.calls.append("attach")
+        row = {"sys_id": uuid.uuid4().hex, "file_name": file_name, "content_type": content_type}
+        row.update(size_bytes=str(len(data)), hash=hashlib.sha256(data).hexdigest(), table_sys_id=sys_id)
+        self.attachments.append((row, data))
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise TransportError("HTTP 504 (text/html page)", status=504, retryable=True)
+        return dict(row)
+
+    def list_attachments(self, table, sys_id):
+        return [dict(row) for row, _data in self.attachments if row["table_sys_id"] == sys_id]
+
+    def download_attachment(self, attachment_sys_id):
+        row, data = next((r, d) for r, d in self.attachments if r["sys_id"] == attachment_sys_id)
+        return dict(row), data
 
     def close(self):
         pass
@@ -427,3 +446,61 @@ def test_vendor_work_notes_stay_internal_notes_and_are_not_shared_back(bonded, v
     assert note.share_with_vendor is False and note.origin == "vendor"
     assert not case.replys.exists()
     assert outbox_kinds(link) == ["create"]
+
+
+# -- attachments both ways ----------------------------------------------------------------------
+
+
+def test_attachments_go_out_once_and_vendor_attachments_come_in_once(bonded, vendor, cast):
+    from kompass.vendors import reconcile
+    from kompass.vendors.sync import VendorFile
+
+    case, link = bonded()
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.add_reply(case, "Se loggen.", origin=desk, attachments=[VendorFile("logg.txt", b"feil 42\n")])
+    vendor.lose_next_answer = False
+    drain()
+    assert outbox_kinds(link) == ["create", "comment", "attachment"]
+    # The upload lands but its answer is lost: the retry finds it by its hash and does not upload again.
+    services.add_attachments(case, [VendorFile("skjerm.txt", b"skjermbilde")], origin=desk)
+    vendor.lose_next_answer = True
+    drain()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    assert vendor.calls.count("attach") == 2
+    assert sorted(row["file_name"] for row, _ in vendor.attachments) == ["logg.txt", "skjerm.txt"]
+    # The vendor attaches a file: it arrives on the next re-read, once; our own uploads are not taken back.
+    vendor.attachments.append(
+        ({"sys_id": uuid.uuid4().hex, "file_name": "rapport.txt", "content_type": "text/plain", "hash": "x",
+          "size_bytes": "7", "table_sys_id": link.sys_id}, b"rapport")
+    )  # fmt: skip
+    vendor.vendor_write(link.sys_id, comments="Rapport vedlagt.")
+    apply_remote(link, vendor)
+    apply_remote(link, vendor)
+    assert sorted(case.attachments.values_list("name", flat=True)) == ["logg.txt", "rapport.txt", "skjerm.txt"]
+    link.refresh_from_db()
+    assert len(link.attachments) == 3
+    assert reconcile.reconcile(trigger="test").attention == 0
+
+
+def test_a_vendor_attachment_kompass_refuses_is_noted_once_and_reconciliation_finds_a_missing_one(bonded, vendor):
+    from kompass.vendors import reconcile
+
+    case, link = bonded()
+    vendor.attachments.append(
+        ({"sys_id": uuid.uuid4().hex, "file_name": "virus.exe", "content_type": "application/x-msdownload",
+          "hash": "y", "size_bytes": "4", "table_sys_id": link.sys_id}, b"MZ\x90\x00")
+    )  # fmt: skip
+    vendor.vendor_write(link.sys_id, comments="Her er en fil.")
+    apply_remote(link, vendor)
+    assert not case.attachments.exists()
+    assert case.notes.filter(text__contains="virus.exe").count() == 1
+    # A vendor attachment no push announced: reconciliation repairs it.
+    vendor.attachments.append(
+        ({"sys_id": uuid.uuid4().hex, "file_name": "sent.txt", "content_type": "text/plain", "hash": "z",
+          "size_bytes": "4", "table_sys_id": link.sys_id}, b"sent")
+    )  # fmt: skip
+    run = reconcile.reconcile(trigger="test")
+    assert run.repaired == 1 and run.attention == 0, run.drift
+    assert list(case.attachments.values_list("name", flat=True)) == ["sent.txt"]
+    assert case.notes.filter(text__contains="virus.exe").count() == 1
