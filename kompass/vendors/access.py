@@ -12,6 +12,7 @@ from kompass.core import access
 from kompass.core.access import ALL
 from kompass.core.roles import Role
 from kompass.vendors.models import (
+    HealthAlert,
     InboxEvent,
     OutboxMessage,
     ReconciliationRun,
@@ -55,3 +56,4 @@ access.register(
 access.register(InboxEvent, rules={"create": {Role.VENDOR_INTEGRATION: ALL}}, agency_field=None)
 access.register_internal(OutboxMessage)
 access.register_internal(ReconciliationRun)
+access.register_internal(HealthAlert)

@@ -283,3 +283,26 @@ class ReconciliationRun(models.Model):
             "k": self.repaired,
             "j": self.attention,
         }
+
+
+class HealthAlert(models.Model):
+    """One incident of an alert threshold being crossed: opened (administrators are e-mailed once) and closed
+    when the condition clears (a "recovered" message). At most one open row per condition."""
+
+    condition = models.CharField(_("condition"), max_length=100)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    opened = models.DateTimeField(_("opened"), default=timezone.now)
+    closed = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("health alert")
+        verbose_name_plural = _("health alerts")
+        ordering = ["-opened"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["condition"], condition=models.Q(closed__isnull=True), name="vendors_alert_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} ({'open' if self.closed is None else 'closed'})"

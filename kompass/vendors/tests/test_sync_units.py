@@ -504,3 +504,68 @@ def test_a_vendor_attachment_kompass_refuses_is_noted_once_and_reconciliation_fi
     assert run.repaired == 1 and run.attention == 0, run.drift
     assert list(case.attachments.values_list("name", flat=True)) == ["sent.txt"]
     assert case.notes.filter(text__contains="virus.exe").count() == 1
+
+
+# -- the case page's slot (kompass.core.panels) ---------------------------------------------------
+
+
+def test_the_case_page_shows_the_link_its_refusals_and_the_retry_to_agents_only(bonded, vendor, cast, clients):
+    case, link = bonded()
+    vendor.records[link.sys_id]["state"] = "7"
+    services.add_reply(case, "Hallo?", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()
+    link.refresh_from_db()
+    body = clients("desk").get(case.get_absolute_url()).content.decode()
+    assert 'data-testid="vendor-link-panel"' in body and link.number in body
+    assert 'data-testid="vendor-refused"' in body and "403" in body
+    assert f'action="/vendors/links/{link.pk}/retry/"' in body
+    body = clients("agreement").get(case.get_absolute_url()).content.decode()
+    assert link.number in body and "/retry/" not in body  # agreement managers read links, never retry
+    body = clients("requester").get(case.get_absolute_url()).content.decode()
+    assert "vendor-link-panel" not in body and link.number not in body
+
+
+# -- alerts to administrators -------------------------------------------------------------------
+
+
+def test_an_alert_is_mailed_once_per_incident_and_once_when_recovered(bonded, vendor, cast, monkeypatch, client):
+    from django.apps import apps
+
+    from kompass.vendors import alerts
+
+    delivery_model = apps.get_model("notifications", "Delivery")  # the ledger (no import of a sibling's models)
+
+    monkeypatch.setenv("KOMPASS_VENDORS_ALERT_DEAD_LETTERS", "1")
+    case, link = bonded()
+    VendorConnection.objects.update(last_poll_at=timezone.now())
+    assert alerts.check() == {"opened": [], "recovered": []}
+    assert client.get("/healthz").json()["apps"]["vendors"]["status"] == "ok"
+    vendor.records[link.sys_id]["state"] = "7"
+    services.add_reply(case, "Hallo?", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()  # refused by the vendor: one dead letter / refused write
+    assert alerts.check()["opened"] == ["dead_letters"]
+    assert alerts.check() == {"opened": [], "recovered": []}  # still crossed: no second mail
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["apps"]["vendors"]["alerts"] == ["dead_letters"]
+    mails = delivery_model.objects.filter(event="vendors.health_alert", channel="email")
+    assert list(mails.values_list("recipient__email", flat=True)) == [cast["admin"].email]
+    OutboxMessage.objects.filter(refused=True).update(refused=False)
+    assert alerts.check()["recovered"] == ["dead_letters"]
+    assert mails.count() == 2 and mails.filter(key__endswith=":recovered").count() == 1
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_silent_connection_and_an_uninformed_requester_cross_their_thresholds(bonded, vendor):
+    from datetime import timedelta
+
+    from kompass.vendors import alerts
+
+    case, link = bonded()
+    VendorConnection.objects.update(last_poll_at=timezone.now() - timedelta(minutes=30))
+    assert f"silent:{link.connection_id}" in alerts.crossed()
+    snapshot = {
+        "outbox": {"backlog": 0, "oldest_pending_age_seconds": None, "dead_letters": 0},
+        "requesters_not_informed": 1,
+    }
+    VendorConnection.objects.update(last_poll_at=timezone.now())
+    assert list(alerts.crossed(snapshot=snapshot)) == ["requesters_not_informed"]
