@@ -785,3 +785,23 @@ def add_attachments(case: Case, files, *, origin: ChangeOrigin, author_name: str
             detail["by"] = author_name[:200]
         _record(case, "attachment", origin, detail)
     return stored
+
+
+# ---------------------------------------------------------------------------------------------
+# One e-mail through the intake (issue 10: the vendors' e-mail bonding and its tests)
+# ---------------------------------------------------------------------------------------------
+def receive_email(raw: bytes, *, mailbox: str = "direct") -> tuple[str, str]:
+    """Read one raw RFC 5322 message through the e-mail intake exactly as a mailbox run does (parse, classify,
+    hand it to other apps' ``intake_message`` receivers, else a requester's reply or a new case). Returns
+    ``(action, reference)``; auto-replies and bounces are ``("ignored", "")``, a message already processed in
+    ``mailbox`` is ``("duplicate", "")``. No bounce is sent from here."""
+    from kompass.cases.intake import parse_message
+    from kompass.cases.mail import CaseSeenStore, IntakeHandler
+
+    message = parse_message(raw)
+    if message.ignored:
+        return "ignored", ""
+    if CaseSeenStore(mailbox).already_processed(message.message_id):
+        return "duplicate", ""
+    outcome = IntakeHandler(mailbox)(message)
+    return str(outcome.action), outcome.reference

@@ -12,6 +12,7 @@ from kompass.core import access
 from kompass.core.access import ALL
 from kompass.core.roles import Role
 from kompass.vendors.models import (
+    EmailRecord,
     HealthAlert,
     InboxEvent,
     OutboxMessage,
@@ -57,3 +58,4 @@ access.register(InboxEvent, rules={"create": {Role.VENDOR_INTEGRATION: ALL}}, ag
 access.register_internal(OutboxMessage)
 access.register_internal(ReconciliationRun)
 access.register_internal(HealthAlert)
+access.register_internal(EmailRecord)

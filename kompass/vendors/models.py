@@ -31,6 +31,7 @@ class VendorConnection(RestrictedModel):
 
     class Kind(models.TextChoices):
         SERVICENOW = "servicenow", "ServiceNow"
+        EMAIL = "email", _("E-mail (vendor without an API)")
 
     class AuthMethod(models.TextChoices):
         BASIC = "basic", _("User name and password (basic)")
@@ -71,6 +72,11 @@ class VendorConnection(RestrictedModel):
     mapping = models.JSONField(
         _("mapping"), default=dict, blank=True, help_text=_("Overrides of the default field and state mapping.")
     )
+    service_desk_email = models.EmailField(
+        _("vendor's service desk address"),
+        blank=True,
+        help_text=_("E-mail bonding: where Kompass sends structured mails, and the only sender whose replies count."),
+    )
     poll_watermark = models.CharField(_("poll watermark"), max_length=19, blank=True)
     last_poll_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
     last_webhook_at = models.DateTimeField(_("last webhook"), null=True, blank=True)
@@ -89,6 +95,10 @@ class VendorConnection(RestrictedModel):
         return reverse("vendors:connection_detail", args=[self.pk])
 
     def clean(self) -> None:
+        if self.kind == self.Kind.EMAIL:
+            if not self.service_desk_email:
+                raise ValidationError({"service_desk_email": _("E-mail bonding needs the vendor's address.")})
+            return
         if self.base_url and not self.base_url.lower().startswith("https://"):
             raise ValidationError({"base_url": _("Vendor instances are reached over HTTPS only.")})
 
@@ -306,3 +316,29 @@ class HealthAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.condition} ({'open' if self.closed is None else 'closed'})"
+
+
+class EmailRecord(models.Model):
+    """E-mail bonding: Kompass's copy of a vendor ticket that lives only in mails (``transports/email.py``).
+
+    The transport answers the sync's reads from it (``sys_id``, ``sys_mod_count``, ``sys_updated_on``, the
+    journal) exactly as the Table API would; the vendor's replies (through the cases e-mail intake) change it.
+    """
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="email_records")
+    sys_id = models.CharField(max_length=32, unique=True)
+    correlation_id = models.CharField(max_length=100, db_index=True)
+    fields = models.JSONField(default=dict, blank=True)
+    mod_count = models.IntegerField(default=0)
+    updated_on = models.CharField(max_length=19)
+    journal = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    create_sent = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("e-mail bonded record")
+        verbose_name_plural = _("e-mail bonded records")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.correlation_id} ({self.sys_id})"
