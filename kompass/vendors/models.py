@@ -208,10 +208,10 @@ class OutboxMessage(DurableWork):
         ATTACHMENT = "attachment", _("Attachment")
 
     retry_base_seconds = 2
-    retry_cap_seconds = 120
+    retry_cap_seconds = conf.retry_cap_seconds()
     lease_seconds = conf.lease_seconds()
 
-    max_attempts = models.PositiveIntegerField(default=12)
+    max_attempts = models.PositiveIntegerField(default=conf.max_attempts)
     link = models.ForeignKey(VendorLink, verbose_name=_("link"), on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     fields = models.JSONField(_("fields"), default=dict, blank=True)
@@ -238,10 +238,10 @@ class InboxEvent(DurableWork):
         RECONCILE = "reconcile", _("Reconciliation")
 
     retry_base_seconds = 2
-    retry_cap_seconds = 120
+    retry_cap_seconds = conf.retry_cap_seconds()
     lease_seconds = conf.lease_seconds()
 
-    max_attempts = models.PositiveIntegerField(default=12)
+    max_attempts = models.PositiveIntegerField(default=conf.max_attempts)
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="inbox")
     source = models.CharField(max_length=10, choices=Source.choices)
     event_id = models.CharField(max_length=100, blank=True)

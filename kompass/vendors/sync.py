@@ -382,8 +382,10 @@ def process_event(event: InboxEvent) -> str:
     )
     if link is None:
         outcome = "not linked"
-    elif event.mod_count >= 0 and event.mod_count <= link.last_mod_count and event.source == "webhook":
-        outcome = "stale"  # already applied (a duplicate, or overtaken by a later read)
+    elif event.mod_count >= 0 and event.mod_count <= link.last_mod_count and event.source in ("webhook", "poll"):
+        # Already applied (a duplicate, or overtaken by a later read). The journal up to that sys_mod_count was
+        # read with it (apply_record reads the journal after the record), so a stale event needs no read at all.
+        outcome = "stale"
     else:
         vendor = transport(link.connection)
         record = event.payload.get("record") if event.source == "poll" else _batched_record(event, link, vendor)
@@ -431,7 +433,12 @@ def apply_record(link: VendorLink, record: dict, vendor, *, own_write: bool = Fa
             link.sync_state = VendorLink.SyncState.LINKED
         link.save()
     if not own_write:
-        pull_attachments(link, vendor)
+        try:
+            pull_attachments(link, vendor)
+        except TransportError as exc:
+            # The fields and journal are applied and committed; a file that could not be read now comes with the
+            # next re-read of this record or the next reconciliation (which compares attachments).
+            logger.info("Attachments of %s not read this time: %s", link, exc)
     return outcome
 
 
