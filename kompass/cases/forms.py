@@ -103,6 +103,13 @@ class ReplyForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "class": "pkt-input"}), label=_("Internal note"))
+    share_with_vendor = forms.BooleanField(
+        label=_("Share with vendor"),
+        required=False,
+        help_text=_(
+            "Also sent to the vendor's work notes when the case is with a vendor. Never shown to the requester."
+        ),
+    )
 
 
 class TransitionForm(forms.Form):

@@ -43,6 +43,7 @@ from kompass.cases.intake import (
 )
 from kompass.cases.models import Case, IntakeRecord, Reply
 from kompass.cases.services import CaseError, ChangeOrigin
+from kompass.cases.signals import intake_message
 from kompass.core.models import SchedulerLease, Service, User
 
 __all__ = ["CaseSeenStore", "IntakeHandler", "is_participant", "reply_headers", "run_intake"]
@@ -159,6 +160,9 @@ class IntakeHandler:
     def __call__(self, message: InboundMessage) -> Outcome:
         if message.sender is None:
             return Outcome.refused("unknown_sender")
+        claimed = self._claimed(message)
+        if claimed is not None:
+            return claimed
         lookup = find_reply_reference(message, is_participant=is_participant)
         try:
             if lookup.match is not None:
@@ -171,6 +175,19 @@ class IntakeHandler:
             # run committed this message already. Nothing was changed by this attempt.
             logger.info("Intake %s: %s was already posted", self.mailbox, message.message_id)
             return Outcome(Action.DUPLICATE)
+
+    def _claimed(self, message: InboundMessage) -> Outcome | None:
+        """Another app's message (``intake_message``: e.g. a vendor's reply to the e-mail bonding), handled by
+        its receiver and recorded here in the same transaction; ``None`` when no receiver claims it."""
+        if not intake_message.receivers:
+            return None
+        with transaction.atomic():
+            for _receiver, reference in intake_message.send(sender=IntakeRecord, message=message):
+                if reference:
+                    outcome = Outcome.reply_posted(str(reference))
+                    self._record(message, outcome)
+                    return outcome
+        return None
 
     def _record(self, message: InboundMessage, outcome: Outcome) -> None:
         IntakeRecord.objects.update_or_create(

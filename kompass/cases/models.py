@@ -247,7 +247,13 @@ class Reply(_Entry):
 
 
 class Note(_Entry):
-    """An internal note: service desk and agreement managers only (see ``cases/access.py``)."""
+    """An internal note: service desk and agreement managers only (see ``cases/access.py``).
+
+    ``share_with_vendor``: the note also goes to the vendor's work notes when the case is bonded to a vendor
+    (``kompass.vendors``); it stays internal on the Kompass side either way.
+    """
+
+    share_with_vendor = models.BooleanField(_("share with vendor"), default=False)
 
     class Meta(_Entry.Meta):
         verbose_name = _("internal note")

@@ -532,17 +532,28 @@ def add_reply(
     return reply
 
 
-def add_note(case: Case, text: str, *, origin: ChangeOrigin, author_name: str = "") -> Note:
-    """An internal note (never shown to requesters or agency roles, never e-mailed)."""
+def add_note(
+    case: Case, text: str, *, origin: ChangeOrigin, author_name: str = "", share_with_vendor: bool = False
+) -> Note:
+    """An internal note (never shown to requesters or agency roles, never e-mailed). ``share_with_vendor``
+    marks it for the vendor's work notes (the vendors app's receiver sends it when the case is bonded)."""
     text = (text or "").strip()
     if not text:
         raise CaseError(_("Write a note."), code="text_required")
     with transaction.atomic():
-        note = Note(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
+        note = Note(
+            case=case,
+            author=origin.user,
+            author_name=author_name[:200],
+            text=text,
+            origin=origin.kind,
+            share_with_vendor=bool(share_with_vendor),
+        )
         origin.require("create", note)
         note.save()
         Case.objects.filter(pk=case.pk).update(updated=_now())
-        _record(case, "note", origin, {"note": note.pk}, internal=True)
+        detail = {"note": note.pk, "shared": True} if note.share_with_vendor else {"note": note.pk}
+        _record(case, "note", origin, detail, internal=True)
     return note
 
 
@@ -857,3 +868,46 @@ def cases_by_ids(ids, user):
         .select_related("agency", "service")
         .order_by("-created")
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Attachments added to a case on their own (issue 10: a vendor's attachments; any caller's files)
+# ---------------------------------------------------------------------------------------------
+def add_attachments(case: Case, files, *, origin: ChangeOrigin, author_name: str = "") -> list:
+    """Attach ``files`` (``Upload``s, uploaded files or e-mail parts) to the case itself, checked like every
+    upload (size, type on the content, scan hook; one bad file refuses them all: ``CaseError``). Records one
+    ``attachment`` change carrying the new attachments' pks, so other apps (the vendor sync) see them."""
+    with transaction.atomic():
+        _locked(case)
+        origin.require("create", Reply(case=case))
+        if case.state in (State.CLOSED, State.CANCELLED):
+            raise CaseError(_("The case is closed; reopen it or register a new case."), code="closed", status=409)
+        stored = store_attachments(case, list(files or ()), uploaded_by=origin.user)
+        if not stored:
+            return []
+        Case.objects.filter(pk=case.pk).update(updated=_now())
+        detail = {"attachments": [a.pk for a in stored]}
+        if author_name:
+            detail["by"] = author_name[:200]
+        _record(case, "attachment", origin, detail)
+    return stored
+
+
+# ---------------------------------------------------------------------------------------------
+# One e-mail through the intake (issue 10: the vendors' e-mail bonding and its tests)
+# ---------------------------------------------------------------------------------------------
+def receive_email(raw: bytes, *, mailbox: str = "direct") -> tuple[str, str]:
+    """Read one raw RFC 5322 message through the e-mail intake exactly as a mailbox run does (parse, classify,
+    hand it to other apps' ``intake_message`` receivers, else a requester's reply or a new case). Returns
+    ``(action, reference)``; auto-replies and bounces are ``("ignored", "")``, a message already processed in
+    ``mailbox`` is ``("duplicate", "")``. No bounce is sent from here."""
+    from kompass.cases.intake import parse_message
+    from kompass.cases.mail import CaseSeenStore, IntakeHandler
+
+    message = parse_message(raw)
+    if message.ignored:
+        return "ignored", ""
+    if CaseSeenStore(mailbox).already_processed(message.message_id):
+        return "duplicate", ""
+    outcome = IntakeHandler(mailbox)(message)
+    return str(outcome.action), outcome.reference

@@ -356,7 +356,8 @@ class ReplyView(CaseActionView):
 
 class NoteView(CaseActionView):
     def perform(self, case, origin, request):
-        services.add_note(case, _valid(forms.NoteForm(request.POST))["text"], origin=origin)
+        data = _valid(forms.NoteForm(request.POST))
+        services.add_note(case, data["text"], origin=origin, share_with_vendor=data["share_with_vendor"])
         messages.success(request, _("The note is saved."))
 
 

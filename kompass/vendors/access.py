@@ -12,6 +12,8 @@ from kompass.core import access
 from kompass.core.access import ALL
 from kompass.core.roles import Role
 from kompass.vendors.models import (
+    EmailRecord,
+    HealthAlert,
     InboxEvent,
     OutboxMessage,
     ReconciliationRun,
@@ -55,3 +57,5 @@ access.register(
 access.register(InboxEvent, rules={"create": {Role.VENDOR_INTEGRATION: ALL}}, agency_field=None)
 access.register_internal(OutboxMessage)
 access.register_internal(ReconciliationRun)
+access.register_internal(HealthAlert)
+access.register_internal(EmailRecord)

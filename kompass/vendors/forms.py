@@ -17,6 +17,7 @@ class VendorConnectionForm(UserAwareModelForm):
         fields = [
             "name",
             "kind",
+            "service_desk_email",
             "base_url",
             "ca_bundle",
             "auth_method",

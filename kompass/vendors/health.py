@@ -6,7 +6,10 @@ from datetime import timedelta
 
 from django.db.models import Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from kompass.core import health as core_health
+from kompass.core import notifications as core_notifications
 from kompass.notifications import services as notifications
 from kompass.vendors import conf
 from kompass.vendors.models import InboxEvent, OutboxMessage, ReconciliationRun, VendorConnection, VendorLink
@@ -97,13 +100,26 @@ def snapshot(*, now=None) -> dict:
 
 
 def summary(*, now=None) -> dict:
-    """What ``/healthz`` would show if core had a hook for apps (it has none yet: see docs/e-bonding.md)."""
+    """The ``/healthz`` summary (registered with ``kompass.core.health``): ``failing`` while an alert threshold
+    is crossed (``alerts.crossed``), else ``ok``. Counts only, no personal data."""
+    from kompass.vendors import alerts
+
     data = snapshot(now=now)
-    problems = data["outbox"]["dead_letters"] + data["inbox"]["dead"] + data["requesters_not_informed"]
+    crossed = alerts.crossed(now=now, snapshot=data)
     return {
-        "status": "ok" if not problems else "attention",
+        "status": core_health.FAILING if crossed else core_health.OK,
+        "alerts": sorted(crossed),
         "outbox_backlog": data["outbox"]["backlog"],
+        "outbox_oldest_pending_age_seconds": data["outbox"]["oldest_pending_age_seconds"],
         "dead_letters": data["outbox"]["dead_letters"],
+        "inbox_backlog": data["inbox"]["backlog"],
         "inbox_lag_seconds": data["inbox"]["lag_seconds"],
+        "drift_need_attention": data["drift"]["need_attention"],
         "requesters_not_informed": data["requesters_not_informed"],
     }
+
+
+core_health.register("vendors", summary)
+core_notifications.declare(
+    "vendors.health_alert", _("An integration health threshold was crossed or recovered"), channels=("email",)
+)

@@ -31,6 +31,7 @@ class VendorConnection(RestrictedModel):
 
     class Kind(models.TextChoices):
         SERVICENOW = "servicenow", "ServiceNow"
+        EMAIL = "email", _("E-mail (vendor without an API)")
 
     class AuthMethod(models.TextChoices):
         BASIC = "basic", _("User name and password (basic)")
@@ -71,6 +72,11 @@ class VendorConnection(RestrictedModel):
     mapping = models.JSONField(
         _("mapping"), default=dict, blank=True, help_text=_("Overrides of the default field and state mapping.")
     )
+    service_desk_email = models.EmailField(
+        _("vendor's service desk address"),
+        blank=True,
+        help_text=_("E-mail bonding: where Kompass sends structured mails, and the only sender whose replies count."),
+    )
     poll_watermark = models.CharField(_("poll watermark"), max_length=19, blank=True)
     last_poll_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
     last_webhook_at = models.DateTimeField(_("last webhook"), null=True, blank=True)
@@ -89,6 +95,10 @@ class VendorConnection(RestrictedModel):
         return reverse("vendors:connection_detail", args=[self.pk])
 
     def clean(self) -> None:
+        if self.kind == self.Kind.EMAIL:
+            if not self.service_desk_email:
+                raise ValidationError({"service_desk_email": _("E-mail bonding needs the vendor's address.")})
+            return
         if self.base_url and not self.base_url.lower().startswith("https://"):
             raise ValidationError({"base_url": _("Vendor instances are reached over HTTPS only.")})
 
@@ -156,6 +166,8 @@ class VendorLink(RestrictedModel):
     seen_journal = models.JSONField(_("journal entries seen"), default=list, blank=True)
     journal_watermark = models.CharField(max_length=19, blank=True)
     synced = models.JSONField(_("last synchronised values"), default=dict, blank=True)
+    #: Attachments on both sides: remote sys_id → the case attachment's pk (0: refused by Kompass's checks).
+    attachments = models.JSONField(_("attachments synchronised"), default=dict, blank=True)
     sync_state = models.CharField(_("sync state"), max_length=10, choices=SyncState.choices, default=SyncState.PENDING)
     last_error = models.TextField(_("last error"), blank=True)
     last_inbound_at = models.DateTimeField(_("last change from the vendor"), null=True, blank=True)
@@ -193,12 +205,13 @@ class OutboxMessage(DurableWork):
         UPDATE = "update", _("Update fields")
         COMMENT = "comment", _("Public comment")
         WORK_NOTE = "work_note", _("Work note")
+        ATTACHMENT = "attachment", _("Attachment")
 
     retry_base_seconds = 2
-    retry_cap_seconds = 120
+    retry_cap_seconds = conf.retry_cap_seconds()
     lease_seconds = conf.lease_seconds()
 
-    max_attempts = models.PositiveIntegerField(default=12)
+    max_attempts = models.PositiveIntegerField(default=conf.max_attempts)
     link = models.ForeignKey(VendorLink, verbose_name=_("link"), on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     fields = models.JSONField(_("fields"), default=dict, blank=True)
@@ -225,10 +238,10 @@ class InboxEvent(DurableWork):
         RECONCILE = "reconcile", _("Reconciliation")
 
     retry_base_seconds = 2
-    retry_cap_seconds = 120
+    retry_cap_seconds = conf.retry_cap_seconds()
     lease_seconds = conf.lease_seconds()
 
-    max_attempts = models.PositiveIntegerField(default=12)
+    max_attempts = models.PositiveIntegerField(default=conf.max_attempts)
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="inbox")
     source = models.CharField(max_length=10, choices=Source.choices)
     event_id = models.CharField(max_length=100, blank=True)
@@ -280,3 +293,52 @@ class ReconciliationRun(models.Model):
             "k": self.repaired,
             "j": self.attention,
         }
+
+
+class HealthAlert(models.Model):
+    """One incident of an alert threshold being crossed: opened (administrators are e-mailed once) and closed
+    when the condition clears (a "recovered" message). At most one open row per condition."""
+
+    condition = models.CharField(_("condition"), max_length=100)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    opened = models.DateTimeField(_("opened"), default=timezone.now)
+    closed = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("health alert")
+        verbose_name_plural = _("health alerts")
+        ordering = ["-opened"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["condition"], condition=models.Q(closed__isnull=True), name="vendors_alert_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} ({'open' if self.closed is None else 'closed'})"
+
+
+class EmailRecord(models.Model):
+    """E-mail bonding: Kompass's copy of a vendor ticket that lives only in mails (``transports/email.py``).
+
+    The transport answers the sync's reads from it (``sys_id``, ``sys_mod_count``, ``sys_updated_on``, the
+    journal) exactly as the Table API would; the vendor's replies (through the cases e-mail intake) change it.
+    """
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="email_records")
+    sys_id = models.CharField(max_length=32, unique=True)
+    correlation_id = models.CharField(max_length=100, db_index=True)
+    fields = models.JSONField(default=dict, blank=True)
+    mod_count = models.IntegerField(default=0)
+    updated_on = models.CharField(max_length=19)
+    journal = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    create_sent = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("e-mail bonded record")
+        verbose_name_plural = _("e-mail bonded records")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.correlation_id} ({self.sys_id})"

@@ -7,9 +7,10 @@ synchronised values (``VendorLink.synced``) the second.
 
 from django.dispatch import receiver
 
-from kompass.cases.signals import case_changed
+from kompass.cases.signals import case_changed, intake_message
 from kompass.vendors import sync
 from kompass.vendors.models import ServiceRoute, VendorLink
+from kompass.vendors.transports.email import handle_vendor_mail
 
 
 @receiver(case_changed, dispatch_uid="vendors.outbox")
@@ -29,3 +30,9 @@ def write_outbox(sender, case, change, origin, **kwargs):
         return
     if change.kind != "created":
         sync.enqueue_for_change(link, case, change)
+
+
+@receiver(intake_message, dispatch_uid="vendors.email_bonding")
+def vendor_mail(sender, message, **kwargs):
+    """E-mail bonding: a vendor's reply from its service desk address (``transports/email.py``)."""
+    return handle_vendor_mail(message)

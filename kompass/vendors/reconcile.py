@@ -1,6 +1,7 @@
 """Reconciliation: compare every open (and recently closed) link with its vendor record.
 
-Compared: state, priority (impact/urgency), resolution, and every public comment once on each side. What is
+Compared: state, priority (impact/urgency), resolution, every public comment once on each side, and the
+attachments (every vendor attachment on the case, every case attachment once at the vendor). What is
 safe is repaired automatically (a newer remote record is applied; a Kompass reply missing at the vendor is
 sent again through the outbox, its marker making that idempotent); the rest is listed as drift for an agent.
 Result: "N links checked, M agree, K repaired, J need attention" (:class:`ReconciliationRun`).
@@ -34,8 +35,11 @@ def links_to_check(now=None):
     )
 
 
-def differences(link: VendorLink, record: dict | None, journal: list[dict]) -> list[str]:
-    """What does not agree between the case and its vendor record (empty: they agree)."""
+def differences(
+    link: VendorLink, record: dict | None, journal: list[dict], attachments: list[dict] | None = None
+) -> list[str]:
+    """What does not agree between the case and its vendor record (empty: they agree). ``attachments``: the
+    record's attachment rows (``None``: not compared)."""
     if record is None:
         return ["missing at the vendor"]
     case = link.case
@@ -53,6 +57,27 @@ def differences(link: VendorLink, record: dict | None, journal: list[dict]) -> l
         if notes and notes not in (case.resolution or ""):
             found.append("resolution differs")
     found += _comment_differences(link, journal)
+    if attachments is not None:
+        found += _attachment_differences(link, attachments)
+    return found
+
+
+def _attachment_differences(link: VendorLink, rows: list[dict]) -> list[str]:
+    """Every vendor attachment is on the case (or was refused by Kompass's checks, noted there), and every case
+    attachment is at the vendor once (or the vendor refused it: known, not drift)."""
+    found = []
+    for row in rows:
+        if row.get("sys_id") not in link.attachments:
+            found.append(f"vendor attachment {row.get('file_name', '')!r} is not on the case")
+    remote_ids = {row.get("sys_id") for row in rows}
+    at_vendor = defaultdict(int)
+    for sys_id, pk in link.attachments.items():
+        if sys_id in remote_ids:
+            at_vendor[pk] += 1
+    refused = set(OutboxMessage.objects.filter(link=link, refused=True).values_list("marker", flat=True))
+    for pk in link.case.attachments.values_list("pk", flat=True):
+        if at_vendor.get(pk, 0) != 1 and marker("attachment", pk) not in refused:
+            found.append(f"attachment {pk} is at the vendor {at_vendor.get(pk, 0)} times")
     return found
 
 
@@ -105,6 +130,26 @@ def _repair(link: VendorLink, record: dict, vendor) -> None:
         for row in journal
         if MARKER_PREFIX in (row.get("value") or "")
     }
+    rows = vendor.list_attachments(link.table, link.sys_id)
+    sync.pull_attachments(link, vendor, rows)
+    link.refresh_from_db()
+    if link.case.is_open:
+        remote_ids = {row.get("sys_id") for row in rows}
+        at_vendor = {pk for sys_id, pk in link.attachments.items() if sys_id in remote_ids}
+        pending = set(
+            OutboxMessage.objects.filter(link=link, kind=OutboxMessage.Kind.ATTACHMENT, state__in=ACTIVE).values_list(
+                "marker", flat=True
+            )
+        )
+        missing = [
+            pk
+            for pk in link.case.attachments.values_list("pk", flat=True)
+            if pk not in at_vendor and marker("attachment", pk) not in pending
+        ]
+        if missing:
+            link.attachments = {k: v for k, v in link.attachments.items() if v not in missing}
+            link.save(update_fields=["attachments", "updated"])
+            sync._queue_attachments(link, missing)
     for reply in link.case.replys.exclude(origin="vendor"):
         mark = marker("reply", reply.pk)
         pending = OutboxMessage.objects.filter(link=link, marker=mark, state__in=ACTIVE).exists()
@@ -133,7 +178,8 @@ def reconcile(*, trigger: str = "schedule", repair: bool = True) -> Reconciliati
                 run.checked += 1
                 record = records.get(link.sys_id)
                 journal = vendor.fetch_journal_since(link.table, link.sys_id, "")
-                found = differences(link, record, journal)
+                attachments = vendor.list_attachments(link.table, link.sys_id) if record is not None else None
+                found = differences(link, record, journal, attachments)
                 if not found:
                     run.agree += 1
                     continue
@@ -142,7 +188,12 @@ def reconcile(*, trigger: str = "schedule", repair: bool = True) -> Reconciliati
                     link.refresh_from_db()
                     link.case.refresh_from_db()
                     fresh = vendor.fetch(link.table, link.sys_id, RECORD_FIELDS)
-                    after = differences(link, fresh, vendor.fetch_journal_since(link.table, link.sys_id, ""))
+                    after = differences(
+                        link,
+                        fresh,
+                        vendor.fetch_journal_since(link.table, link.sys_id, ""),
+                        vendor.list_attachments(link.table, link.sys_id) if fresh is not None else None,
+                    )
                     if not after or _in_flight(link):
                         run.repaired += 1
                         continue

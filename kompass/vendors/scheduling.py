@@ -20,3 +20,11 @@ def reconcile() -> None:
     from kompass.vendors.tasks import run_reconciliation
 
     run_reconciliation.enqueue("schedule")
+
+
+@scheduled(Every(timedelta(seconds=conf.alert_seconds())), name="vendors.alerts")
+def alerts() -> None:
+    """E-mail administrators once when a health threshold is crossed, and once when it has recovered."""
+    from kompass.vendors.tasks import check_alerts
+
+    check_alerts.enqueue()

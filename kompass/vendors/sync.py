@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -114,6 +115,7 @@ def open_link(case, connection: VendorConnection, *, table: str = "incident") ->
         OutboxMessage.objects.create(
             link=link, kind=OutboxMessage.Kind.CREATE, fields=mapping.create_fields(case, link.correlation_id)
         )
+        _queue_attachments(link, case.attachments.values_list("pk", flat=True))
         cases.add_note(
             case,
             f"Sendt til leverandøren {connection.name} (koblingsnøkkel {link.correlation_id}).",
@@ -131,11 +133,16 @@ def enqueue_for_change(link: VendorLink, case, change) -> OutboxMessage | None:
     """The outbox row a case change needs, if any. Changes applied from the vendor never come here."""
     mapping = Mapping.for_connection(link.connection)
     kind, fields, mark = None, {}, ""
+    later: list[int] = []  # attachments that follow the message (a reply's files after its comment)
     if change.kind == "reply":
         reply = case.replys.filter(pk=change.detail.get("reply")).first()
         if reply is None:
             return None
         kind, fields, mark = OutboxMessage.Kind.COMMENT, {"text": reply.text}, marker("reply", reply.pk)
+        later = list(reply.attachments.values_list("pk", flat=True))
+    elif change.kind == "attachment":
+        queued = _queue_attachments(link, change.detail.get("attachments", []), change_id=change.pk)
+        return queued[0] if queued else None
     elif change.kind in ("state", "reopened"):
         fields = mapping.remote_state(case.state, resolution=case.resolution) or {}
         if not fields or link.synced.get("state") == Mapping.state_key(fields):
@@ -155,11 +162,37 @@ def enqueue_for_change(link: VendorLink, case, change) -> OutboxMessage | None:
         if not fields:
             return None
         kind = OutboxMessage.Kind.UPDATE
+    elif change.kind == "note" and change.detail.get("shared"):
+        note = case.notes.filter(pk=change.detail.get("note"), share_with_vendor=True).first()
+        if note is None:
+            return None
+        kind, fields, mark = OutboxMessage.Kind.WORK_NOTE, {"text": note.text}, marker("note", note.pk)
     else:
-        return None  # internal notes stay internal; assignment is each side's own
+        return None  # internal notes not marked "share with vendor" stay internal; assignment is each side's own
     message = OutboxMessage.objects.create(link=link, kind=kind, fields=fields, marker=mark, change_id=change.pk)
+    _queue_attachments(link, later, change_id=change.pk)
     durable.kick(OutboxMessage)
     return message
+
+
+def _queue_attachments(link: VendorLink, pks, *, change_id=None) -> list[OutboxMessage]:
+    """One attachment message per Kompass attachment not yet at the vendor (every case attachment is public:
+    the cases model has no internal attachments)."""
+    sent = set(link.attachments.values())
+    queued = [
+        OutboxMessage.objects.create(
+            link=link,
+            kind=OutboxMessage.Kind.ATTACHMENT,
+            fields={"attachment": pk},
+            marker=marker("attachment", pk),
+            change_id=change_id,
+        )
+        for pk in pks
+        if pk not in sent
+    ]
+    if queued:
+        durable.kick(OutboxMessage)
+    return queued
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,6 +220,8 @@ def deliver(message: OutboxMessage) -> str:
             record = _create(link, message, vendor)
         elif message.kind in (OutboxMessage.Kind.COMMENT, OutboxMessage.Kind.WORK_NOTE):
             record = _journal(link, message, vendor)
+        elif message.kind == OutboxMessage.Kind.ATTACHMENT:
+            return _attach(link, message, vendor)
         else:
             record = vendor.update(link.table, link.sys_id, message.fields)
     except TransportError as exc:
@@ -234,6 +269,33 @@ def _journal(link: VendorLink, message: OutboxMessage, vendor) -> dict:
         return vendor.fetch(link.table, link.sys_id, RECORD_FIELDS) or {}  # the earlier PATCH did land
     text = f"{message.fields.get('text', '')}\n\n{message.marker}"
     return vendor.add_journal(link.table, link.sys_id, element, text)
+
+
+def _attach(link: VendorLink, message: OutboxMessage, vendor) -> str:
+    """Upload one case attachment. A retry first looks for it among the record's attachments by its content
+    hash (an upload whose answer was lost was committed), so the vendor never gets it twice."""
+    pk = message.fields.get("attachment")
+    attachment = link.case.attachments.filter(pk=pk).first()
+    if attachment is None:
+        return "gone"
+    if pk in link.attachments.values():
+        return "sent"
+    found = None
+    if message.attempts > 1:
+        found = next(
+            (row for row in vendor.list_attachments(link.table, link.sys_id) if row.get("hash") == attachment.sha256),
+            None,
+        )
+    if found is None:
+        with attachment.file.open("rb") as handle:
+            data = handle.read()
+        found = vendor.add_attachment(link.table, link.sys_id, attachment.name, attachment.content_type, data)
+    with transaction.atomic():
+        fresh = VendorLink.objects.select_for_update().get(pk=link.pk)
+        fresh.attachments = {**fresh.attachments, found["sys_id"]: attachment.pk}
+        fresh.last_outbound_at = timezone.now()
+        fresh.save(update_fields=["attachments", "last_outbound_at", "updated"])
+    return "sent"
 
 
 def _refused(link: VendorLink, message: OutboxMessage, exc: TransportError) -> None:
@@ -320,8 +382,10 @@ def process_event(event: InboxEvent) -> str:
     )
     if link is None:
         outcome = "not linked"
-    elif event.mod_count >= 0 and event.mod_count <= link.last_mod_count and event.source == "webhook":
-        outcome = "stale"  # already applied (a duplicate, or overtaken by a later read)
+    elif event.mod_count >= 0 and event.mod_count <= link.last_mod_count and event.source in ("webhook", "poll"):
+        # Already applied (a duplicate, or overtaken by a later read). The journal up to that sys_mod_count was
+        # read with it (apply_record reads the journal after the record), so a stale event needs no read at all.
+        outcome = "stale"
     else:
         vendor = transport(link.connection)
         record = event.payload.get("record") if event.source == "poll" else _batched_record(event, link, vendor)
@@ -368,7 +432,67 @@ def apply_record(link: VendorLink, record: dict, vendor, *, own_write: bool = Fa
         if link.sync_state == VendorLink.SyncState.PENDING and link.sys_id:
             link.sync_state = VendorLink.SyncState.LINKED
         link.save()
+    if not own_write:
+        try:
+            pull_attachments(link, vendor)
+        except TransportError as exc:
+            # The fields and journal are applied and committed; a file that could not be read now comes with the
+            # next re-read of this record or the next reconciliation (which compares attachments).
+            logger.info("Attachments of %s not read this time: %s", link, exc)
     return outcome
+
+
+@dataclass(frozen=True)
+class VendorFile:
+    """A file from the vendor, in the shape the cases upload checks take (``name``, ``content``)."""
+
+    name: str
+    content: bytes
+
+
+def pull_attachments(link: VendorLink, vendor, rows: list[dict] | None = None) -> int:
+    """The vendor's attachments not yet on the case, stored as case attachments (deduplicated by the remote
+    sys_id, and by content hash so Kompass's own uploads are never taken back). Returns how many were added.
+    A file Kompass's checks refuse (type, size) is noted on the case once and not fetched again."""
+    if not link.sys_id:
+        return 0
+    rows = vendor.list_attachments(link.table, link.sys_id) if rows is None else rows
+    known = set(link.attachments)
+    new = [row for row in rows if row.get("sys_id") and row["sys_id"] not in known]
+    if not new:
+        return 0
+    case = link.case
+    local = dict(case.attachments.values_list("sha256", "pk"))
+    mapped, added = {}, 0
+    origin = vendor_origin(link)
+    for row in new:
+        if row.get("hash") and row["hash"] in local:
+            mapped[row["sys_id"]] = local[row["hash"]]  # Kompass's own file (its upload's answer was not kept)
+            continue
+        _meta, data = vendor.download_attachment(row["sys_id"])
+        name = row.get("file_name") or "vedlegg"
+        try:
+            stored = cases.add_attachments(
+                case, [VendorFile(name, data)], origin=origin, author_name=link.connection.name
+            )
+        except CaseError as exc:
+            mapped[row["sys_id"]] = 0
+            cases.add_note(
+                case,
+                f"Vedlegget {name} fra leverandøren ble ikke tatt inn: {exc.message}",
+                origin=origin,
+                author_name=link.connection.name,
+            )
+            continue
+        mapped[row["sys_id"]] = stored[0].pk
+        local[stored[0].sha256] = stored[0].pk
+        added += 1
+    with transaction.atomic():
+        fresh = VendorLink.objects.select_for_update().get(pk=link.pk)
+        fresh.attachments = {**fresh.attachments, **mapped}
+        fresh.save(update_fields=["attachments", "updated"])
+    link.attachments = fresh.attachments
+    return added
 
 
 def _apply_journal(case, row: dict, origin: ChangeOrigin) -> None:

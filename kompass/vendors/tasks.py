@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from kompass.vendors import reconcile, sync
+from kompass.vendors import alerts, reconcile, sync
 from kompass.vendors.models import VendorConnection
 
 
@@ -21,3 +21,8 @@ def poll_vendors() -> int:
 @task(queue_name="vendors")
 def run_reconciliation(trigger: str = "schedule") -> str:
     return reconcile.reconcile(trigger=trigger).summary
+
+
+@task(queue_name="vendors")
+def check_alerts() -> dict:
+    return alerts.check()

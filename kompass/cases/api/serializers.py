@@ -146,7 +146,7 @@ class NoteSerializer(_EntrySerializer):
 
     class Meta:
         model = Note
-        fields = ["id", "case", "author", "text", "origin", "created"]
+        fields = ["id", "case", "author", "text", "share_with_vendor", "origin", "created"]
         read_only_fields = ["id", "case", "author", "origin", "created"]
 
 

@@ -188,7 +188,9 @@ class CaseViewSet(RestrictedModelViewSet):
         self._require_view(Note(case=case))
         if request.method == "POST":
             data = self._input(s.NoteSerializer)
-            note = services.add_note(case, data["text"], origin=self.origin())
+            note = services.add_note(
+                case, data["text"], origin=self.origin(), share_with_vendor=data.get("share_with_vendor", False)
+            )
             return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
         return self._page(
             Note.objects.restrict(request.user, "view").filter(case=case).select_related("author"), s.NoteSerializer

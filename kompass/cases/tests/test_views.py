@@ -173,3 +173,17 @@ def test_the_queue_sorts_by_due_time_and_filters(clients, world):
     assert [c.title for c in response.context["object_list"]] == ["A", "C"]
     assert "<html" not in response.content.decode()  # htmx gets the table only
     assert Reply.objects.count() == 0
+
+
+def test_the_note_form_marks_a_note_share_with_vendor(clients, world):
+    from kompass.cases.models import Note
+
+    client = clients("desk")
+    url = f"/cases/{world['a']}/"
+    assert 'name="share_with_vendor"' in client.get(url).content.decode()
+    client.post(f"{url}note/", {"text": "Del dette", "share_with_vendor": "on"})
+    client.post(f"{url}note/", {"text": "Ikke dette"})
+    assert Note.objects.get(text="Del dette").share_with_vendor is True
+    assert Note.objects.get(text="Ikke dette").share_with_vendor is False
+    body = clients("requester").get(url).content.decode()
+    assert "Del dette" not in body  # still an internal note

@@ -83,3 +83,11 @@ def can(context, action, obj_or_model):
 
     request = context.get("request")
     return access.can(getattr(request, "user", None), action, obj_or_model)
+
+
+@register.simple_tag(takes_context=True)
+def panels(context, slot, obj):
+    """``{% panels "case_detail" object %}``: what other apps registered for this slot (``core/panels.py``)."""
+    from kompass.core import panels as registry
+
+    return registry.render(slot, context.get("request"), obj)

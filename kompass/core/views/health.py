@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kompass import __version__
+from kompass.core import health as app_health
 from kompass.core.models import Heartbeat, ScheduledJob, SchedulerLease
 from kompass.core.scheduling import LEASE_NAME
 from kompass.core.tasks import heartbeat_name
@@ -21,7 +22,9 @@ def healthz(request):
     """200 with component status when the database answers; 503 when it does not.
 
     A stale worker or scheduler heartbeat is reported (``"status": "stale"``) without failing the
-    check, so a load balancer keeps serving pages while an operator restarts the worker.
+    check, so a load balancer keeps serving pages while an operator restarts the worker. ``apps`` holds each
+    app's registered summary (``kompass.core.health``); one whose status is ``failing`` makes the answer 503
+    with ``"status": "failing"`` and ``failing`` naming it.
     """
     body = {"status": "ok", "version": __version__, "database": {"status": "ok", "vendor": connection.vendor}}
     try:
@@ -68,6 +71,13 @@ def healthz(request):
         }
         for job in ScheduledJob.objects.order_by("name")
     ]
+    # The apps' own summaries (kompass.core.health: each app registers from its health.py); one failing fails.
+    body["apps"] = app_health.summaries()
+    failing = sorted(name for name, result in body["apps"].items() if result.get("status") == app_health.FAILING)
+    if failing:
+        body["status"] = "failing"
+        body["failing"] = failing
+        return JsonResponse(body, status=503)
     return JsonResponse(body, status=200)
 
 

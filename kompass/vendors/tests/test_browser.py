@@ -66,3 +66,9 @@ def test_an_agent_reads_the_integration_health_and_a_link(page, live_server, cas
     page.goto(f"{live_server.url}/vendors/health/")
     expect(page.locator("main")).to_contain_text("Meldinger som ikke kom fram")
     check_a11y(page)
+    # The case page's slot: the link, its dead letter and the retry, for the agent (axe on the whole page).
+    page.goto(f"{live_server.url}{case.get_absolute_url()}")
+    panel = page.get_by_test_id("vendor-link-panel")
+    expect(panel).to_contain_text("HTTP 503")
+    expect(panel.get_by_role("button", name="Send mislykkede meldinger på nytt")).to_be_visible()
+    check_a11y(page)

@@ -1,17 +1,16 @@
-"""The e-bonding chaos test: Kompass web + worker + scheduler duties against ``snowsim serve`` with faults and its
-vendor agent, the worker killed mid-delivery and restarted, the instance down for a while.
+"""The e-bonding chaos test: Kompass web + workers + scheduler against ``snowsim serve`` with faults and its
+vendor agents, the worker killed mid-delivery and restarted, the instance down for a while.
 
 Processes: ``snowsim serve`` (HTTPS, faults, signed webhooks to Kompass's live server with the integration
-token), ``snowsim vendor-agent`` (works the incidents: pick-up, comments, Awaiting Caller, resolve; the
-server auto-closes), ``kompass db_worker`` for the ``vendors`` and ``notifications`` queues (killed with
-SIGKILL once and restarted); this process is the web server (pytest-django's live server), the requesters
-(who answer when their case waits for them) and the scheduler (``durable.drain()`` and the poller).
+token), ``KOMPASS_CHAOS_AGENTS`` (4) ``snowsim vendor-agent`` processes, one engineer each (they work the
+incidents: pick-up, comments, Awaiting Caller, resolve; the server auto-closes), ``KOMPASS_CHAOS_WORKERS`` (3)
+``kompass db_worker`` processes for the ``vendors`` and ``notifications`` queues (one killed with SIGKILL and
+restarted), and the real ``kompass scheduler`` (the poll job every ``KOMPASS_CHAOS_POLL_SECONDS``, 5, and core's
+durable drain every 2 s); this process is the web server (pytest-django's live server) and the requesters (who
+answer when their case waits for them).
 
-Size: ``KOMPASS_CHAOS_CASES`` cases. The default, 30, is what CI runs (about 2.5 minutes of settling plus
-start-up on a shared 2-core machine, SQLite); the issue's full size is ``KOMPASS_CHAOS_CASES=300`` (≥ 1,500
-vendor-side updates), which takes far longer than CI's ~3 minutes here because the vendor agent's pace and the
-fault waits (Retry-After, timeouts, leases of the killed worker) dominate. The run asserts at least five
-vendor-side updates per case. ``KOMPASS_CHAOS_TIMEOUT`` (default 600 s) bounds the settling time.
+Size: ``KOMPASS_CHAOS_CASES`` cases (see docs/e-bonding.md for the measured times). The run asserts at least
+five vendor-side updates per case. ``KOMPASS_CHAOS_TIMEOUT`` (default 900 s) bounds the settling time.
 """
 
 import os
@@ -40,10 +39,14 @@ from kompass.vendors.tasks import poll_vendors
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CASES = int(os.environ.get("KOMPASS_CHAOS_CASES", "30"))
-TIMEOUT = float(os.environ.get("KOMPASS_CHAOS_TIMEOUT", "600"))
+CASES = int(os.environ.get("KOMPASS_CHAOS_CASES", "300"))
+TIMEOUT = float(os.environ.get("KOMPASS_CHAOS_TIMEOUT", "900"))
 #: Worker processes for the vendors and notifications queues (their network waits overlap).
 WORKERS = int(os.environ.get("KOMPASS_CHAOS_WORKERS", "3"))
+#: Vendor agent processes (one engineer each, at most 4 engineers).
+AGENTS = int(os.environ.get("KOMPASS_CHAOS_AGENTS", "4"))
+#: The scheduler's poll interval in the run (seconds).
+POLL_SECONDS = int(os.environ.get("KOMPASS_CHAOS_POLL_SECONDS", "5"))
 FAULTS = (
     "error500=0.08,error503=0.12,rate429=0.05,retry_after=1,timeout=0.01,timeout_s=4,lost_response=0.04,"
     "latency_ms=0-20,webhook_drop=0.15,webhook_dup=0.15,webhook_delay_ms=0-800,webhook_reorder=0.2"
@@ -116,7 +119,7 @@ def progress(elapsed, service):
 
 class Processes:
     def __init__(self, tmp_path, env):
-        self.tmp_path, self.env, self.workers, self.agent = tmp_path, env, [], None
+        self.tmp_path, self.env, self.workers, self.agents, self.scheduler = tmp_path, env, [], [], None
 
     def start_worker(self):
         bin_dir = Path(sys.executable).parent
@@ -129,23 +132,40 @@ class Processes:
         )
         self.workers.append(worker)
 
+    def start_scheduler(self):
+        """The real ``kompass scheduler``: the poll job every few seconds and core's durable drain."""
+        bin_dir = Path(sys.executable).parent
+        self.scheduler = subprocess.Popen(  # noqa: S603
+            [str(bin_dir / "kompass"), "scheduler", "--tick", "0.5"],
+            env=self.env,
+            stdout=open(self.tmp_path / "scheduler.log", "a"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+
     def kill_worker(self):
         worker = self.workers.pop(0)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
 
-    def start_agent(self, url, ca):
+    def start_agents(self, url, ca, count):
+        """``count`` vendor agents, one engineer each (a ticket another agent assigned is left to it): one agent
+        works its tickets one request at a time, and every 429/503 makes it wait the Retry-After (≥ 1 s)."""
         bin_dir = Path(sys.executable).parent
-        self.agent = subprocess.Popen(  # noqa: S603
-            [str(bin_dir / "snowsim"), "vendor-agent", "--url", url, "--ca", ca, "--speed", "30", "--seed", "5"]
-            + ["--hold-probability", "0.3", "--burst-probability", "0.6", "--caller-timeout", "600"]
-            + ["--tables", "incident"],
-            stdout=open(self.tmp_path / "agent.log", "a"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
+        for n in range(count):
+            engineer = f"itil.engineer{n % 4 + 1}"
+            self.agents.append(
+                subprocess.Popen(  # noqa: S603
+                    [str(bin_dir / "snowsim"), "vendor-agent", "--url", url, "--ca", ca, "--speed", "30"]
+                    + ["--seed", str(5 + n), "--user", engineer, "--engineers", engineer]
+                    + ["--hold-probability", "0.3", "--burst-probability", "0.6", "--caller-timeout", "600"]
+                    + ["--tables", "incident"],
+                    stdout=open(self.tmp_path / f"agent{n}.log", "a"),  # noqa: SIM115
+                    stderr=subprocess.STDOUT,
+                )
+            )
 
     def stop(self):
-        for process in (*self.workers, self.agent):
+        for process in (*self.workers, *self.agents, self.scheduler):
             if process is not None and process.poll() is None:
                 process.terminate()
                 try:
@@ -190,12 +210,19 @@ def test_chaos_every_change_arrives_once_and_every_requester_hears(
         "DATABASE_URL": database_url(),
         "KOMPASS_EMAIL_URL": "dummymail://",
         "KOMPASS_VENDORS_LEASE_SECONDS": "8",
+        # A row that met several faults in a row waits at most 10 s, not the production 120 s: the run's tail
+        # is not spent waiting out back-offs (the faults and every assertion are the same).
+        "KOMPASS_VENDORS_RETRY_CAP_SECONDS": "10",
+        "KOMPASS_VENDORS_POLL_SECONDS": str(POLL_SECONDS),
+        "KOMPASS_DURABLE_DRAIN_INTERVAL": "2",
+        "KOMPASS_VENDORS_RECONCILE_MINUTES": "600",  # the test reconciles itself at the end
         "CHAOS_SNOW_SECRET": "kompass",
     }
     procs = Processes(tmp_path, env)
     for _ in range(WORKERS):
         procs.start_worker()
-    procs.start_agent(url, ca)
+    procs.start_scheduler()
+    procs.start_agents(url, ca, AGENTS)
     started = time.monotonic()
     try:
         requesters = [cast["requester"]]
@@ -227,11 +254,10 @@ def test_chaos_every_change_arrives_once_and_every_requester_hears(
                     services.add_reply(
                         case, f"Svar fra innmelder på {case.number}.", origin=ChangeOrigin.by_user(case.requester)
                     )
-            if now - last_poll > 5:
-                poll_vendors.call()  # the scheduler's poll job (a failed poll is tried again next time)
+            if now - last_poll > 10:  # the scheduler process polls and drains; this only reports
                 last_poll = now
                 progress(now - started, service)
-            durable.drain()  # the scheduler's durable_drain: back-offs that ended, expired leases
+                assert procs.scheduler.poll() is None, (tmp_path / "scheduler.log").read_text()[-2000:]
             open_cases = services.Case.objects.filter(service=service).exclude(state="closed").count()
             busy = (
                 OutboxMessage.objects.filter(state__in=ACTIVE).exists()

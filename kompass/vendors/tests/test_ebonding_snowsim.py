@@ -209,3 +209,39 @@ def test_reconciliation_reports_agreement_and_repairs_a_missed_change(route, mak
     assert run.summary == "2 koblinger kontrollert, 1 stemmer, 1 reparert, 0 trenger oppfølging"  # bokmål first
     links[0].case.refresh_from_db()
     assert links[0].case.state == "in_progress" and links[0].case.replys.count() == 1
+
+
+def test_attachments_both_ways_through_the_attachment_api(route, make_case, worker, remote, snow, cast):
+    from kompass.vendors.sync import VendorFile
+
+    case, link = linked_case(make_case, worker)
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.add_reply(case, "Logg vedlagt.", origin=desk, attachments=[VendorFile("logg.txt", b"feil 42\n")])
+    services.add_note(case, "Del: ruteren er byttet.", origin=desk, share_with_vendor=True)
+    worker()
+    listed = snow.get("/api/now/attachment", params={"sysparm_query": f"table_sys_id={link.sys_id}"}).json()
+    assert [row["file_name"] for row in listed["result"]] == ["logg.txt"]
+    notes = [row["value"] for row in remote.journal(link.sys_id) if row["element"] == "work_notes"]
+    assert len(notes) == 1 and notes[0].startswith("Del: ruteren er byttet.")
+    # The vendor's engineer attaches a report (and a file Kompass refuses), then comments.
+    for name, data in (("rapport.txt", b"Rapport: disk byttet"), ("data.bin", b"\x00\x01\x02 binary")):
+        snow.post(
+            "/api/now/attachment/file",
+            params={"table_name": "incident", "table_sys_id": link.sys_id, "file_name": name},
+            headers={"Content-Type": "text/plain"},
+            content=data,
+            auth=("itil.engineer1", "itil.engineer1"),
+        ).raise_for_status()
+    remote.patch(link.sys_id, comments="Rapport vedlagt.")
+    poll_and_apply(route.connection, worker)
+    poll_and_apply(route.connection, worker)
+    assert sorted(case.attachments.values_list("name", flat=True)) == ["logg.txt", "rapport.txt"]
+    assert case.attachments.get(name="rapport.txt").file.read() == b"Rapport: disk byttet"
+    assert case.notes.filter(text__contains="data.bin").count() == 1  # refused on its content, said once
+    # A file the vendor's rules refuse (blocked extension) is shown on the case, not retried.
+    services.add_attachments(case, [VendorFile("kommando.bat", b"echo hei\n")], origin=desk)
+    worker()
+    assert OutboxMessage.objects.filter(kind="attachment", refused=True).count() == 1
+    assert case.notes.filter(text__contains="avviste").exists()
+    run = reconcile.reconcile(trigger="test")
+    assert run.attention == 0, run.drift

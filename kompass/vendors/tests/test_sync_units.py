@@ -22,7 +22,7 @@ class FakeVendor:
     """An incident table and its journal in memory, with ServiceNow's caller-comment business rule."""
 
     def __init__(self):
-        self.records, self.journal, self.calls = {}, [], []
+        self.records, self.journal, self.calls, self.attachments = {}, [], [], []
         self.clock = itertools.count(1)
         self.second = "2026-12-01 10:00:00"  # one second for everything unless a test moves it
         self.lose_next_answer = False
@@ -104,6 +104,25 @@ class FakeVendor:
     def journal_has_marker(self, table, sys_id, mark):
         self.calls.append("marker?")
         return any(r["element_id"] == sys_id and mark in r["value"] for r in self.journal)
+
+    def add_attachment(self, table, sys_id, file_name, content_type, data):
+        import hashlib
+
+        self.calls.append("attach")
+        row = {"sys_id": uuid.uuid4().hex, "file_name": file_name, "content_type": content_type}
+        row.update(size_bytes=str(len(data)), hash=hashlib.sha256(data).hexdigest(), table_sys_id=sys_id)
+        self.attachments.append((row, data))
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise TransportError("HTTP 504 (text/html page)", status=504, retryable=True)
+        return dict(row)
+
+    def list_attachments(self, table, sys_id):
+        return [dict(row) for row, _data in self.attachments if row["table_sys_id"] == sys_id]
+
+    def download_attachment(self, attachment_sys_id):
+        row, data = next((r, d) for r, d in self.attachments if r["sys_id"] == attachment_sys_id)
+        return dict(row), data
 
     def close(self):
         pass
@@ -394,3 +413,159 @@ def test_the_poller_overlaps_its_watermark_and_restarts_from_it(bonded, vendor, 
     assert sync.poll(connection, page=2) == 0  # the overlap re-reads; (sys_id, sys_mod_count) dedupes
     drain()
     assert InboxEvent.objects.filter(state="done").count() == 5
+
+
+# -- share with vendor (internal notes → work_notes only when marked) ----------------------------
+
+
+def test_only_a_note_marked_share_with_vendor_goes_to_the_work_notes_once(bonded, vendor, cast):
+    case, link = bonded()
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.add_note(case, "Intern: ring leverandøren.", origin=desk)
+    shared = services.add_note(case, "Logger vedlagt, se hendelse 12:03.", origin=desk, share_with_vendor=True)
+    assert outbox_kinds(link) == ["create", "work_note"]
+    vendor.lose_next_answer = True  # the PATCH landed, its answer was lost: the retry finds the marker
+    drain()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    notes = [r for r in vendor.journal if r["element"] == "work_notes"]
+    assert len(notes) == 1 and notes[0]["value"].startswith("Logger vedlagt")
+    assert marker("note", shared.pk) in notes[0]["value"]
+    assert not [r for r in vendor.journal if r["element"] == "comments"]
+    # Coming back through the journal it is recognised by its marker: no second note on the case.
+    apply_remote(link, vendor)
+    assert case.notes.filter(text__startswith="Logger vedlagt").count() == 1
+    assert not case.replys.exists()  # a shared note never becomes public
+
+
+def test_vendor_work_notes_stay_internal_notes_and_are_not_shared_back(bonded, vendor):
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, work_notes="Byttet nettverkskort.")
+    apply_remote(link, vendor)
+    note = case.notes.get(text="Byttet nettverkskort.")
+    assert note.share_with_vendor is False and note.origin == "vendor"
+    assert not case.replys.exists()
+    assert outbox_kinds(link) == ["create"]
+
+
+# -- attachments both ways ----------------------------------------------------------------------
+
+
+def test_attachments_go_out_once_and_vendor_attachments_come_in_once(bonded, vendor, cast):
+    from kompass.vendors import reconcile
+    from kompass.vendors.sync import VendorFile
+
+    case, link = bonded()
+    desk = ChangeOrigin.by_user(cast["desk"])
+    services.add_reply(case, "Se loggen.", origin=desk, attachments=[VendorFile("logg.txt", b"feil 42\n")])
+    vendor.lose_next_answer = False
+    drain()
+    assert outbox_kinds(link) == ["create", "comment", "attachment"]
+    # The upload lands but its answer is lost: the retry finds it by its hash and does not upload again.
+    services.add_attachments(case, [VendorFile("skjerm.txt", b"skjermbilde")], origin=desk)
+    vendor.lose_next_answer = True
+    drain()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    drain()
+    assert vendor.calls.count("attach") == 2
+    assert sorted(row["file_name"] for row, _ in vendor.attachments) == ["logg.txt", "skjerm.txt"]
+    # The vendor attaches a file: it arrives on the next re-read, once; our own uploads are not taken back.
+    vendor.attachments.append(
+        ({"sys_id": uuid.uuid4().hex, "file_name": "rapport.txt", "content_type": "text/plain", "hash": "x",
+          "size_bytes": "7", "table_sys_id": link.sys_id}, b"rapport")
+    )  # fmt: skip
+    vendor.vendor_write(link.sys_id, comments="Rapport vedlagt.")
+    apply_remote(link, vendor)
+    apply_remote(link, vendor)
+    assert sorted(case.attachments.values_list("name", flat=True)) == ["logg.txt", "rapport.txt", "skjerm.txt"]
+    link.refresh_from_db()
+    assert len(link.attachments) == 3
+    assert reconcile.reconcile(trigger="test").attention == 0
+
+
+def test_a_vendor_attachment_kompass_refuses_is_noted_once_and_reconciliation_finds_a_missing_one(bonded, vendor):
+    from kompass.vendors import reconcile
+
+    case, link = bonded()
+    vendor.attachments.append(
+        ({"sys_id": uuid.uuid4().hex, "file_name": "virus.exe", "content_type": "application/x-msdownload",
+          "hash": "y", "size_bytes": "4", "table_sys_id": link.sys_id}, b"MZ\x90\x00")
+    )  # fmt: skip
+    vendor.vendor_write(link.sys_id, comments="Her er en fil.")
+    apply_remote(link, vendor)
+    assert not case.attachments.exists()
+    assert case.notes.filter(text__contains="virus.exe").count() == 1
+    # A vendor attachment no push announced: reconciliation repairs it.
+    vendor.attachments.append(
+        ({"sys_id": uuid.uuid4().hex, "file_name": "sent.txt", "content_type": "text/plain", "hash": "z",
+          "size_bytes": "4", "table_sys_id": link.sys_id}, b"sent")
+    )  # fmt: skip
+    run = reconcile.reconcile(trigger="test")
+    assert run.repaired == 1 and run.attention == 0, run.drift
+    assert list(case.attachments.values_list("name", flat=True)) == ["sent.txt"]
+    assert case.notes.filter(text__contains="virus.exe").count() == 1
+
+
+# -- the case page's slot (kompass.core.panels) ---------------------------------------------------
+
+
+def test_the_case_page_shows_the_link_its_refusals_and_the_retry_to_agents_only(bonded, vendor, cast, clients):
+    case, link = bonded()
+    vendor.records[link.sys_id]["state"] = "7"
+    services.add_reply(case, "Hallo?", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()
+    link.refresh_from_db()
+    body = clients("desk").get(case.get_absolute_url()).content.decode()
+    assert 'data-testid="vendor-link-panel"' in body and link.number in body
+    assert 'data-testid="vendor-refused"' in body and "403" in body
+    assert f'action="/vendors/links/{link.pk}/retry/"' in body
+    body = clients("agreement").get(case.get_absolute_url()).content.decode()
+    assert link.number in body and "/retry/" not in body  # agreement managers read links, never retry
+    body = clients("requester").get(case.get_absolute_url()).content.decode()
+    assert "vendor-link-panel" not in body and link.number not in body
+
+
+# -- alerts to administrators -------------------------------------------------------------------
+
+
+def test_an_alert_is_mailed_once_per_incident_and_once_when_recovered(bonded, vendor, cast, monkeypatch, client):
+    from django.apps import apps
+
+    from kompass.vendors import alerts
+
+    delivery_model = apps.get_model("notifications", "Delivery")  # the ledger (no import of a sibling's models)
+
+    monkeypatch.setenv("KOMPASS_VENDORS_ALERT_DEAD_LETTERS", "1")
+    case, link = bonded()
+    VendorConnection.objects.update(last_poll_at=timezone.now())
+    assert alerts.check() == {"opened": [], "recovered": []}
+    assert client.get("/healthz").json()["apps"]["vendors"]["status"] == "ok"
+    vendor.records[link.sys_id]["state"] = "7"
+    services.add_reply(case, "Hallo?", origin=ChangeOrigin.by_user(cast["desk"]))
+    drain()  # refused by the vendor: one dead letter / refused write
+    assert alerts.check()["opened"] == ["dead_letters"]
+    assert alerts.check() == {"opened": [], "recovered": []}  # still crossed: no second mail
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["apps"]["vendors"]["alerts"] == ["dead_letters"]
+    mails = delivery_model.objects.filter(event="vendors.health_alert", channel="email")
+    assert list(mails.values_list("recipient__email", flat=True)) == [cast["admin"].email]
+    OutboxMessage.objects.filter(refused=True).update(refused=False)
+    assert alerts.check()["recovered"] == ["dead_letters"]
+    assert mails.count() == 2 and mails.filter(key__endswith=":recovered").count() == 1
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_silent_connection_and_an_uninformed_requester_cross_their_thresholds(bonded, vendor):
+    from datetime import timedelta
+
+    from kompass.vendors import alerts
+
+    case, link = bonded()
+    VendorConnection.objects.update(last_poll_at=timezone.now() - timedelta(minutes=30))
+    assert f"silent:{link.connection_id}" in alerts.crossed()
+    snapshot = {
+        "outbox": {"backlog": 0, "oldest_pending_age_seconds": None, "dead_letters": 0},
+        "requesters_not_informed": 1,
+    }
+    VendorConnection.objects.update(last_poll_at=timezone.now())
+    assert list(alerts.crossed(snapshot=snapshot)) == ["requesters_not_informed"]

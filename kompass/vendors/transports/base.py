@@ -2,8 +2,9 @@
 
 Records are flat dicts of raw string values (ServiceNow's Table API shape: ``sys_id``, ``sys_mod_count``,
 ``sys_updated_on`` in UTC ``YYYY-MM-DD HH:MM:SS``). Journal rows are dicts with ``sys_id``, ``element``
-(``comments`` or ``work_notes``), ``value``, ``sys_created_on`` and ``sys_created_by``. Failures raise
-:class:`~kompass.vendors.transports.servicenow.TransportError` (``retryable``, ``refused``).
+(``comments`` or ``work_notes``), ``value``, ``sys_created_on`` and ``sys_created_by``. Attachment rows are dicts
+with ``sys_id``, ``file_name``, ``content_type``, ``size_bytes`` and ``hash`` (SHA-256 of the content, hex).
+Failures raise :class:`~kompass.vendors.transports.servicenow.TransportError` (``retryable``, ``refused``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ class Transport(Protocol):
     def add_journal(self, table: str, sys_id: str, element: str, text: str) -> dict: ...
 
     def add_attachment(self, table: str, sys_id: str, file_name: str, content_type: str, data: bytes) -> dict: ...
+
+    def list_attachments(self, table: str, sys_id: str) -> list[dict]: ...
+
+    def download_attachment(self, attachment_sys_id: str) -> tuple[dict, bytes]: ...
 
     def fetch(self, table: str, sys_id: str, fields: list[str] | None = None) -> dict | None: ...
 

@@ -18,6 +18,7 @@ widen a query to every row (contract §2).
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import ssl
@@ -316,6 +317,30 @@ class ServiceNowTransport:
             content=data,
         )
         return self._json(response)["result"]
+
+    def list_attachments(self, table: str, sys_id: str) -> list[dict]:
+        """The record's attachments (metadata only), oldest first."""
+        self._check_names(table, [])
+        if not SYS_ID.match(sys_id):
+            raise ValueError("Not a sys_id")
+        params = {
+            "sysparm_query": f"table_name={table}^table_sys_id={sys_id}^ORDERBYsys_created_on^ORDERBYsys_id",
+            "sysparm_limit": "100",
+        }
+        return self._json(self._send("GET", "/api/now/attachment", params=params))["result"]
+
+    def download_attachment(self, attachment_sys_id: str) -> tuple[dict, bytes]:
+        """One attachment's bytes and its metadata (the ``X-Attachment-Metadata`` header, JSON)."""
+        if not SYS_ID.match(attachment_sys_id):
+            raise ValueError("Not a sys_id")
+        response = self._send("GET", f"/api/now/attachment/{attachment_sys_id}/file", headers={"Accept": "*/*"})
+        try:
+            meta = json.loads(response.headers.get("X-Attachment-Metadata", "") or "{}")
+        except ValueError:
+            meta = {}
+        if not isinstance(meta, dict):
+            meta = {}
+        return meta, response.content
 
     def fetch(self, table: str, sys_id: str, fields: list[str] | None = None) -> dict | None:
         return self.get(table, sys_id, fields)

@@ -1,0 +1,334 @@
+# ruff: noqa: S603, T201  (the bench starts its own processes and prints its figures)
+"""Benchmark of e-bonding: vendor resolution → requester notified (webhook, polling), inbox apply rate, outbound.
+
+    .venv/bin/python bench/vendors_bench.py                                   # temporary SQLite database
+    DATABASE_URL=postgres://kompass:kompass@127.0.0.1:5432/kompass_b .venv/bin/python bench/vendors_bench.py
+    .venv/bin/python bench/vendors_bench.py --phases webhook --updates 200 --rate 50
+
+Processes, all real: ``snowsim serve`` (HTTPS, no faults), Kompass under gunicorn (the webhook endpoint),
+``--workers`` ``kompass db_worker`` processes for the ``vendors`` and ``notifications`` queues, and for the
+polling phase ``kompass scheduler`` (poll every ``--poll-seconds``). This process creates the data and, as the
+vendor, writes to snowsim through its Table API.
+
+Phases (``--phases``, default all):
+
+1. **outbound**: ``--cases`` cases on a routed service created at once; cases/s until every one is linked at
+   the vendor (create + the vendor's answer applied).
+2. **webhook**: the vendor resolves ``--updates`` of those incidents at ``--rate`` updates/s; per case the time
+   from the vendor's PATCH to the requester's "resolved" notification being sent (ledger ``sent_at``),
+   p50/p95/max. snowsim pushes signed webhooks to Kompass.
+3. **poll**: the same with no webhook (the subscription removed): the scheduler's poller finds the changes.
+4. **apply**: ``--updates`` vendor comments written first, then pushed as inbox events at once; vendor updates
+   applied per second by the workers (each re-reads its record and journal through the Table API).
+
+Prints one JSON line per measurement. No assertions: numbers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else None
+
+
+def emit(**row):
+    print(json.dumps(row), flush=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="vendors-bench-"))
+        self.procs: list[subprocess.Popen] = []
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kompass.settings")
+        os.environ["KOMPASS_EMAIL_URL"] = "dummymail://"
+        os.environ["BENCH_SNOW_SECRET"] = "kompass"
+        os.environ["BENCH_WEBHOOK_SECRET"] = "bench-hook"
+        os.environ["KOMPASS_VENDORS_POLL_SECONDS"] = str(args.poll_seconds)
+        os.environ["KOMPASS_DURABLE_DRAIN_INTERVAL"] = "2"
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+    def spawn(self, name, argv, env=None):
+        log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+        self.procs.append(process)
+        return process
+
+    def stop(self, process):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def start(self):
+        import httpx
+
+        port = free_port()
+        data = self.tmp / "snowsim"
+        self.spawn("snowsim", [str(BIN / "snowsim"), "serve", "--port", str(port), "--data", str(data), "--memory"])
+        self.url, self.ca = f"https://127.0.0.1:{port}", str(data / "tls" / "ca.pem")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if Path(self.ca).exists():
+                    self.snow = httpx.Client(
+                        base_url=self.url,
+                        auth=("admin", "admin"),
+                        verify=ssl.create_default_context(cafile=self.ca),
+                        trust_env=False,
+                        timeout=30,
+                    )
+                    self.snow.get("/snowsim/admin/faults").raise_for_status()
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "snowsim did not start"
+            time.sleep(0.3)
+        self.web_port = free_port()
+        self.spawn(
+            "web",
+            [str(BIN / "gunicorn"), "kompass.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}"]
+            + ["--workers", "2", "--no-control-socket", "--graceful-timeout", "4"],
+        )
+        self.workers = [
+            self.spawn(
+                f"worker{n}",
+                [str(BIN / "kompass"), "db_worker", "--queue-name", "vendors,notifications"]
+                + ["--no-reload", "--no-startup-delay", "--interval", "0.1"],
+            )
+            for n in range(self.args.workers)
+        ]
+        self.seed()
+
+    def seed(self):
+        from kompass.core.models import ApiToken, Service
+        from kompass.testing.cast import make_agencies, make_cast
+        from kompass.vendors.models import ServiceRoute, VendorConnection
+
+        self.cast = make_cast(make_agencies())
+        self.connection = VendorConnection.objects.create(
+            name="Bench",
+            base_url=self.url,
+            ca_bundle=self.ca,
+            username="kompass.integration",
+            secret_env="BENCH_SNOW_SECRET",
+            webhook_secret_env="BENCH_WEBHOOK_SECRET",
+            timeout_seconds=10,
+        )
+        self.service = Service.objects.create(name="Benchdrift", delivery="vendor", vendor_name="Sim")
+        ServiceRoute.objects.create(service=self.service, connection=self.connection)
+        _token, self.token = ApiToken.issue(self.cast["vendor"], "bench webhook", scopes=["vendors:webhook"])
+
+    def subscribe(self):
+        response = self.snow.post(
+            "/snowsim/admin/webhooks",
+            json={
+                "url": f"http://127.0.0.1:{self.web_port}/api/vendors/webhooks/{self.connection.pk}/",
+                "secret": "bench-hook",
+                "tables": ["incident"],
+                "skip_updated_by": ["kompass.integration"],
+                "require_correlation_id": True,
+                "headers": {"Authorization": f"Token {self.token}"},
+            },
+        )
+        response.raise_for_status()
+
+    def unsubscribe(self):
+        self.snow.delete("/snowsim/admin/webhooks").raise_for_status()
+
+    # -- phases -----------------------------------------------------------------------------
+    def outbound(self, n):
+        from kompass.cases import services
+        from kompass.cases.services import ChangeOrigin
+        from kompass.vendors.models import VendorLink
+
+        requester = self.cast["requester"]
+        started = time.perf_counter()
+        for i in range(n):
+            services.create_case(
+                requester=requester,
+                service=self.service,
+                title=f"Bench {i}",
+                origin=ChangeOrigin.by_user(requester),
+            )
+        created = time.perf_counter() - started
+        while VendorLink.objects.filter(case__service=self.service, sync_state="linked").count() < n:
+            time.sleep(0.2)
+            assert time.perf_counter() - started < 600, "outbound did not finish"
+        elapsed = time.perf_counter() - started
+        emit(phase="outbound", cases=n, seconds=round(elapsed, 1), cases_per_second=round(n / elapsed, 1),
+             create_seconds=round(created, 1))  # fmt: skip
+
+    def resolve_latency(self, phase, n, rate):
+        from django.utils import timezone
+
+        from kompass.vendors.models import VendorLink
+
+        links = list(
+            VendorLink.objects.filter(case__service=self.service, case__state__in=["new", "in_progress"])
+            .exclude(sys_id="")
+            .select_related("case")[:n]
+        )
+        marks = {}
+        interval = 1.0 / rate
+        started = time.perf_counter()
+        for i, link in enumerate(links):
+            due = started + i * interval
+            time.sleep(max(0.0, due - time.perf_counter()))
+            marks[link.case_id] = timezone.now()
+            self.snow.patch(
+                f"/api/now/table/incident/{link.sys_id}",
+                json={"state": "6", "close_code": "Solved (Permanently)", "close_notes": f"Løst {i}"},
+                auth=("itil.engineer1", "itil.engineer1"),
+            ).raise_for_status()
+        sent_rate = len(links) / (time.perf_counter() - started)
+        latencies = self.wait_for_resolved(marks, timeout=120 + n / rate)
+        emit(phase=phase, updates=len(links), offered_rate=rate, achieved_rate=round(sent_rate, 1),
+             informed=len(latencies), p50_ms=_ms(pct(latencies, 0.5)), p95_ms=_ms(pct(latencies, 0.95)),
+             max_ms=_ms(max(latencies) if latencies else None), poll_seconds=self.args.poll_seconds)  # fmt: skip
+
+    def wait_for_resolved(self, marks, timeout):
+        from django.apps import apps
+
+        delivery = apps.get_model("notifications", "Delivery")
+        from django.contrib.contenttypes.models import ContentType
+
+        case_type = ContentType.objects.get(app_label="cases", model="case")
+        deadline = time.monotonic() + timeout
+        found = {}
+        while time.monotonic() < deadline and len(found) < len(marks):
+            rows = delivery.objects.filter(
+                content_type=case_type,
+                object_id__in=[str(pk) for pk in marks if pk not in found],
+                event="cases.resolved",
+                sent_at__isnull=False,
+            ).values_list("object_id", "sent_at")
+            for object_id, sent_at in rows:
+                pk = int(object_id)
+                found.setdefault(pk, (sent_at - marks[pk]).total_seconds())
+            time.sleep(0.1)
+        return list(found.values())
+
+    def apply_rate(self, n):
+        from kompass.core import durable
+        from kompass.vendors.models import InboxEvent, VendorLink
+
+        links = list(VendorLink.objects.filter(case__service=self.service).exclude(sys_id="")[:n])
+        for link in links:  # one vendor comment each (a new sys_mod_count and a journal row)
+            self.snow.patch(
+                f"/api/now/table/incident/{link.sys_id}",
+                json={"comments": "Oppdatering fra leverandøren."},
+                auth=("itil.engineer1", "itil.engineer1"),
+            ).raise_for_status()
+        mods = {
+            row["sys_id"]: int(row["sys_mod_count"])
+            for row in self.snow.get(
+                "/api/now/table/incident",
+                params={
+                    "sysparm_query": "correlation_idSTARTSWITHKOM-",
+                    "sysparm_fields": "sys_id,sys_mod_count",
+                    "sysparm_limit": "10000",
+                },  # fmt: skip
+            ).json()["result"]
+        }
+        before = InboxEvent.objects.filter(state="done").count()
+        started = time.perf_counter()
+        events = []
+        for link in links:
+            mod = mods[link.sys_id]
+            events.append(
+                InboxEvent(
+                    connection=self.connection,
+                    source="webhook",
+                    event_id=f"bench:{link.sys_id}:{mod}",
+                    sys_id=link.sys_id,
+                    mod_count=mod,
+                    payload={"sys_id": link.sys_id},
+                )
+            )
+        InboxEvent.objects.bulk_create(events)
+        durable.kick(InboxEvent)
+        while InboxEvent.objects.filter(state="done").count() - before < len(links):
+            time.sleep(0.1)
+            assert time.perf_counter() - started < 600, "apply did not finish"
+        elapsed = time.perf_counter() - started
+        emit(phase="apply", updates=len(links), workers=self.args.workers, seconds=round(elapsed, 2),
+             updates_per_second=round(len(links) / elapsed, 1))  # fmt: skip
+
+    def run(self):
+        phases = self.args.phases.split(",")
+        from django.db import connection
+
+        emit(database=connection.vendor, workers=self.args.workers, load=os.getloadavg())
+        self.start()
+        try:
+            total = self.args.cases
+            self.outbound(total)
+            if "webhook" in phases:
+                self.subscribe()
+                self.resolve_latency("webhook", self.args.updates, self.args.rate)
+                self.unsubscribe()
+            if "poll" in phases:
+                scheduler = self.spawn("scheduler", [str(BIN / "kompass"), "scheduler", "--tick", "0.2"])
+                time.sleep(2)
+                self.resolve_latency("poll", min(self.args.updates, 50), min(self.args.rate, 10))
+                self.stop(scheduler)
+            if "apply" in phases:
+                self.apply_rate(self.args.updates)
+            emit(load=os.getloadavg())
+        finally:
+            for process in self.procs:
+                self.stop(process)
+
+
+def _ms(seconds):
+    return None if seconds is None else round(seconds * 1000)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phases", default="outbound,webhook,poll,apply")
+    parser.add_argument("--cases", type=int, default=300, help="cases created (and linked) first")
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=50.0, help="vendor updates per second (webhook phase)")
+    parser.add_argument("--poll-seconds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50)
+    Bench(args).run()
+
+
+if __name__ == "__main__":
+    main()
