@@ -39,6 +39,21 @@ def database_snapshot() -> dict:
     return snapshot
 
 
+def _rows_written() -> int | None:
+    """A counter the database moves on every row this connection inserts, updates or deletes (within the test's
+    transaction, savepoints included), or None where there is none: then every refused write is compared."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT total_changes()")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
+        else:
+            return None
+        return int(cursor.fetchone()[0])
+
+
 def _request(client, method: str, url: str, payload):
     if method in {"GET", "HEAD"}:
         return getattr(client, method.lower())(url)
@@ -75,12 +90,17 @@ def check_access_table(clients, table: dict, *, data: dict | None = None, kinds=
                 continue
             payload = data.get((method, url), data.get(url))
             client = clients(role, kind)  # outside the savepoint: its session or token must survive it
-            before = database_snapshot() if method in WRITE_METHODS else None
+            write = method in WRITE_METHODS
             with transaction.atomic():
+                mark = _rows_written() if write else None
                 response = _request(client, method, url, payload)
                 refused = not 200 <= response.status_code < 400
-                after = database_snapshot() if before is not None and refused else None
+                # A refused write that wrote no row at all changed nothing; only when the database counted a
+                # write (a session, a token's last use, or a real change) are the rows compared.
+                after = database_snapshot() if write and refused and (mark is None or _rows_written() != mark) else None
                 transaction.set_rollback(True)
+            # The savepoint is rolled back: the database is as it was before the request.
+            before = database_snapshot() if after is not None else None
             count += 1
             if response.status_code != want:
                 failures.append(f"{role:<13} {kind:<7} {method:<6} {url}: {response.status_code}, expected {want}")

@@ -139,13 +139,17 @@ DATABASE_FIXTURES = frozenset(
 
 
 def reaches_database(item) -> bool:
+    if item.get_closest_marker("database_independent") is not None:
+        return False
     return item.get_closest_marker("django_db") is not None or bool(
         DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
     )
 
 
 def pytest_collection_modifyitems(config, items):
-    """``KOMPASS_ONLY_DATABASE_TESTS=1`` deselects every test that cannot reach Kompass's database.
+    """``KOMPASS_ONLY_DATABASE_TESTS=1`` deselects every test that cannot reach Kompass's database, and those
+    marked ``database_independent`` (the meta-tests that remove each access rule in turn and expect a table to
+    notice: they test the tables, which run on both databases themselves).
 
     CI runs the suite on SQLite and again on PostgreSQL; a test without database access (the pure SLA
     engine, the mail parser, the simulator's own tests, which talk to its own store) gives the same answer

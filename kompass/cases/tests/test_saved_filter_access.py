@@ -48,6 +48,7 @@ def test_saved_filter_access_table(clients, own_filters):
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_removing_any_saved_filter_rule_makes_a_test_fail(clients, own_filters):
     rows = rows_for(own_filters)
 

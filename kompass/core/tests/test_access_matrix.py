@@ -254,6 +254,7 @@ def test_access_table(clients, world, build):
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_removing_any_rule_makes_a_test_fail(clients, world, cast):
     """Every rule of core's matrix is noticed by the tables above (or the people check) when taken away."""
 

@@ -156,6 +156,7 @@ def test_access_table(clients, world, build):
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_removing_any_rule_makes_a_test_fail(clients, world):
     def run_for_keys(keys):
         for build in TABLES:
