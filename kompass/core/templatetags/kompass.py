@@ -32,9 +32,12 @@ def changes_of(entry):
         if name == "id":
             continue
         try:
-            label = model._meta.get_field(name).verbose_name if model else name
+            field = model._meta.get_field(name) if model else None
         except FieldDoesNotExist:
-            label = name
+            field = None
+        if field is not None and field.auto_created and not field.concrete:
+            continue  # a reverse relation another app added (reports' statements on a contract): audited there
+        label = getattr(field, "verbose_name", name) if field is not None else name
         if isinstance(values, dict) and values.get("type") == "m2m":
             change = {"m2m": True, "operation": values.get("operation"), "objects": values.get("objects", [])}
         else:
