@@ -1,6 +1,7 @@
 """The contract app's audit registrations (autodiscovered): a requirement's full history comes from here.
 
-Reverse relations are left out (they are audited on their own objects), as core does.
+Reverse relations are left out (they are audited on their own objects), as core does: all of them, also those
+other apps add (the reports app's statements on a contract), so they are found, not listed.
 """
 
 from auditlog.registry import auditlog
@@ -14,15 +15,16 @@ from kompass.contract.models import (
     Requirement,
     RequirementComment,
 )
+from kompass.core.audit import reverse_relations
 
 auditlog.register(
     Contract,
     m2m_fields={"vendor_representatives"},
-    exclude_fields=["created", "updated", "milestones", "requirements", "protocols"],
+    exclude_fields=[*reverse_relations(Contract), "created", "updated"],
 )
-auditlog.register(Milestone, exclude_fields=["requirements"])
-auditlog.register(Requirement, exclude_fields=["created", "updated", "evidence", "comments"])
+auditlog.register(Milestone, exclude_fields=reverse_relations(Milestone))
+auditlog.register(Requirement, exclude_fields=[*reverse_relations(Requirement), "created", "updated"])
 auditlog.register(Evidence)
 auditlog.register(RequirementComment)
-auditlog.register(ApprovalProtocol, exclude_fields=["approvals", "entries"])
+auditlog.register(ApprovalProtocol, exclude_fields=reverse_relations(ApprovalProtocol))
 auditlog.register(ProtocolApproval)

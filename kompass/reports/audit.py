@@ -2,6 +2,7 @@
 
 from auditlog.registry import auditlog
 
+from kompass.core.audit import reverse_relations
 from kompass.reports.models import (
     Adjustment,
     AvailabilityLevel,
@@ -15,13 +16,13 @@ from kompass.reports.models import (
     StatementLine,
 )
 
-auditlog.register(LevelVersion, exclude_fields=["case_levels", "availability_levels"])
+auditlog.register(LevelVersion, exclude_fields=reverse_relations(LevelVersion))
 auditlog.register(CaseLevel)
 auditlog.register(AvailabilityLevel)
 auditlog.register(Outage)
 auditlog.register(Exclusion)
-auditlog.register(Statement, exclude_fields=["inputs", "computed", "lines", "adjustment_rows"])
-auditlog.register(StatementLine, exclude_fields=["disputes"])
+auditlog.register(Statement, exclude_fields=[*reverse_relations(Statement), "inputs", "computed"])
+auditlog.register(StatementLine, exclude_fields=reverse_relations(StatementLine))
 auditlog.register(Adjustment)
 auditlog.register(Dispute)
 auditlog.register(MonthlyReport, exclude_fields=["figures"])
