@@ -158,8 +158,9 @@ def pytest_collection_modifyitems(config, items):
     """
     if os.environ.get("KOMPASS_ONLY_DATABASE_TESTS") != "1":
         return
-    keep = [item for item in items if reaches_database(item)]
-    dropped = [item for item in items if not reaches_database(item)]
+    keep, dropped = [], []
+    for item in items:
+        (keep if reaches_database(item) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
