@@ -830,14 +830,14 @@ class TagListView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         start, end = _month_range(self.request)
-        agency_ids = list(_visible_agencies(self.request.user).values_list("pk", flat=True))
+        agencies = dict(_visible_agencies(self.request.user).values_list("pk", "name"))
+        agency_ids = list(agencies)
         counts = services.tag_counts(start, end, agency_ids=agency_ids)
         chosen = None
         try:
             chosen = next((t for t, _n, _a in counts if t.pk == int(self.request.GET.get("tag", ""))), None)
         except ValueError:
             pass
-        agencies = dict(_visible_agencies(self.request.user).values_list("pk", "name"))
         listed = services.tagged_comment_list(chosen, start, end, agency_ids=agency_ids) if chosen else []
         for item in listed:
             item["agency"] = agencies.get(item["agency_id"])
