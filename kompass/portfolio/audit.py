@@ -1,10 +1,12 @@
 """The portfolio's audit registrations (autodiscovered): every change and every governance decision.
 
-As in core, only the models' own fields are recorded (reverse relations are audited on their own objects).
+As in core, only the models' own fields are recorded: reverse relations (all of them, also those other apps add)
+are audited on their own objects, so they are found with `reverse_relations()`, not listed by hand.
 """
 
 from auditlog.registry import auditlog
 
+from kompass.core.audit import reverse_relations
 from kompass.portfolio.models import (
     DataSet,
     ExternalParty,
@@ -16,15 +18,15 @@ from kompass.portfolio.models import (
     Transformation,
 )
 
-auditlog.register(SystemProfile, exclude_fields=["updated"])
-auditlog.register(InfrastructureItem)
-auditlog.register(ExternalParty, exclude_fields=["provided_integrations", "consumed_integrations"])
-auditlog.register(DataSet, exclude_fields=["integrations"])
+auditlog.register(SystemProfile, exclude_fields=[*reverse_relations(SystemProfile), "updated"])
+auditlog.register(InfrastructureItem, exclude_fields=reverse_relations(InfrastructureItem))
+auditlog.register(ExternalParty, exclude_fields=reverse_relations(ExternalParty))
+auditlog.register(DataSet, exclude_fields=reverse_relations(DataSet))
 auditlog.register(
     Integration,
     m2m_fields={"data_sets"},
-    exclude_fields=["agencies", "decisions", "superseded_by", "created", "updated"],
+    exclude_fields=[*reverse_relations(Integration), "agencies", "created", "updated"],  # agencies: derived
 )
-auditlog.register(GovernanceDecision)
-auditlog.register(MigrationWave, exclude_fields=["transformations"])
-auditlog.register(Transformation, exclude_fields=["updated"])
+auditlog.register(GovernanceDecision, exclude_fields=reverse_relations(GovernanceDecision))
+auditlog.register(MigrationWave, exclude_fields=reverse_relations(MigrationWave))
+auditlog.register(Transformation, exclude_fields=[*reverse_relations(Transformation), "updated"])

@@ -6,12 +6,14 @@ moment and actor would tie an anonymous answer to its invitation and person.
 
 from auditlog.registry import auditlog
 
+from kompass.core.audit import reverse_relations
 from kompass.surveys.models import Action, Campaign, FollowUpRule, Meeting, MeetingParticipant, Question, SurveyTemplate
 
-auditlog.register(SurveyTemplate, exclude_fields=["questions", "campaigns"])
-auditlog.register(Question)
-auditlog.register(Campaign, exclude_fields=["invited", "answered", "invitations", "responses", "cells"])
-auditlog.register(FollowUpRule, exclude_fields=["actions"])
-auditlog.register(Action, exclude_fields=["overdue_notified"])
-auditlog.register(Meeting, m2m_fields={"agencies"}, exclude_fields=["participants", "actions"])
-auditlog.register(MeetingParticipant)
+# Reverse relations (also those other apps add) are audited on their own objects: found, not listed.
+auditlog.register(SurveyTemplate, exclude_fields=reverse_relations(SurveyTemplate))
+auditlog.register(Question, exclude_fields=reverse_relations(Question))
+auditlog.register(Campaign, exclude_fields=[*reverse_relations(Campaign), "invited", "answered"])
+auditlog.register(FollowUpRule, exclude_fields=reverse_relations(FollowUpRule))
+auditlog.register(Action, exclude_fields=[*reverse_relations(Action), "overdue_notified"])
+auditlog.register(Meeting, m2m_fields={"agencies"}, exclude_fields=reverse_relations(Meeting))
+auditlog.register(MeetingParticipant, exclude_fields=reverse_relations(MeetingParticipant))

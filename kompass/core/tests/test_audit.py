@@ -112,3 +112,20 @@ def test_history_is_readable(client, cast, agencies):
     assert "Brukerstøtte" in history  # the removed service, by name
     assert "operation" not in history and "objects" not in history
     assert "True" not in history and "None" not in history
+
+
+def test_every_audited_model_leaves_out_every_reverse_relation():
+    """A reverse relation in an audit diff costs a query per save and broke the contract page's history (a 500)
+    when another app added one to a model whose exclude list was kept by hand: every app's registrations must
+    find them with ``reverse_relations()`` (or name their fields with ``include_fields``)."""
+    from auditlog.registry import auditlog
+
+    from kompass.core.audit import reverse_relations
+
+    recorded = {
+        f"{model._meta.label}.{name}"
+        for model, options in auditlog._registry.items()
+        if not options.get("include_fields")
+        for name in set(reverse_relations(model)) - set(options.get("exclude_fields") or ())
+    }
+    assert recorded == set()
