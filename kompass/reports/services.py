@@ -1,9 +1,10 @@
 """Vendor performance services: gather a month's inputs from the sibling apps, compute, store, and let both
 parties accept or dispute the statement.
 
-Inputs are read only through the siblings' services: cases (``performance_rows``, ``vendor_resolution_times``,
-``major_incidents``, ``business_calendar``), contract (the contract, its fee and representatives, open
-deviations), surveys (temperature), vendors (e-bonding health). The arithmetic is :mod:`kompass.reports.compute`.
+Inputs are read only through the siblings' services: cases (``performance_rows_with_pauses``,
+``vendor_resolution_times``, ``major_incidents``, ``business_calendar``), contract (the contract, its fee and
+representatives, open deviations), surveys (temperature), vendors (e-bonding health). The arithmetic is
+:mod:`kompass.reports.compute`.
 """
 
 from __future__ import annotations
@@ -169,10 +170,11 @@ class MonthFigures:
     agency_attainment: dict = field(default_factory=dict)  # agency_id -> (met, resolved)
 
 
-def _hours(calendar, start, end) -> float | None:
+def _hours(calendar, start, end, pauses=()) -> float | None:
+    """Business hours from ``start`` to ``end`` less the time the clock was paused waiting for the requester."""
     if end is None:
         return None
-    return calendar.business_seconds_between(start, end) / HOUR if end > start else 0.0
+    return compute.net_seconds(calendar, start, end, pauses) / HOUR if end > start else 0.0
 
 
 def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensation: bool = True) -> MonthFigures:
@@ -206,9 +208,16 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
     agency_counts: dict[int, list[int]] = {}
 
     def facts():
-        for pk, service_id, priority, agency_id, created, responded, resolved in cases.performance_rows(
-            service_ids, start, end, agency_ids=agency_ids
-        ):
+        for (
+            pk,
+            service_id,
+            priority,
+            agency_id,
+            created,
+            responded,
+            resolved,
+            pauses,
+        ) in cases.performance_rows_with_pauses(service_ids, start, end, agency_ids=agency_ids):
             calendar = calendars.get((service_id, priority))
             if calendar is None:
                 continue
@@ -221,8 +230,8 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
                 created=created,
                 resolved_at=resolved,
                 response_hours=_hours(calendar, created, responded),
-                resolution_hours=_hours(calendar, created, resolved),
-                vendor_resolution_hours=_hours(calendar, created, vendor) if vendor else None,
+                resolution_hours=_hours(calendar, created, resolved, pauses),
+                vendor_resolution_hours=_hours(calendar, created, vendor, pauses) if vendor else None,
                 excluded=pk in excluded_cases,
             )
             if resolved is not None and start <= resolved < end and not fact.excluded:

@@ -159,3 +159,42 @@ def test_trend_covers_twelve_months(worked_example, contract, agencies, service,
     assert services.trend(contract, dt.date(2026, 5, 1))[-1]["resolved"] == 3  # the month asked for is live
     only_beta = services.month_figures(contract, JUNE, agency_ids=[agencies["beta"].pk])
     assert only_beta.attainment[(service.pk, 1)].resolved == 0
+
+
+def test_a_case_paused_three_business_hours_meets_a_target_it_would_otherwise_miss(
+    contract, version, service, agencies, cast
+):
+    """Office hours, P3 "95 % resolved within 4 h": Monday 08:00 → 14:00 is 6 business hours; waiting for the
+    requester 09:00–12:00 takes 3 off, so 3 h: met (it would miss at 6 h)."""
+    from unittest import mock
+
+    from kompass.cases import services as cases
+    from kompass.reports.models import CaseLevel
+
+    CaseLevel.objects.create(
+        version=version,
+        service=service,
+        priority=3,
+        resolution_hours=D(4),
+        service_hours="office",
+        required_pct=D(95),
+        credit_pct=D(1),
+    )
+    system = cases.ChangeOrigin.by_system()
+
+    def step(hour, to):
+        with mock.patch("kompass.cases.services._now", return_value=at(2026, 6, 8, hour)):
+            cases.transition(case, to, origin=system, resolution="Løst." if to == "resolved" else "")
+
+    with mock.patch("kompass.cases.services._now", return_value=at(2026, 6, 8, 8)):
+        case = cases.create_case(
+            requester=cast["requester"], service=service, title="Treg", origin=system, impact=2, urgency=2
+        )
+    assert case.priority == 3
+    for hour, to in [(8, "in_progress"), (9, "waiting_requester"), (12, "in_progress"), (14, "resolved")]:
+        step(hour, to)
+    p3 = services.month_figures(contract, JUNE).attainment[(service.pk, 3)]
+    assert (p3.resolution_met, p3.resolution_missed, p3.median_resolution_hours) == (1, 0, 3.0)
+    type(case).objects.filter(pk=case.pk).update(sla_resolution={}, sla_history=[])  # the same case, no pause
+    p3 = services.month_figures(contract, JUNE).attainment[(service.pk, 3)]
+    assert (p3.resolution_met, p3.resolution_missed, p3.median_resolution_hours) == (0, 1, 6.0)
