@@ -150,16 +150,12 @@ def main() -> None:
         setup_django(var_dir)
         from django.apps import apps
         from django.conf import settings
-        from django.db import connection
+        from django.core.cache import cache
+        from django.db import connection, reset_queries
         from django.test import Client
 
-        from kompass.core.models import Organisation
+        from kompass.core.models import Organisation, User
         from kompass.reports import report, services
-
-        from django.core.cache import cache
-        from django.db import reset_queries
-
-        from kompass.core.models import User
 
         Contract = apps.get_model("contract", "Contract")
         Organisation.current()
