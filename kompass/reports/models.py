@@ -123,6 +123,9 @@ class CaseLevel(RestrictedModel):
             models.UniqueConstraint(fields=["version", "service", "priority"], name="reports_caselevel_unique")
         ]
 
+    def get_absolute_url(self) -> str:
+        return reverse("reports:version_detail", args=[self.version_id])
+
     def __str__(self) -> str:
         return _("%(pct)s %% of P%(p)s resolved within %(h)s h") % {
             "pct": self.required_pct.normalize(),
@@ -158,6 +161,9 @@ class AvailabilityLevel(RestrictedModel):
 
     def __str__(self) -> str:
         return _("Availability %(pct)s %%") % {"pct": self.target_pct.normalize()}
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:version_detail", args=[self.version_id])
 
     def clean(self) -> None:
         from kompass.reports.services import parse_tiers

@@ -641,3 +641,36 @@ def missed_case_ids(contract, month: dt.date, service_id: int, priority: int, *,
     figures = month_figures(contract, month, agency_ids=agency_ids, with_compensation=False)
     result = figures.attainment.get((service_id, priority))
     return result.missed_case_ids if result else []
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing the definitions
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def copy_version(version: LevelVersion, *, name: str, valid_from: dt.date, valid_to: dt.date | None) -> LevelVersion:
+    """A new version of the same contract with every case and availability level of ``version`` copied (the
+    usual way to change the levels from a date on: end the old version the day before, then copy and edit).
+    The validity must not overlap another version (a ``ValidationError`` saying which)."""
+    new = LevelVersion(
+        contract=version.contract,
+        name=name.strip(),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        monthly_cap_pct=version.monthly_cap_pct,
+        yearly_cap_pct=version.yearly_cap_pct,
+        accumulation=version.accumulation,
+        counts=version.counts,
+    )
+    new.full_clean()
+    new.save()
+    for level in version.case_levels.all():
+        level.pk, level.id, level.version = None, None, new
+        level._state.adding = True
+        level.save()
+    for level in version.availability_levels.all():
+        level.pk, level.id, level.version = None, None, new
+        level._state.adding = True
+        level.save()
+    return new
