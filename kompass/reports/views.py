@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -37,6 +38,7 @@ from kompass.reports.models import (
     LevelVersion,
     MonthlyReport,
     Outage,
+    ReportJob,
     Statement,
     StatementLine,
 )
@@ -128,6 +130,9 @@ class ScorecardView(MatrixRequired, TemplateView):
             },
             statement=Statement.objects.filter(contract=contract, month=month).first(),
             reports=MonthlyReport.objects.filter(contract=contract, month=month),
+            jobs=ReportJob.objects.filter(contract=contract, month=month, report__isnull=True).exclude(
+                state=ReportJob.State.DONE
+            ),
             previous=services.previous_month(month),
             next=services.next_month(month),
         )
@@ -495,7 +500,7 @@ class AdjustView(_StatementAction):
 
 
 class BuildView(MatrixRequired, View):
-    """Compute the month's statement and generate a new version of its report (by hand)."""
+    """Ask the worker for a new version of the month's statement and report (by hand)."""
 
     required_model = MonthlyReport
     required_action = "create"
@@ -508,12 +513,13 @@ class BuildView(MatrixRequired, View):
             raise Http404
         try:
             month = services.parse_month(request.POST.get("month"))
-            services.import_major_incidents(contract, month, user=request.user)
-            generated = report.generate(contract, month, user=request.user, trigger="manual")
+            report.request(contract, month, user=request.user)
         except services.ReportError as error:
             return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-        messages.success(request, _("Version %(v)s of the report is stored.") % {"v": generated.version})
-        return redirect(generated.get_absolute_url())
+        messages.success(
+            request, _("The report is being generated; the new version appears below when the worker has stored it.")
+        )
+        return redirect(f"{reverse('reports:scorecard')}?contract={contract.pk}&month={month:%Y-%m}")
 
 
 class ReportListView(ObjectListView):

@@ -4,6 +4,7 @@ into a missed level, records an exclusion and regenerates the report; the vendor
 import pytest
 from playwright.sync_api import expect
 
+from kompass.core import durable
 from kompass.reports import report, services
 from kompass.reports.models import Dispute, Exclusion, MonthlyReport
 from kompass.reports.tests.conftest import JUNE
@@ -42,7 +43,13 @@ def test_scorecard_drill_exclusion_regenerate_and_a_vendor_dispute(
     assert Exclusion.objects.get().decided_by == cast["agreement"]
 
     visit(page, f"{base}/reports/?contract={contract.pk}&month=2026-06")
-    navigate(page, lambda: page.locator("#generate").click())
+    navigate(page, lambda: page.locator("#generate").click())  # the worker generates it, not the web process
+    expect(page.locator("#report-jobs")).to_contain_text("genereres")
+    assert MonthlyReport.objects.filter(contract=contract, month=JUNE).count() == 1
+    durable.autodiscover()
+    assert durable.PROCESSORS["reports.reportjob"].run("worker").done == 1
+    visit(page, f"{base}/reports/?contract={contract.pk}&month=2026-06")
+    navigate(page, lambda: page.get_by_role("link", name="v2").click())
     expect(page.locator("#report-version")).to_have_text("2")
     expect(page.locator("#report-changes")).not_to_contain_text("Ingenting")
     assert MonthlyReport.objects.filter(contract=contract, month=JUNE).count() == 2
