@@ -35,6 +35,7 @@ from kompass.reports.models import (
     Statement,
     StatementLine,
 )
+from kompass.vendors import services as vendors
 
 HOUR = 3600.0
 
@@ -203,7 +204,10 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
         for lv in case_levels
     }
     calendars = {(lv.service_id, lv.priority): cases.business_calendar(lv.service_hours) for lv in case_levels}
+    # When the vendor set each case resolved: by the vendor's own clock where its pushes and polls kept it (exact),
+    # else when Kompass applied the vendor's change (later by the sync delay).
     vendor_times = cases.vendor_resolution_times(start - dt.timedelta(days=1), end)
+    vendor_times.update(vendors.vendor_resolution_moments(vendor_times))
     service_ids = {lv.service_id for lv in case_levels}
     agency_counts: dict[int, list[int]] = {}
 
