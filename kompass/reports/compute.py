@@ -253,6 +253,8 @@ def net_seconds(calendar, start: datetime, end: datetime, pauses: Iterable[tuple
     the requester) inside them: pauses are clipped to ``[start, end]`` and merged first, so an overlap counts once;
     a pause with no end yet runs to ``end``."""
     total = calendar.business_seconds_between(start, end)
+    if not pauses:
+        return total
     spans = merge(_clip([(a, b if b is not None else end) for a, b in pauses], start, end))
     return total - sum(calendar.business_seconds_between(a, b) for a, b in spans)
 
