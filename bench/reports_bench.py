@@ -140,38 +140,73 @@ def main() -> None:
     parser.add_argument("--agencies", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: measure again over the cases a previous run left in DATABASE_URL (no build)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as var_dir:
         setup_django(var_dir)
-        from django.db import connection
+        from django.apps import apps
+        from django.conf import settings
+        from django.core.cache import cache
+        from django.db import connection, reset_queries
         from django.test import Client
 
-        from kompass.core.models import Organisation
+        from kompass.core.models import Organisation, User
         from kompass.reports import report, services
 
+        Contract = apps.get_model("contract", "Contract")
         Organisation.current()
         started = time.perf_counter()
-        contract, manager = build(args.cases, args.agencies, args.seed)
-        print(
-            f"built {args.cases} cases, {args.agencies} agencies in {time.perf_counter() - started:.1f} s "
-            f"({connection.vendor}, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f})"
-        )
+        existing = Contract.objects.filter(name="Driftsavtale").first() if args.reuse else None
+        if existing is not None:
+            contract, manager = existing, User.objects.get(email="avtale@bench.example")
+            print(f"reusing {apps.get_model('cases', 'Case').objects.count()} cases ({connection.vendor})")
+        else:
+            contract, manager = build(args.cases, args.agencies, args.seed)
+            print(
+                f"built {args.cases} cases, {args.agencies} agencies in {time.perf_counter() - started:.1f} s "
+                f"({connection.vendor}, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f})"
+            )
         month = dt.date(2026, 12, 1)
+        started = time.perf_counter()
         for m in range(1, 12):  # the earlier months' statements (the scorecard's trend reads them)
             services.build_statement(contract, dt.date(2026, m, 1))
-        started = time.perf_counter()
-        figures = services.month_figures(contract, month)
-        computed = time.perf_counter() - started
+        print(f"eleven earlier statements: {time.perf_counter() - started:.1f} s")
+
+        def timed(function):
+            settings.DEBUG = True  # count the queries
+            reset_queries()
+            wall, cpu = time.perf_counter(), time.process_time()
+            value = function()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            queries = len(connection.queries)
+            settings.DEBUG = False
+            return value, wall, cpu, queries
+
+        figures, computed, cpu, queries = timed(lambda: services.month_figures(contract, month))
         resolved = sum(r.resolved for r in figures.attainment.values())
-        started = time.perf_counter()
-        stored = report.generate(contract, month, user=manager)
-        whole = time.perf_counter() - started
-        print(f"month computation: {computed:.2f} s ({resolved} cases resolved in the month)")
-        print(f"monthly report (statement + PDF + Excel + store + send), v{stored.version}: {whole:.2f} s")
+        print(
+            f"month computation: {computed:.2f} s, CPU {cpu:.2f} s, {queries} queries "
+            f"({resolved} cases resolved in the month); load {os.getloadavg()[0]:.2f}"
+        )
+        stored, whole, cpu, queries = timed(lambda: report.generate(contract, month, user=manager))
+        print(
+            f"monthly report (statement + PDF + Excel + store + send), v{stored.version}: {whole:.2f} s, "
+            f"CPU {cpu:.2f} s, {queries} queries; load {os.getloadavg()[0]:.2f}"
+        )
         client = Client()
         client.force_login(manager)
         url = f"/reports/?contract={contract.pk}&month=2026-12"
-        client.get(url)
+        cache.clear()
+        response, first, cpu, queries = timed(lambda: client.get(url))
+        assert response.status_code == 200
+        print(
+            f"scorecard, first request (cache empty): {first * 1000:.0f} ms, CPU {cpu * 1000:.0f} ms, "
+            f"{queries} queries; load {os.getloadavg()[0]:.2f}"
+        )
         timings = []
         for _i in range(args.repeat):
             t = time.perf_counter()

@@ -911,3 +911,42 @@ def receive_email(raw: bytes, *, mailbox: str = "direct") -> tuple[str, str]:
         return "duplicate", ""
     outcome = IntakeHandler(mailbox)(message)
     return str(outcome.action), outcome.reference
+
+
+# ---------------------------------------------------------------------------------------------
+# Time waiting for the requester (issue 13: vendor performance takes it off resolution times)
+# ---------------------------------------------------------------------------------------------
+def performance_rows_with_pauses(service_ids, start: datetime, end: datetime, *, agency_ids=None):
+    """:func:`performance_rows` with an eighth item: the spans ``[(paused, resumed), ...]`` the case's resolution
+    clocks (the current one and those before a reopening) were paused waiting for the requester; a pause not yet
+    ended has ``None`` as its end. One streamed query, like :func:`performance_rows`."""
+    import json
+
+    from django.db.models import Q, TextField
+    from django.db.models.functions import Cast
+
+    rows = Case.objects.filter(service_id__in=list(service_ids), type=Case.Type.INCIDENT, created__lt=end).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
+    )
+    if agency_ids is not None:
+        rows = rows.filter(agency_id__in=list(agency_ids))
+    fields = ("pk", "service_id", "priority", "agency_id", "created", "responded_at", "resolved_at")
+    # The clocks as text: most cases never paused, and reading their JSON only to find that out is the cost.
+    clocks = {"current": Cast("sla_resolution", TextField()), "history": Cast("sla_history", TextField())}
+    for *row, current, history in (
+        rows.annotate(**clocks).values_list(*fields, "current", "history").order_by().iterator(chunk_size=5000)
+    ):
+        if "pause" not in (current or "") and "pause" not in (history or ""):
+            yield (*row, [])
+            continue
+        spans, paused = [], None
+        for clock in [*(json.loads(history or "[]") or []), json.loads(current or "{}") or {}]:
+            for event in clock.get("events") or ():
+                if event.get("type") == "pause":
+                    paused = datetime.fromisoformat(event["at"])
+                elif paused is not None and event.get("type") in ("resume", "stop", "start"):
+                    spans.append((paused, datetime.fromisoformat(event["at"])))
+                    paused = None
+        if paused is not None:
+            spans.append((paused, None))
+        yield (*row, spans)

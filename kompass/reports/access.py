@@ -21,6 +21,7 @@ from kompass.reports.models import (
     LevelVersion,
     MonthlyReport,
     Outage,
+    ReportJob,
     Statement,
     StatementLine,
 )
@@ -65,3 +66,4 @@ access.register(
 )
 access.register(Adjustment, rules={"view": _vendor("statement__contract__"), "create": _EDIT})
 access.register(MonthlyReport, rules={"view": _vendor("contract__"), "create": _EDIT})
+access.register_internal(ReportJob)  # the worker's queue of reports to generate; the pages show its state

@@ -39,6 +39,7 @@ __all__ = [
     "compensation",
     "merge",
     "money",
+    "net_seconds",
     "p90",
     "pct",
     "tier_credit",
@@ -245,6 +246,17 @@ def _subtract(spans, holes):
 
 def _clip(spans, lo, hi):
     return [(max(a, lo), min(b, hi)) for a, b in spans if b > lo and a < hi]
+
+
+def net_seconds(calendar, start: datetime, end: datetime, pauses: Iterable[tuple[datetime, datetime | None]] = ()):
+    """Business seconds of ``calendar`` from ``start`` to ``end`` less the spans the clock was paused (waiting for
+    the requester) inside them: pauses are clipped to ``[start, end]`` and merged first, so an overlap counts once;
+    a pause with no end yet runs to ``end``."""
+    total = calendar.business_seconds_between(start, end)
+    if not pauses:
+        return total
+    spans = merge(_clip([(a, b if b is not None else end) for a, b in pauses], start, end))
+    return total - sum(calendar.business_seconds_between(a, b) for a, b in spans)
 
 
 @dataclass(frozen=True)

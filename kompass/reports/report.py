@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from kompass.cases import services as cases
 from kompass.contract import services as contracts
+from kompass.core import durable
 from kompass.reports import charts, compute, services
-from kompass.reports.models import MonthlyReport
+from kompass.reports.models import MonthlyReport, ReportJob
 from kompass.surveys import services as surveys
 from kompass.vendors import services as vendors
 
@@ -325,8 +326,9 @@ def pdf(data: dict) -> bytes:
     )
 
 
-def generate(contract, month: dt.date, *, user=None, trigger: str = "manual") -> MonthlyReport:
-    """Store a new version of the month's report and send it to the contract's recipients."""
+def generate(contract, month: dt.date, *, user=None, trigger: str = "manual", job=None) -> MonthlyReport:
+    """Store a new version of the month's report and send it to the contract's recipients (``job``: the
+    :class:`ReportJob` that asked for it, marked with the report in the same transaction)."""
     month = services.first_of_month(month)
     data = sections(contract, month)
     pdf_bytes, xlsx_bytes = pdf(data), workbook(data)
@@ -351,6 +353,8 @@ def generate(contract, month: dt.date, *, user=None, trigger: str = "manual") ->
                 stored.xlsx.save(f"{name}.xlsx", ContentFile(xlsx_bytes), save=False)
                 stored.save()
                 _send(stored)
+                if job is not None:
+                    ReportJob.objects.filter(pk=job.pk).update(report=stored)
             return stored
         except IntegrityError:  # another process stored this version number first: take the next one
             continue
@@ -385,8 +389,9 @@ def _send(stored: MonthlyReport) -> None:
     )
 
 
-def generate_due(today: dt.date | None = None) -> list[MonthlyReport]:
-    """The scheduled run: last month's statement and report of every contract with service levels, once."""
+def enqueue_due(today: dt.date | None = None) -> list[ReportJob]:
+    """The scheduled run (in the scheduler: quick): a :class:`ReportJob` for last month's report of every contract
+    with service levels, once per contract and month; the worker generates them (:func:`run_job`)."""
     from django.utils import timezone
 
     month = services.previous_month(today or timezone.localdate())
@@ -396,6 +401,38 @@ def generate_due(today: dt.date | None = None) -> list[MonthlyReport]:
             continue
         if MonthlyReport.objects.filter(contract=contract, month=month, trigger="schedule").exists():
             continue
-        services.import_major_incidents(contract, month)
-        made.append(generate(contract, month, trigger="schedule"))
+        job, created = ReportJob.objects.get_or_create(contract=contract, month=month, trigger="schedule")
+        if created:
+            made.append(job)
+    if made:
+        durable.kick(ReportJob)
     return made
+
+
+def request(contract, month: dt.date, *, user) -> ReportJob:
+    """A new version of the month's report asked for by hand; the worker generates it (:func:`run_job`)."""
+    if services.version_for(contract, month) is None:
+        raise services.ReportError(
+            _("The contract has no service levels valid in %(month)s.") % {"month": f"{month:%m.%Y}"}
+        )
+    job = ReportJob.objects.create(
+        contract=contract, month=services.first_of_month(month), trigger="manual", requested_by=user
+    )
+    durable.kick(ReportJob)
+    return job
+
+
+def run_job(job: ReportJob) -> MonthlyReport:
+    """The worker's part: import the month's major incidents, then generate and store the report. A job run again
+    (its worker was killed) that already stored its report does nothing more; a scheduled job whose month has a
+    scheduled report already takes that one."""
+    job = ReportJob.objects.select_related("contract", "report").get(pk=job.pk)
+    if job.report is not None:
+        return job.report
+    if job.trigger == "schedule":
+        done = MonthlyReport.objects.filter(contract=job.contract, month=job.month, trigger="schedule").first()
+        if done is not None:
+            ReportJob.objects.filter(pk=job.pk).update(report=done)
+            return done
+    services.import_major_incidents(job.contract, job.month, user=job.requested_by)
+    return generate(job.contract, job.month, user=job.requested_by, trigger=job.trigger, job=job)

@@ -7,7 +7,8 @@ from kompass.core.scheduling import FirstWorkingDayOfMonth, scheduled
 
 @scheduled(FirstWorkingDayOfMonth(time(6, 30)), name="reports.monthly")
 def monthly() -> None:
-    """On the first working day of the month: last month's statement and service report of every contract."""
+    """On the first working day of the month: a job for last month's statement and service report of every
+    contract. The scheduler only enqueues them; the worker generates (``reports.durable``)."""
     from kompass.reports import report
 
-    report.generate_due()
+    report.enqueue_due()

@@ -1,9 +1,10 @@
 """Vendor performance services: gather a month's inputs from the sibling apps, compute, store, and let both
 parties accept or dispute the statement.
 
-Inputs are read only through the siblings' services: cases (``performance_rows``, ``vendor_resolution_times``,
-``major_incidents``, ``business_calendar``), contract (the contract, its fee and representatives, open
-deviations), surveys (temperature), vendors (e-bonding health). The arithmetic is :mod:`kompass.reports.compute`.
+Inputs are read only through the siblings' services: cases (``performance_rows_with_pauses``,
+``vendor_resolution_times``, ``major_incidents``, ``business_calendar``), contract (the contract, its fee and
+representatives, open deviations), surveys (temperature), vendors (e-bonding health). The arithmetic is
+:mod:`kompass.reports.compute`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from kompass.reports.models import (
     Statement,
     StatementLine,
 )
+from kompass.vendors import services as vendors
 
 HOUR = 3600.0
 
@@ -169,10 +171,11 @@ class MonthFigures:
     agency_attainment: dict = field(default_factory=dict)  # agency_id -> (met, resolved)
 
 
-def _hours(calendar, start, end) -> float | None:
+def _hours(calendar, start, end, pauses=()) -> float | None:
+    """Business hours from ``start`` to ``end`` less the time the clock was paused waiting for the requester."""
     if end is None:
         return None
-    return calendar.business_seconds_between(start, end) / HOUR if end > start else 0.0
+    return compute.net_seconds(calendar, start, end, pauses) / HOUR if end > start else 0.0
 
 
 def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensation: bool = True) -> MonthFigures:
@@ -201,14 +204,24 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
         for lv in case_levels
     }
     calendars = {(lv.service_id, lv.priority): cases.business_calendar(lv.service_hours) for lv in case_levels}
+    # When the vendor set each case resolved: by the vendor's own clock where its pushes and polls kept it (exact),
+    # else when Kompass applied the vendor's change (later by the sync delay).
     vendor_times = cases.vendor_resolution_times(start - dt.timedelta(days=1), end)
+    vendor_times.update(vendors.vendor_resolution_moments(vendor_times))
     service_ids = {lv.service_id for lv in case_levels}
     agency_counts: dict[int, list[int]] = {}
 
     def facts():
-        for pk, service_id, priority, agency_id, created, responded, resolved in cases.performance_rows(
-            service_ids, start, end, agency_ids=agency_ids
-        ):
+        for (
+            pk,
+            service_id,
+            priority,
+            agency_id,
+            created,
+            responded,
+            resolved,
+            pauses,
+        ) in cases.performance_rows_with_pauses(service_ids, start, end, agency_ids=agency_ids):
             calendar = calendars.get((service_id, priority))
             if calendar is None:
                 continue
@@ -221,8 +234,8 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
                 created=created,
                 resolved_at=resolved,
                 response_hours=_hours(calendar, created, responded),
-                resolution_hours=_hours(calendar, created, resolved),
-                vendor_resolution_hours=_hours(calendar, created, vendor) if vendor else None,
+                resolution_hours=_hours(calendar, created, resolved, pauses),
+                vendor_resolution_hours=_hours(calendar, created, vendor, pauses) if vendor else None,
                 excluded=pk in excluded_cases,
             )
             if resolved is not None and start <= resolved < end and not fact.excluded:
@@ -632,3 +645,36 @@ def missed_case_ids(contract, month: dt.date, service_id: int, priority: int, *,
     figures = month_figures(contract, month, agency_ids=agency_ids, with_compensation=False)
     result = figures.attainment.get((service_id, priority))
     return result.missed_case_ids if result else []
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing the definitions
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def copy_version(version: LevelVersion, *, name: str, valid_from: dt.date, valid_to: dt.date | None) -> LevelVersion:
+    """A new version of the same contract with every case and availability level of ``version`` copied (the
+    usual way to change the levels from a date on: end the old version the day before, then copy and edit).
+    The validity must not overlap another version (a ``ValidationError`` saying which)."""
+    new = LevelVersion(
+        contract=version.contract,
+        name=name.strip(),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        monthly_cap_pct=version.monthly_cap_pct,
+        yearly_cap_pct=version.yearly_cap_pct,
+        accumulation=version.accumulation,
+        counts=version.counts,
+    )
+    new.full_clean()
+    new.save()
+    for level in version.case_levels.all():
+        level.pk, level.id, level.version = None, None, new
+        level._state.adding = True
+        level.save()
+    for level in version.availability_levels.all():
+        level.pk, level.id, level.version = None, None, new
+        level._state.adding = True
+        level.save()
+    return new

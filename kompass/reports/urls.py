@@ -12,6 +12,19 @@ urlpatterns = [
     path("levels/new/", views.VersionEditView.as_view(), name="version_create"),
     path("levels/<int:pk>/", views.VersionDetailView.as_view(), name="version_detail"),
     path("levels/<int:pk>/edit/", views.VersionEditView.as_view(), name="version_edit"),
+    path("levels/<int:pk>/copy/", views.VersionCopyView.as_view(), name="version_copy"),
+    path("levels/<int:version>/case-levels/new/", views.CaseLevelEditView.as_view(), name="case_level_create"),
+    path("case-levels/<int:pk>/edit/", views.CaseLevelEditView.as_view(), name="case_level_edit"),
+    path("case-levels/<int:pk>/delete/", views.CaseLevelDeleteView.as_view(), name="case_level_delete"),
+    path(
+        "levels/<int:version>/availability/new/",
+        views.AvailabilityLevelEditView.as_view(),
+        name="availability_level_create",
+    ),
+    path("availability/<int:pk>/edit/", views.AvailabilityLevelEditView.as_view(), name="availability_level_edit"),
+    path(
+        "availability/<int:pk>/delete/", views.AvailabilityLevelDeleteView.as_view(), name="availability_level_delete"
+    ),
     path("exclusions/", views.ExclusionListView.as_view(), name="exclusion_list"),
     path("exclusions/new/", views.ExclusionEditView.as_view(), name="exclusion_create"),
     path("outages/new/", views.OutageEditView.as_view(), name="outage_create"),

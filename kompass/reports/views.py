@@ -6,9 +6,10 @@ Thin: every figure comes from :mod:`kompass.reports.services`, every decision fr
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -19,14 +20,25 @@ from kompass.contract import services as contracts
 from kompass.core import access
 from kompass.core.views.generic import MatrixRequired, ObjectDetailView, ObjectEditView, ObjectListView
 from kompass.reports import compute, services
-from kompass.reports.forms import AdjustmentForm, ExclusionForm, OutageForm, TextForm, VersionForm
+from kompass.reports.forms import (
+    AdjustmentForm,
+    AvailabilityLevelForm,
+    CaseLevelForm,
+    ExclusionForm,
+    OutageForm,
+    TextForm,
+    VersionCopyForm,
+    VersionForm,
+)
 from kompass.reports.models import (
+    AvailabilityLevel,
     CaseLevel,
     Dispute,
     Exclusion,
     LevelVersion,
     MonthlyReport,
     Outage,
+    ReportJob,
     Statement,
     StatementLine,
 )
@@ -118,6 +130,9 @@ class ScorecardView(MatrixRequired, TemplateView):
             },
             statement=Statement.objects.filter(contract=contract, month=month).first(),
             reports=MonthlyReport.objects.filter(contract=contract, month=month),
+            jobs=ReportJob.objects.filter(contract=contract, month=month, report__isnull=True).exclude(
+                state=ReportJob.State.DONE
+            ),
             previous=services.previous_month(month),
             next=services.next_month(month),
         )
@@ -199,11 +214,26 @@ class DrillView(MatrixRequired, TemplateView):
 
 
 class VersionListView(ObjectListView):
+    """The versions of every contract the user may see, per contract (``?contract=`` narrows to one)."""
+
     queryset = LevelVersion.objects.select_related("contract")
     template_name = "reports/version_list.html"
     title = gettext_lazy("Service levels")
     create_url_name = "reports:version_create"
     create_label = gettext_lazy("New version")
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        wanted = self.request.GET.get("contract", "")
+        return queryset.filter(contract_id=int(wanted)) if wanted.isdigit() else queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            contracts=contracts.contracts().restrict(self.request.user, "view"),
+            chosen=self.request.GET.get("contract", ""),
+        )
+        return context
 
 
 class VersionDetailView(ObjectDetailView):
@@ -213,11 +243,113 @@ class VersionDetailView(ObjectDetailView):
     list_label = gettext_lazy("Service levels")
     edit_url_name = "reports:version_edit"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        version, user = context["object"], self.request.user
+        context.update(
+            may_edit_levels=access.can(user, "create", CaseLevel) and access.can(user, "change", version),
+            may_copy=access.can(user, "create", LevelVersion),
+            case_levels=version.case_levels.select_related("service"),
+            availability_levels=version.availability_levels.select_related("service"),
+        )
+        return context
+
 
 class VersionEditView(ObjectEditView):
     queryset = LevelVersion.objects.all()
     form_class = VersionForm
     template_name = "core/object_form.html"
+
+
+class VersionCopyView(MatrixRequired, TemplateView):
+    """A new version of the same contract from this one, its levels copied, valid from a new date."""
+
+    template_name = "reports/version_copy.html"
+    required_model = LevelVersion
+    required_action = "create"
+
+    def version(self) -> LevelVersion:
+        return get_object_or_404(LevelVersion.objects.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        version = self.version()
+        start = version.valid_to + dt.timedelta(days=1) if version.valid_to else None
+        form = VersionCopyForm(initial={"name": version.name, "valid_from": start})
+        return self.render_to_response(self.get_context_data(object=version, form=form))
+
+    def post(self, request, *args, **kwargs):
+        version = self.version()
+        form = VersionCopyForm(request.POST)
+        if form.is_valid():
+            try:
+                new = services.copy_version(version, **form.cleaned_data)
+            except ValidationError as error:
+                for name, errors in error.message_dict.items() if hasattr(error, "error_dict") else []:
+                    form.add_error(name if name in form.fields else None, errors)
+                if not hasattr(error, "error_dict"):
+                    form.add_error(None, error.messages)
+            else:
+                messages.success(request, _("The new version is stored with a copy of every level."))
+                return redirect(new.get_absolute_url())
+        return self.render_to_response(self.get_context_data(object=version, form=form), status=400)
+
+
+class _LevelEditView(ObjectEditView):
+    """One level row of a version: created under the version's page (``version`` in the URL) or changed."""
+
+    template_name = "reports/level_form.html"
+
+    def version_of(self, obj) -> LevelVersion:
+        if obj is not None:
+            return obj.version
+        version = get_object_or_404(LevelVersion.objects.restrict(self.request.user, "view"), pk=self.kwargs["version"])
+        if not access.can(self.request.user, "change", version):
+            raise PermissionDenied
+        return version
+
+    def get_form(self, obj):
+        data = self.request.POST if self.request.method == "POST" else None
+        return self.form_class(data, instance=obj, user=self.request.user, version=self.version_of(obj))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["version"] = context["form"].instance.version
+        return context
+
+
+class CaseLevelEditView(_LevelEditView):
+    queryset = CaseLevel.objects.select_related("version", "service")
+    form_class = CaseLevelForm
+    success_message = gettext_lazy("The case service level is saved.")
+
+
+class AvailabilityLevelEditView(_LevelEditView):
+    queryset = AvailabilityLevel.objects.select_related("version", "service")
+    form_class = AvailabilityLevelForm
+    success_message = gettext_lazy("The availability level is saved.")
+
+
+class _LevelDeleteView(MatrixRequired, View):
+    """Remove one level row from its version (POST)."""
+
+    required_action = "delete"
+
+    def post(self, request, *args, **kwargs):
+        level = get_object_or_404(self.queryset.restrict(request.user, "view"), pk=kwargs["pk"])
+        if not access.can(request.user, "delete", level):
+            raise PermissionDenied
+        version = level.version
+        level.delete()
+        messages.success(request, _("The level is removed."))
+        return redirect(version.get_absolute_url())
+
+
+class CaseLevelDeleteView(_LevelDeleteView):
+    queryset = CaseLevel.objects.select_related("version")
+
+
+class AvailabilityLevelDeleteView(_LevelDeleteView):
+    queryset = AvailabilityLevel.objects.select_related("version")
 
 
 class ExclusionListView(ObjectListView):
@@ -368,7 +500,7 @@ class AdjustView(_StatementAction):
 
 
 class BuildView(MatrixRequired, View):
-    """Compute the month's statement and generate a new version of its report (by hand)."""
+    """Ask the worker for a new version of the month's statement and report (by hand)."""
 
     required_model = MonthlyReport
     required_action = "create"
@@ -381,12 +513,13 @@ class BuildView(MatrixRequired, View):
             raise Http404
         try:
             month = services.parse_month(request.POST.get("month"))
-            services.import_major_incidents(contract, month, user=request.user)
-            generated = report.generate(contract, month, user=request.user, trigger="manual")
+            report.request(contract, month, user=request.user)
         except services.ReportError as error:
             return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-        messages.success(request, _("Version %(v)s of the report is stored.") % {"v": generated.version})
-        return redirect(generated.get_absolute_url())
+        messages.success(
+            request, _("The report is being generated; the new version appears below when the worker has stored it.")
+        )
+        return redirect(f"{reverse('reports:scorecard')}?contract={contract.pk}&month={month:%Y-%m}")
 
 
 class ReportListView(ObjectListView):

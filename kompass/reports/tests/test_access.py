@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from kompass.core.models import ApiToken, Organisation
+from kompass.core.models import ApiToken, Organisation, Service
 from kompass.reports import services
 from kompass.reports.models import MonthlyReport
 from kompass.reports.tests.conftest import JUNE, Contract
@@ -69,6 +69,9 @@ def objects(worked_example, contract, rep, cast, tmp_path, settings):
 def test_pages(everyone, objects, contract, version, service):
     s, ln, d, r = objects["statement"].pk, objects["line"].pk, objects["dispute"].pk, objects["report"].pk
     c, v = contract.pk, version.pk
+    version.valid_to = dt.date(2026, 12, 31)  # so a copy may start in 2027
+    version.save()
+    cl, al = version.case_levels.get().pk, version.availability_levels.get().pk
     seers = EDIT | {REP, OTHER}  # may open the lists (a representative of another contract sees them empty)
     PAGES[0] = True
     table = {}
@@ -83,6 +86,16 @@ def test_pages(everyone, objects, contract, version, service):
         table[key, "GET", "/reports/levels/new/"] = status(key, EDIT)
         table[key, "POST", "/reports/levels/new/"] = status(key, EDIT, ok=302)
         table[key, "GET", f"/reports/levels/{v}/edit/"] = status(key, EDIT, hidden={OTHER})
+        table[key, "GET", f"/reports/levels/?contract={c}"] = status(key, seers | {"kam"})
+        table[key, "GET", f"/reports/levels/{v}/copy/"] = status(key, EDIT)
+        table[key, "POST", f"/reports/levels/{v}/copy/"] = status(key, EDIT, ok=302)
+        for kind, pk in (("case-levels", cl), ("availability", al)):
+            new = "case-levels" if kind == "case-levels" else "availability"
+            table[key, "GET", f"/reports/levels/{v}/{new}/new/"] = status(key, EDIT)
+            table[key, "POST", f"/reports/levels/{v}/{new}/new/"] = status(key, EDIT, ok=302)
+            table[key, "GET", f"/reports/{kind}/{pk}/edit/"] = status(key, EDIT)
+            table[key, "POST", f"/reports/{kind}/{pk}/edit/"] = status(key, EDIT, ok=302)
+            table[key, "POST", f"/reports/{kind}/{pk}/delete/"] = status(key, EDIT, ok=302)
         table[key, "GET", "/reports/exclusions/"] = status(key, seers)
         table[key, "GET", "/reports/exclusions/new/"] = status(key, EDIT)
         table[key, "POST", "/reports/exclusions/new/"] = status(key, EDIT, ok=302)
@@ -102,6 +115,16 @@ def test_pages(everyone, objects, contract, version, service):
         table[key, "GET", "/reports/monthly/"] = status(key, seers)
         table[key, "GET", f"/reports/monthly/{r}/"] = status(key, EDIT | {REP}, hidden={OTHER})
         table[key, "GET", f"/reports/monthly/{r}/pdf/"] = status(key, EDIT | {REP}, hidden={OTHER})
+    case_level = {
+        "service": service.pk,
+        "priority": 1,
+        "resolution_hours": "4",
+        "service_hours": "24x7",
+        "required_pct": "95",
+        "credit_pct": "2",
+    }
+    availability = {"service": service.pk, "target_pct": "99.5", "window": "month", "service_hours": "24x7"}
+    other_service = Service.objects.create(name="Lagring", delivery="vendor", vendor_name="Leverandør AS")
     check_access_table(
         everyone,
         table,
@@ -113,6 +136,11 @@ def test_pages(everyone, objects, contract, version, service):
                 "accumulation": "sum",
                 "counts": "kompass",
             },
+            f"/reports/levels/{v}/copy/": {"name": "Bilag 5 (2027)", "valid_from": "2027-01-01"},
+            f"/reports/levels/{v}/case-levels/new/": case_level | {"priority": 2},
+            f"/reports/case-levels/{cl}/edit/": case_level | {"resolution_hours": "5"},
+            f"/reports/levels/{v}/availability/new/": availability | {"service": other_service.pk},
+            f"/reports/availability/{al}/edit/": availability | {"tiers_text": "99 10"},
             "/reports/exclusions/new/": {"contract": c, "kind": "customer", "case_number": "KOM-1", "reason": "Kunden"},
             "/reports/outages/new/": {
                 "contract": c,

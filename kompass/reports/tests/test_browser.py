@@ -4,10 +4,11 @@ into a missed level, records an exclusion and regenerates the report; the vendor
 import pytest
 from playwright.sync_api import expect
 
+from kompass.core import durable
 from kompass.reports import report, services
 from kompass.reports.models import Dispute, Exclusion, MonthlyReport
 from kompass.reports.tests.conftest import JUNE
-from kompass.testing.browser import log_in, navigate, visit
+from kompass.testing.browser import log_in, navigate, submit_main_form, visit
 from kompass.testing.cast import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +43,13 @@ def test_scorecard_drill_exclusion_regenerate_and_a_vendor_dispute(
     assert Exclusion.objects.get().decided_by == cast["agreement"]
 
     visit(page, f"{base}/reports/?contract={contract.pk}&month=2026-06")
-    navigate(page, lambda: page.locator("#generate").click())
+    navigate(page, lambda: page.locator("#generate").click())  # the worker generates it, not the web process
+    expect(page.locator("#report-jobs")).to_contain_text("genereres")
+    assert MonthlyReport.objects.filter(contract=contract, month=JUNE).count() == 1
+    durable.autodiscover()
+    assert durable.PROCESSORS["reports.reportjob"].run("worker").done == 1
+    visit(page, f"{base}/reports/?contract={contract.pk}&month=2026-06")
+    navigate(page, lambda: page.get_by_role("link", name="v2").click())
     expect(page.locator("#report-version")).to_have_text("2")
     expect(page.locator("#report-changes")).not_to_contain_text("Ingenting")
     assert MonthlyReport.objects.filter(contract=contract, month=JUNE).count() == 2
@@ -55,3 +62,26 @@ def test_scorecard_drill_exclusion_regenerate_and_a_vendor_dispute(
     navigate(page, lambda: page.locator(f"#line-{line.pk}").get_by_role("button", name="Bestrid").click())
     expect(page.locator(f"#line-{line.pk}")).to_contain_text("Avbruddet skyldtes kundens strømbrudd")
     assert Dispute.objects.get().party == "vendor"
+
+
+def test_the_agreement_manager_edits_the_levels_of_a_version(csp_page, live_server, cast, contract, version, service):
+    """The level editor, axe-checked on every page it shows (the version, a new level, an error, the tiers)."""
+    page, base = csp_page, live_server.url
+    log_in(page, base, cast["agreement"].email, PASSWORD)
+    visit(page, f"{base}/reports/levels/?contract={contract.pk}")
+    navigate(page, lambda: page.get_by_role("link", name=version.name).click())
+    navigate(page, lambda: page.locator("#add-case-level").click())
+    page.locator("select[name=service]").select_option(str(service.pk))
+    page.locator("input[name=priority]").fill("1")  # P1 is there already: refused with a clear error
+    page.locator("input[name=resolution_hours]").fill("8")
+    page.locator("input[name=required_pct]").fill("90")
+    submit_main_form(page)
+    expect(page.locator("main")).to_contain_text("allerede et nivå for P1")
+    page.locator("input[name=priority]").fill("2")
+    submit_main_form(page)
+    expect(page.locator("#case-levels")).to_contain_text("P2")
+    navigate(page, lambda: page.get_by_role("link", name=f"Endre tilgjengeligheten for {service.name}").click())
+    page.locator("textarea[name=tiers_text]").fill("99,5 5\n98 20")
+    submit_main_form(page)
+    expect(page.locator("#availability-levels")).to_contain_text("< 98 % → 20 %")
+    navigate(page, lambda: page.locator("#copy-version").click())

@@ -201,3 +201,18 @@ def test_merge_and_p90_edges():
     assert compute.merge([(b, c), (a, b), (c, a)]) == [(a, c)]
     assert compute.p90([]) is None and compute.p90([4.0]) == 4.0
     assert compute.p90([float(i) for i in range(1, 11)]) == 9.0
+
+
+# ---- time waiting for the requester (SSA-D: the clock pauses) -----------------------------------------
+
+
+def test_time_waiting_for_the_requester_is_taken_off_in_business_hours():
+    office = business_calendar("office")
+    created, resolved = at(2026, 6, 8, 8), at(2026, 6, 9, 12)  # Monday 08:00 → Tuesday 12:00: 8 + 4 = 12 h
+    assert compute.net_seconds(office, created, resolved) == 12 * 3600
+    overnight = (at(2026, 6, 8, 15), at(2026, 6, 9, 10))  # Monday 15–16 and Tuesday 08–10: 3 business hours
+    assert compute.net_seconds(office, created, resolved, [overnight]) == 9 * 3600
+    # overlapping pauses count once; a pause outside the case is clipped; a pause not ended runs to the end
+    twice = [overnight, (at(2026, 6, 9, 9), at(2026, 6, 9, 10)), (at(2026, 6, 5, 8), at(2026, 6, 8, 9))]
+    assert compute.net_seconds(office, created, resolved, twice) == 8 * 3600  # 12 − 3 − 1 (Monday 08–09)
+    assert compute.net_seconds(office, created, resolved, [(at(2026, 6, 9, 11), None)]) == 11 * 3600

@@ -77,12 +77,51 @@ def test_regenerating_makes_a_new_version_listing_what_changed(worked_example, c
     assert MonthlyReport.objects.filter(contract=contract, month=JUNE).count() == 2
 
 
-def test_the_schedule_makes_last_months_report_once(worked_example, contract, cast):
+def _work(worker="worker-1"):
+    """What the default queue's worker does with the report jobs (``kompass.core.tasks.process_durable``)."""
+    from kompass.core import durable
+
+    durable.autodiscover()
+    return durable.PROCESSORS["reports.reportjob"].run(worker)
+
+
+def test_the_schedule_enqueues_last_months_report_once_and_the_worker_makes_it(worked_example, contract, cast):
     import datetime as dt
 
-    made = report.generate_due(today=dt.date(2026, 7, 1))
-    assert [m.month for m in made] == [JUNE]
-    assert report.generate_due(today=dt.date(2026, 7, 1)) == []
+    from kompass.reports.models import ReportJob
+
+    jobs = report.enqueue_due(today=dt.date(2026, 7, 1))
+    assert [j.month for j in jobs] == [JUNE] and not MonthlyReport.objects.exists()  # the scheduler made nothing
+    assert report.enqueue_due(today=dt.date(2026, 7, 1)) == []  # asked twice: still one job
+    assert _work().done == 1
+    stored = MonthlyReport.objects.get()
+    assert (stored.month, stored.trigger, stored.version) == (JUNE, "schedule", 1)
+    assert ReportJob.objects.get().report == stored and ReportJob.objects.get().state == "done"
+    assert report.enqueue_due(today=dt.date(2026, 7, 1)) == [] and _work().claimed == 0
+
+
+def test_a_killed_workers_report_is_made_by_the_next_and_only_once(worked_example, contract, cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kompass.core import durable
+    from kompass.reports.models import ReportJob
+
+    job = report.request(contract, JUNE, user=cast["agreement"])
+    assert durable.claim(ReportJob, "killed-worker")  # claimed, then the worker died before generating
+    assert _work().claimed == 0  # its lease still holds
+    ReportJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert _work().done == 1
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.report.version, job.report.created_by) == ("done", 2, 1, cast["agreement"])
+    # killed after storing its report, before marking the row done: run again, it makes no second version
+    ReportJob.objects.filter(pk=job.pk).update(
+        state="claimed", lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert _work().done == 1 and MonthlyReport.objects.count() == 1
+    with pytest.raises(services.ReportError):
+        report.request(contract, dt.date(2025, 6, 1), user=cast["agreement"])  # no levels valid then
 
 
 def test_svg_charts_escape_text_and_mark_misses():

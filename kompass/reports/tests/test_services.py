@@ -159,3 +159,79 @@ def test_trend_covers_twelve_months(worked_example, contract, agencies, service,
     assert services.trend(contract, dt.date(2026, 5, 1))[-1]["resolved"] == 3  # the month asked for is live
     only_beta = services.month_figures(contract, JUNE, agency_ids=[agencies["beta"].pk])
     assert only_beta.attainment[(service.pk, 1)].resolved == 0
+
+
+def test_a_case_paused_three_business_hours_meets_a_target_it_would_otherwise_miss(
+    contract, version, service, agencies, cast
+):
+    """Office hours, P3 "95 % resolved within 4 h": Monday 08:00 → 14:00 is 6 business hours; waiting for the
+    requester 09:00–12:00 takes 3 off, so 3 h: met (it would miss at 6 h)."""
+    from unittest import mock
+
+    from kompass.cases import services as cases
+    from kompass.reports.models import CaseLevel
+
+    CaseLevel.objects.create(
+        version=version,
+        service=service,
+        priority=3,
+        resolution_hours=D(4),
+        service_hours="office",
+        required_pct=D(95),
+        credit_pct=D(1),
+    )
+    system = cases.ChangeOrigin.by_system()
+
+    def step(hour, to):
+        with mock.patch("kompass.cases.services._now", return_value=at(2026, 6, 8, hour)):
+            cases.transition(case, to, origin=system, resolution="Løst." if to == "resolved" else "")
+
+    with mock.patch("kompass.cases.services._now", return_value=at(2026, 6, 8, 8)):
+        case = cases.create_case(
+            requester=cast["requester"], service=service, title="Treg", origin=system, impact=2, urgency=2
+        )
+    assert case.priority == 3
+    for hour, to in [(8, "in_progress"), (9, "waiting_requester"), (12, "in_progress"), (14, "resolved")]:
+        step(hour, to)
+    p3 = services.month_figures(contract, JUNE).attainment[(service.pk, 3)]
+    assert (p3.resolution_met, p3.resolution_missed, p3.median_resolution_hours) == (1, 0, 3.0)
+    type(case).objects.filter(pk=case.pk).update(sla_resolution={}, sla_history=[])  # the same case, no pause
+    p3 = services.month_figures(contract, JUNE).attainment[(service.pk, 3)]
+    assert (p3.resolution_met, p3.resolution_missed, p3.median_resolution_hours) == (0, 1, 6.0)
+
+
+def test_the_vendors_own_clock_decides_where_its_pushes_kept_it(worked_example, contract, service, version):
+    """A late case: Kompass applied the vendor's resolution 5 h after creation (over the 4 h target), but the
+    vendor's push of the resolving update says 3 h (within it); a later comment while resolved changes nothing."""
+    from django.apps import apps
+
+    CaseChange = apps.get_model("cases", "CaseChange")
+    VendorConnection = apps.get_model("vendors", "VendorConnection")
+    VendorLink = apps.get_model("vendors", "VendorLink")
+    InboxEvent = apps.get_model("vendors", "InboxEvent")
+    connection = VendorConnection.objects.create(name="SN", base_url="https://sn.example", username="k")
+    late = sorted((c for c in worked_example if c.resolved_at - c.created > dt.timedelta(hours=4)), key=str)
+
+    def sn(moment):  # ServiceNow's UTC "YYYY-MM-DD HH:MM:SS"
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    for case in late:
+        change = CaseChange.objects.create(case=case, kind="state", origin="vendor", detail={"to": "resolved"})
+        CaseChange.objects.filter(pk=change.pk).update(created=case.created + dt.timedelta(hours=5))
+    bonded = late[0]
+    VendorLink.objects.create(case=bonded, connection=connection, correlation_id=bonded.number, sys_id="a" * 32)
+    for mod, hours, state, source in [(3, 1, "2", "webhook"), (5, 3, "6", "webhook"), (6, 3.5, "6", "poll")]:
+        fields = {"sys_id": "a" * 32, "state": state, "sys_updated_on": sn(bonded.created + dt.timedelta(hours=hours))}
+        InboxEvent.objects.create(
+            connection=connection,
+            source=source,
+            sys_id="a" * 32,
+            mod_count=mod,
+            payload=fields if source == "webhook" else {"sys_id": "a" * 32, "record": fields},
+        )
+    moments = services.vendors.vendor_resolution_moments([bonded.pk, late[1].pk])
+    assert moments == {bonded.pk: (bonded.created + dt.timedelta(hours=3)).astimezone(dt.UTC)}
+    p1 = services.month_figures(contract, JUNE).attainment[(service.pk, 1)]
+    # the bonded case meets the target by the vendor's clock; the other late one still misses (applied at 5 h)
+    assert (p1.vendor_resolution_met, p1.vendor_resolution_missed) == (1, 1)
+    assert (p1.resolution_met, p1.resolution_missed) == (18, 2)  # Kompass's own timestamps are unchanged
