@@ -27,6 +27,7 @@ Prints one JSON line per measurement. No assertions: numbers only.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import signal
@@ -279,6 +280,8 @@ class Bench:
                 )
             )
         InboxEvent.objects.bulk_create(events)
+        if self.args.profile:
+            return self.profile_apply(len(links), before, started)
         durable.kick(InboxEvent)
         while InboxEvent.objects.filter(state="done").count() - before < len(links):
             time.sleep(0.1)
@@ -286,6 +289,62 @@ class Bench:
         elapsed = time.perf_counter() - started
         emit(phase="apply", updates=len(links), workers=self.args.workers, seconds=round(elapsed, 2),
              updates_per_second=round(len(links) / elapsed, 1))  # fmt: skip
+
+    def profile_apply(self, n, before, started):
+        """``--profile``: the workers are stopped and this process applies the events (then delivers the
+        notifications) under cProfile, counting SQL queries and HTTP requests per event."""
+        import cProfile
+        import pstats
+
+        import httpx
+        from django.db import connection
+
+        from kompass.core import durable
+        from kompass.vendors.models import InboxEvent
+
+        for process in self.workers:
+            self.stop(process)
+        counts = {"sql": 0, "http": 0}
+        shapes = collections.Counter()
+
+        def count_sql(execute, sql, params, many, context):
+            counts["sql"] += 1
+            shapes[sql[:90]] += 1
+            return execute(sql, params, many, context)
+
+        send = httpx.Client.send
+
+        def count_http(client, request, **kwargs):
+            counts["http"] += 1
+            return send(client, request, **kwargs)
+
+        httpx.Client.send = count_http
+        durable.autodiscover()
+        profiler = cProfile.Profile()
+        cpu = time.process_time()
+        wall = time.perf_counter()
+        with connection.execute_wrapper(count_sql):
+            profiler.enable()
+            durable.PROCESSORS["vendors.inboxevent"].run("profile", budget_seconds=600)
+            profiler.disable()
+            applied = time.perf_counter() - wall
+            inbox = dict(counts)
+            profiler.enable()
+            durable.PROCESSORS["notifications.delivery"].run("profile", budget_seconds=600)
+            profiler.disable()
+        httpx.Client.send = send
+        done = InboxEvent.objects.filter(state="done").count() - before
+        emit(phase="apply-profile", updates=n, done=done, apply_seconds=round(applied, 2),
+             cpu_seconds=round(time.process_time() - cpu, 2), sql_per_event=round(inbox["sql"] / n, 1),
+             http_per_event=round(inbox["http"] / n, 1),
+             delivery_sql_per_event=round((counts["sql"] - inbox["sql"]) / n, 1))  # fmt: skip
+        for shape, count in shapes.most_common(40):
+            print(f"{count:6d}  {shape}")
+        profiler.dump_stats(str(self.tmp / "apply.prof"))
+        emit(profile=str(self.tmp / "apply.prof"))
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
 
     def run(self):
         phases = self.args.phases.split(",")
@@ -325,6 +384,7 @@ def main():
     parser.add_argument("--rate", type=float, default=50.0, help="vendor updates per second (webhook phase)")
     parser.add_argument("--poll-seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="apply phase in this process under cProfile")
     args = parser.parse_args()
     args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50)
     Bench(args).run()
