@@ -6,9 +6,10 @@
     .venv/bin/python bench/vendors_bench.py --phases webhook --updates 200 --rate 50
 
 Processes, all real: ``snowsim serve`` (HTTPS, no faults), Kompass under gunicorn (the webhook endpoint),
-``--workers`` ``kompass db_worker`` processes for the ``vendors`` and ``notifications`` queues, and for the
-polling phase ``kompass scheduler`` (poll every ``--poll-seconds``). This process creates the data and, as the
-vendor, writes to snowsim through its Table API.
+``--workers`` ``kompass db_worker`` processes for the ``vendors`` and ``notifications`` queues (or, with
+``--notifications-workers N``, for ``vendors`` only and N more for ``notifications``, as in the Procfile), polling
+for tasks every ``--interval`` seconds when idle, and for the polling phase ``kompass scheduler`` (poll every
+``--poll-seconds``). This process creates the data and, as the vendor, writes to snowsim through its Table API.
 
 Phases (``--phases``, default all):
 
@@ -19,7 +20,9 @@ Phases (``--phases``, default all):
    p50/p95/max. snowsim pushes signed webhooks to Kompass.
 3. **poll**: the same with no webhook (the subscription removed): the scheduler's poller finds the changes.
 4. **apply**: ``--updates`` vendor comments written first, then pushed as inbox events at once; vendor updates
-   applied per second by the workers (each re-reads its record and journal through the Table API).
+   applied per second by the workers (a claimed batch re-reads its records, journal and attachments through the
+   Table API, one query per kind). ``--profile``: the workers stop and this process applies them under
+   cProfile, counting SQL queries and HTTP requests per event (then delivers the notifications).
 
 Prints one JSON line per measurement. No assertions: numbers only.
 """
@@ -72,9 +75,12 @@ class Bench:
         os.environ["BENCH_WEBHOOK_SECRET"] = "bench-hook"
         os.environ["KOMPASS_VENDORS_POLL_SECONDS"] = str(args.poll_seconds)
         os.environ["KOMPASS_DURABLE_DRAIN_INTERVAL"] = "2"
+        import logging
+
         import django
 
         django.setup()
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per vendor write drowned the figures
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
@@ -123,13 +129,18 @@ class Bench:
             [str(BIN / "gunicorn"), "kompass.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}"]
             + ["--workers", "2", "--no-control-socket", "--graceful-timeout", "4"],
         )
+        # --notifications-workers 0 (the default, as in the first figures): the --workers serve both queues;
+        # N > 0: the --workers serve the vendors queue and N more the notifications queue, as in the Procfile.
+        queues = "vendors" if self.args.notifications_workers else "vendors,notifications"
+        layout = [(f"worker{n}", queues) for n in range(self.args.workers)]
+        layout += [(f"notifications{n}", "notifications") for n in range(self.args.notifications_workers)]
         self.workers = [
             self.spawn(
-                f"worker{n}",
-                [str(BIN / "kompass"), "db_worker", "--queue-name", "vendors,notifications"]
-                + ["--no-reload", "--no-startup-delay", "--interval", "0.1"],
+                name,
+                [str(BIN / "kompass"), "db_worker", "--queue-name", names]
+                + ["--no-reload", "--no-startup-delay", "--interval", str(self.args.interval)],
             )
-            for n in range(self.args.workers)
+            for name, names in layout
         ]
         self.seed()
 
@@ -350,7 +361,9 @@ class Bench:
         phases = self.args.phases.split(",")
         from django.db import connection
 
-        emit(database=connection.vendor, workers=self.args.workers, load=os.getloadavg())
+        args = self.args
+        emit(database=connection.vendor, workers=args.workers, notifications_workers=args.notifications_workers,
+             interval=args.interval, load=os.getloadavg())  # fmt: skip
         self.start()
         try:
             total = self.args.cases
@@ -384,6 +397,8 @@ def main():
     parser.add_argument("--rate", type=float, default=50.0, help="vendor updates per second (webhook phase)")
     parser.add_argument("--poll-seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--notifications-workers", type=int, default=0)
+    parser.add_argument("--interval", type=float, default=0.1, help="the workers' idle poll interval (s)")
     parser.add_argument("--profile", action="store_true", help="apply phase in this process under cProfile")
     args = parser.parse_args()
     args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50)
