@@ -2,7 +2,7 @@
 """Benchmark of e-bonding: vendor resolution → requester notified (webhook, polling), inbox apply rate, outbound.
 
     .venv/bin/python bench/vendors_bench.py                                   # temporary SQLite database
-    DATABASE_URL=postgres://kompass:kompass@127.0.0.1:5432/kompass_b .venv/bin/python bench/vendors_bench.py
+    DATABASE_URL=postgres://kompass:kompass@127.0.0.1:5432/kompass_b .venv/bin/python bench/vendors_bench.py --flush
     .venv/bin/python bench/vendors_bench.py --phases webhook --updates 200 --rate 50
 
 Processes, all real: ``snowsim serve`` (HTTPS, no faults), Kompass under gunicorn (the webhook endpoint),
@@ -84,6 +84,12 @@ class Bench:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        from kompass.core.models import Service
+
+        if Service.objects.exists():  # a named database (PostgreSQL) keeps the last run's data
+            if not args.flush:
+                raise SystemExit("The database has data (a previous run?): pass --flush to empty it first.")
+            call_command("flush", interactive=False, verbosity=0)
 
     def spawn(self, name, argv, env=None):
         log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115
@@ -364,8 +370,8 @@ class Bench:
         args = self.args
         emit(database=connection.vendor, workers=args.workers, notifications_workers=args.notifications_workers,
              interval=args.interval, load=os.getloadavg())  # fmt: skip
-        self.start()
         try:
+            self.start()  # inside the try: a failed start stops what it started (no workers left polling)
             total = self.args.cases
             self.outbound(total)
             if "webhook" in phases:
@@ -399,6 +405,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--notifications-workers", type=int, default=0)
     parser.add_argument("--interval", type=float, default=0.1, help="the workers' idle poll interval (s)")
+    parser.add_argument("--flush", action="store_true", help="empty a database that has data first (PostgreSQL)")
     parser.add_argument("--profile", action="store_true", help="apply phase in this process under cProfile")
     args = parser.parse_args()
     args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50)
