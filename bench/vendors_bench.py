@@ -2,13 +2,14 @@
 """Benchmark of e-bonding: vendor resolution → requester notified (webhook, polling), inbox apply rate, outbound.
 
     .venv/bin/python bench/vendors_bench.py                                   # temporary SQLite database
-    DATABASE_URL=postgres://kompass:kompass@127.0.0.1:5432/kompass_b .venv/bin/python bench/vendors_bench.py
+    DATABASE_URL=postgres://kompass:kompass@127.0.0.1:5432/kompass_b .venv/bin/python bench/vendors_bench.py --flush
     .venv/bin/python bench/vendors_bench.py --phases webhook --updates 200 --rate 50
 
 Processes, all real: ``snowsim serve`` (HTTPS, no faults), Kompass under gunicorn (the webhook endpoint),
-``--workers`` ``kompass db_worker`` processes for the ``vendors`` and ``notifications`` queues, and for the
-polling phase ``kompass scheduler`` (poll every ``--poll-seconds``). This process creates the data and, as the
-vendor, writes to snowsim through its Table API.
+``--workers`` ``kompass db_worker`` processes for the ``vendors`` and ``notifications`` queues (or, with
+``--notifications-workers N``, for ``vendors`` only and N more for ``notifications``, as in the Procfile), polling
+for tasks every ``--interval`` seconds when idle, and for the polling phase ``kompass scheduler`` (poll every
+``--poll-seconds``). This process creates the data and, as the vendor, writes to snowsim through its Table API.
 
 Phases (``--phases``, default all):
 
@@ -19,7 +20,9 @@ Phases (``--phases``, default all):
    p50/p95/max. snowsim pushes signed webhooks to Kompass.
 3. **poll**: the same with no webhook (the subscription removed): the scheduler's poller finds the changes.
 4. **apply**: ``--updates`` vendor comments written first, then pushed as inbox events at once; vendor updates
-   applied per second by the workers (each re-reads its record and journal through the Table API).
+   applied per second by the workers (a claimed batch re-reads its records, journal and attachments through the
+   Table API, one query per kind). ``--profile``: the workers stop and this process applies them under
+   cProfile, counting SQL queries and HTTP requests per event (then delivers the notifications).
 
 Prints one JSON line per measurement. No assertions: numbers only.
 """
@@ -27,6 +30,7 @@ Prints one JSON line per measurement. No assertions: numbers only.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import signal
@@ -71,12 +75,21 @@ class Bench:
         os.environ["BENCH_WEBHOOK_SECRET"] = "bench-hook"
         os.environ["KOMPASS_VENDORS_POLL_SECONDS"] = str(args.poll_seconds)
         os.environ["KOMPASS_DURABLE_DRAIN_INTERVAL"] = "2"
+        import logging
+
         import django
 
         django.setup()
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per vendor write drowned the figures
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        from kompass.core.models import Service
+
+        if Service.objects.exists():  # a named database (PostgreSQL) keeps the last run's data
+            if not args.flush:
+                raise SystemExit("The database has data (a previous run?): pass --flush to empty it first.")
+            call_command("flush", interactive=False, verbosity=0)
 
     def spawn(self, name, argv, env=None):
         log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115
@@ -122,13 +135,18 @@ class Bench:
             [str(BIN / "gunicorn"), "kompass.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}"]
             + ["--workers", "2", "--no-control-socket", "--graceful-timeout", "4"],
         )
+        # --notifications-workers 0 (the default, as in the first figures): the --workers serve both queues;
+        # N > 0: the --workers serve the vendors queue and N more the notifications queue, as in the Procfile.
+        queues = "vendors" if self.args.notifications_workers else "vendors,notifications"
+        layout = [(f"worker{n}", queues) for n in range(self.args.workers)]
+        layout += [(f"notifications{n}", "notifications") for n in range(self.args.notifications_workers)]
         self.workers = [
             self.spawn(
-                f"worker{n}",
-                [str(BIN / "kompass"), "db_worker", "--queue-name", "vendors,notifications"]
-                + ["--no-reload", "--no-startup-delay", "--interval", "0.1"],
+                name,
+                [str(BIN / "kompass"), "db_worker", "--queue-name", names]
+                + ["--no-reload", "--no-startup-delay", "--interval", str(self.args.interval)],
             )
-            for n in range(self.args.workers)
+            for name, names in layout
         ]
         self.seed()
 
@@ -279,6 +297,8 @@ class Bench:
                 )
             )
         InboxEvent.objects.bulk_create(events)
+        if self.args.profile:
+            return self.profile_apply(len(links), before, started)
         durable.kick(InboxEvent)
         while InboxEvent.objects.filter(state="done").count() - before < len(links):
             time.sleep(0.1)
@@ -287,13 +307,71 @@ class Bench:
         emit(phase="apply", updates=len(links), workers=self.args.workers, seconds=round(elapsed, 2),
              updates_per_second=round(len(links) / elapsed, 1))  # fmt: skip
 
+    def profile_apply(self, n, before, started):
+        """``--profile``: the workers are stopped and this process applies the events (then delivers the
+        notifications) under cProfile, counting SQL queries and HTTP requests per event."""
+        import cProfile
+        import pstats
+
+        import httpx
+        from django.db import connection
+
+        from kompass.core import durable
+        from kompass.vendors.models import InboxEvent
+
+        for process in self.workers:
+            self.stop(process)
+        counts = {"sql": 0, "http": 0}
+        shapes = collections.Counter()
+
+        def count_sql(execute, sql, params, many, context):
+            counts["sql"] += 1
+            shapes[sql[:90]] += 1
+            return execute(sql, params, many, context)
+
+        send = httpx.Client.send
+
+        def count_http(client, request, **kwargs):
+            counts["http"] += 1
+            return send(client, request, **kwargs)
+
+        httpx.Client.send = count_http
+        durable.autodiscover()
+        profiler = cProfile.Profile()
+        cpu = time.process_time()
+        wall = time.perf_counter()
+        with connection.execute_wrapper(count_sql):
+            profiler.enable()
+            durable.PROCESSORS["vendors.inboxevent"].run("profile", budget_seconds=600)
+            profiler.disable()
+            applied = time.perf_counter() - wall
+            inbox = dict(counts)
+            profiler.enable()
+            durable.PROCESSORS["notifications.delivery"].run("profile", budget_seconds=600)
+            profiler.disable()
+        httpx.Client.send = send
+        done = InboxEvent.objects.filter(state="done").count() - before
+        emit(phase="apply-profile", updates=n, done=done, apply_seconds=round(applied, 2),
+             cpu_seconds=round(time.process_time() - cpu, 2), sql_per_event=round(inbox["sql"] / n, 1),
+             http_per_event=round(inbox["http"] / n, 1),
+             delivery_sql_per_event=round((counts["sql"] - inbox["sql"]) / n, 1))  # fmt: skip
+        for shape, count in shapes.most_common(40):
+            print(f"{count:6d}  {shape}")
+        profiler.dump_stats(str(self.tmp / "apply.prof"))
+        emit(profile=str(self.tmp / "apply.prof"))
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+
     def run(self):
         phases = self.args.phases.split(",")
         from django.db import connection
 
-        emit(database=connection.vendor, workers=self.args.workers, load=os.getloadavg())
-        self.start()
+        args = self.args
+        emit(database=connection.vendor, workers=args.workers, notifications_workers=args.notifications_workers,
+             interval=args.interval, load=os.getloadavg())  # fmt: skip
         try:
+            self.start()  # inside the try: a failed start stops what it started (no workers left polling)
             total = self.args.cases
             self.outbound(total)
             if "webhook" in phases:
@@ -325,6 +403,10 @@ def main():
     parser.add_argument("--rate", type=float, default=50.0, help="vendor updates per second (webhook phase)")
     parser.add_argument("--poll-seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--notifications-workers", type=int, default=0)
+    parser.add_argument("--interval", type=float, default=0.1, help="the workers' idle poll interval (s)")
+    parser.add_argument("--flush", action="store_true", help="empty a database that has data first (PostgreSQL)")
+    parser.add_argument("--profile", action="store_true", help="apply phase in this process under cProfile")
     args = parser.parse_args()
     args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50)
     Bench(args).run()

@@ -356,7 +356,19 @@ def kick(model: type[DurableWork]) -> None:
     if model._meta.label_lower not in PROCESSORS:
         autodiscover()  # a web process may not have imported the app's durable module yet
     entry = PROCESSORS[model._meta.label_lower]
-    transaction.on_commit(lambda: process_durable.using(queue_name=entry.queue).enqueue(entry.label))
+    transaction.on_commit(lambda: _enqueue_once(process_durable, entry))
+
+
+def _enqueue_once(task, entry: Processor) -> None:
+    """Enqueue a processing task for ``entry`` unless one is still waiting for its worker.
+
+    A waiting task sees every row committed before it starts (this runs after our commit), so a second one
+    would only cost the worker an empty run: a burst of pushes or notifications made one task per row. Once
+    a task has started, the next kick enqueues a new one, so rows committed during a run are not left to the
+    scheduler's drain.
+    """
+    if entry.label not in _waiting_labels(task.module_path):
+        task.using(queue_name=entry.queue).enqueue(entry.label)
 
 
 def drain() -> list[str]:

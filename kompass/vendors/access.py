@@ -17,6 +17,7 @@ from kompass.vendors.models import (
     InboxEvent,
     OutboxMessage,
     ReconciliationRun,
+    RoutingVersion,
     ServiceRoute,
     VendorConnection,
     VendorLink,
@@ -59,3 +60,4 @@ access.register_internal(OutboxMessage)
 access.register_internal(ReconciliationRun)
 access.register_internal(HealthAlert)
 access.register_internal(EmailRecord)
+access.register_internal(RoutingVersion)

@@ -142,6 +142,21 @@ class ServiceRoute(RestrictedModel):
         return reverse("vendors:route_list")
 
 
+class RoutingVersion(models.Model):
+    """One row whose token changes whenever a service route or a vendor connection is saved or deleted (the
+    receivers in ``receivers.py``): every process compares it with the token of its cached routing table
+    (``routing.py``) before trusting it. A token, not a counter, so a rolled-back change never comes back."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("routing version")
+        verbose_name_plural = _("routing versions")
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class VendorLink(RestrictedModel):
     """One case bonded to one remote record, and how far the two sides have been synchronised."""
 

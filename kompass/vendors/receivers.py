@@ -2,14 +2,16 @@
 
 Connected in ``VendorsConfig.ready``. Changes whose origin is a vendor link (applied from the vendor, or the
 sync's own notes) are never sent back: that is the first half of echo suppression, the per-field last
-synchronised values (``VendorLink.synced``) the second.
+synchronised values (``VendorLink.synced``) the second. The routing table a new case is checked against is
+cached per process and invalidated by a version token that any route or connection change replaces.
 """
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from kompass.cases.signals import case_changed, intake_message
-from kompass.vendors import sync
-from kompass.vendors.models import ServiceRoute, VendorLink
+from kompass.vendors import routing, sync
+from kompass.vendors.models import ServiceRoute, VendorConnection, VendorLink
 from kompass.vendors.transports.email import handle_vendor_mail
 
 
@@ -17,19 +19,25 @@ from kompass.vendors.transports.email import handle_vendor_mail
 def write_outbox(sender, case, change, origin, **kwargs):
     if origin.kind == "vendor":
         return
-    link = VendorLink.objects.select_related("connection").filter(case=case).first()
-    if link is None:
-        if change.kind == "created":
-            route = (
-                ServiceRoute.objects.select_related("connection")
-                .filter(service_id=case.service_id, active=True, connection__active=True)
-                .first()
-            )
-            if route is not None:
-                sync.open_link(case, route.connection, table=route.table)
+    if change.kind == "created":
+        # A case just created has no link yet: only the routing table decides, cached per process (one
+        # primary-key read of its version for the many cases that go to no vendor).
+        route = routing.route_for(case.service_id)
+        if route is not None:
+            sync.open_link(case, VendorConnection.objects.get(pk=route.connection_id), table=route.table)
         return
-    if change.kind != "created":
+    link = VendorLink.objects.select_related("connection").filter(case=case).first()
+    if link is not None:
         sync.enqueue_for_change(link, case, change)
+
+
+@receiver(post_save, sender=ServiceRoute, dispatch_uid="vendors.routing.route_saved")
+@receiver(post_delete, sender=ServiceRoute, dispatch_uid="vendors.routing.route_deleted")
+@receiver(post_save, sender=VendorConnection, dispatch_uid="vendors.routing.connection_saved")
+@receiver(post_delete, sender=VendorConnection, dispatch_uid="vendors.routing.connection_deleted")
+def routing_changed(sender, **kwargs):
+    """Every process's cached routing table is out of date (``routing.py``)."""
+    routing.bump()
 
 
 @receiver(intake_message, dispatch_uid="vendors.email_bonding")

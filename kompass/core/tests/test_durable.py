@@ -339,6 +339,25 @@ def test_kick_enqueues_processing_on_the_models_queue_after_commit(django_captur
     assert enqueued == [("default", ("durable_test.chore",))]
 
 
+@pytest.mark.django_db
+def test_a_kick_adds_no_task_while_one_is_still_waiting(django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from kompass.core.tasks import process_durable
+
+    waiting = DBTaskResult.objects.filter(task_path=process_durable.module_path)
+    for _ in range(3):  # three commits in a burst (three pushes, three notifications)
+        with django_capture_on_commit_callbacks(execute=True):
+            chores(1)
+            durable.kick(Chore)
+    assert waiting.filter(status="READY").count() == 1  # it will see all three rows when it starts
+    waiting.update(status="RUNNING")  # a worker started it: it may have claimed before the next row
+    with django_capture_on_commit_callbacks(execute=True):
+        chores(1)
+        durable.kick(Chore)
+    assert waiting.filter(status="READY").count() == 1 and waiting.count() == 2
+
+
 def test_a_processor_on_an_unknown_queue_is_refused_at_import():
     from django.core.exceptions import ImproperlyConfigured
 

@@ -128,3 +128,31 @@ def test_demo_data_adds_the_simulator_connection(db):
     vendor_delivered = Service.objects.filter(delivery=Service.Delivery.VENDOR)
     assert vendor_delivered.exists()
     assert ServiceRoute.objects.filter(connection=connection).count() == vendor_delivered.count()
+
+
+def test_the_journal_and_attachments_of_several_records_come_in_one_query_each(connection):
+    transport = ServiceNowTransport(connection)
+    try:
+        made = [
+            transport.create("incident", {"short_description": f"Batch {n}", "correlation_id": f"B-{n}"})
+            for n in range(3)
+        ]
+        ids = [record["sys_id"] for record in made]
+        for n, sys_id in enumerate(ids):
+            transport.add_journal("incident", sys_id, "comments", f"Kommentar {n}")
+            transport.add_journal("incident", sys_id, "work_notes", f"Notat {n}")
+        transport.add_attachment("incident", ids[0], "logg.txt", "text/plain", b"hei")
+        sent = []
+        send = transport.client.send
+        transport.client.send = lambda request, **kw: sent.append(request.url) or send(request, **kw)
+        journal = transport.fetch_journal_many("incident", ids, page=4)  # 6 rows in pages of 4: two requests
+        files = transport.list_attachments_many("incident", ids)
+    finally:
+        transport.close()
+    assert len(sent) == 3
+    assert sorted((row["element_id"], row["value"]) for row in journal) == sorted(
+        [(sys_id, f"Kommentar {n}") for n, sys_id in enumerate(ids)]
+        + [(sys_id, f"Notat {n}") for n, sys_id in enumerate(ids)]
+    )
+    assert len({row["sys_id"] for row in journal}) == 6
+    assert [(row["table_sys_id"], row["file_name"]) for row in files] == [(ids[0], "logg.txt")]

@@ -94,7 +94,13 @@ class FakeVendor:
         return [dict(r) for r in rows[offset : offset + limit]]
 
     def fetch_journal_since(self, table, sys_id, since="", *, limit=500):
+        self.calls.append("journal")
         rows = [r for r in self.journal if r["element_id"] == sys_id and r["sys_created_on"] >= since]
+        return [dict(r) for r in sorted(rows, key=lambda r: (r["sys_created_on"], r["sys_id"]))]
+
+    def fetch_journal_many(self, table, sys_ids, since=""):
+        self.calls.append("journal_many")
+        rows = [r for r in self.journal if r["element_id"] in set(sys_ids) and r["sys_created_on"] >= since]
         return [dict(r) for r in sorted(rows, key=lambda r: (r["sys_created_on"], r["sys_id"]))]
 
     def find_by_correlation(self, table, correlation_id, fields=None):
@@ -118,7 +124,12 @@ class FakeVendor:
         return dict(row)
 
     def list_attachments(self, table, sys_id):
+        self.calls.append("attachments")
         return [dict(row) for row, _data in self.attachments if row["table_sys_id"] == sys_id]
+
+    def list_attachments_many(self, table, sys_ids):
+        self.calls.append("attachments_many")
+        return [dict(row) for row, _data in self.attachments if row["table_sys_id"] in set(sys_ids)]
 
     def download_attachment(self, attachment_sys_id):
         row, data = next((r, d) for r, d in self.attachments if r["sys_id"] == attachment_sys_id)
@@ -569,3 +580,74 @@ def test_a_silent_connection_and_an_uninformed_requester_cross_their_thresholds(
     }
     VendorConnection.objects.update(last_poll_at=timezone.now())
     assert list(alerts.crossed(snapshot=snapshot)) == ["requesters_not_informed"]
+
+
+# -- batches: one read per kind for a claimed batch, one transaction per event ----------------------------
+
+
+def push_all(links, vendor):
+    """Pushes for every link's newest sys_mod_count, stored but not applied yet."""
+    for link in links:
+        record = vendor.records[link.sys_id]
+        sync.record_event(
+            link.connection,
+            {"sys_id": link.sys_id, "sys_mod_count": record["sys_mod_count"]},
+            source="webhook",
+            event_id=uuid.uuid4().hex,
+        )
+
+
+def test_a_batch_of_events_reads_records_journal_and_attachments_once_each(bonded, vendor):
+    pairs = [bonded() for _ in range(4)]
+    for n, (_case, link) in enumerate(pairs):
+        vendor.vendor_write(link.sys_id, comments=f"Svar {n}", state="2")
+    vendor.calls.clear()
+    push_all([link for _case, link in pairs], vendor)
+    drain()
+    assert vendor.calls == ["fetch_many", "journal_many", "attachments_many"]  # not 3 reads per event
+    for n, (case, _link) in enumerate(pairs):
+        assert list(case.replys.values_list("text", flat=True)) == [f"Svar {n}"]
+        case.refresh_from_db()
+        assert case.state == "in_progress"
+    assert set(InboxEvent.objects.values_list("outcome", flat=True)) == {"applied"}
+
+
+def test_several_events_of_one_record_in_a_batch_are_applied_once(bonded, vendor):
+    (case, link), (other, other_link) = bonded(), bonded()
+    vendor.vendor_write(link.sys_id, comments="Første")
+    push_all([link], vendor)
+    vendor.vendor_write(link.sys_id, comments="Andre", state="2")
+    vendor.vendor_write(other_link.sys_id, comments="Tredje")
+    push_all([link, other_link], vendor)
+    vendor.calls.clear()
+    drain()
+    outcomes = list(InboxEvent.objects.filter(sys_id=link.sys_id).order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == ["applied", "stale"]  # the second push's sys_mod_count came with the first read
+    assert sorted(case.replys.values_list("text", flat=True)) == ["Andre", "Første"]  # same second: sys_id order
+    assert list(other.replys.values_list("text", flat=True)) == ["Tredje"]
+    assert vendor.calls.count("fetch_many") == 1 and "fetch" not in vendor.calls
+
+
+def test_one_failing_event_does_not_hold_back_the_rest_of_its_batch(bonded, vendor, monkeypatch):
+    pairs = [bonded() for _ in range(3)]
+    bad = pairs[1][1]
+    for n, (_case, link) in enumerate(pairs):
+        vendor.vendor_write(link.sys_id, comments=f"Svar {n}")
+    apply = sync.apply_record
+
+    def flaky(link, record, *args, **kwargs):
+        if link.sys_id == bad.sys_id:
+            raise TransportError("HTTP 502", status=502, retryable=True)
+        return apply(link, record, *args, **kwargs)
+
+    monkeypatch.setattr(sync, "apply_record", flaky)
+    push_all([link for _case, link in pairs], vendor)
+    drain()
+    states = dict(InboxEvent.objects.values_list("sys_id", "state"))
+    assert states[bad.sys_id] == "pending" and {states[p[1].sys_id] for p in (pairs[0], pairs[2])} == {"done"}
+    assert pairs[0][0].replys.count() == 1 and pairs[2][0].replys.count() == 1 and pairs[1][0].replys.count() == 0
+    monkeypatch.setattr(sync, "apply_record", apply)
+    InboxEvent.objects.update(next_attempt_at=timezone.now())
+    drain()
+    assert list(pairs[1][0].replys.values_list("text", flat=True)) == ["Svar 1"]  # applied once on the retry
+    assert pairs[0][0].replys.count() == 1

@@ -202,6 +202,24 @@ class EmailTransport:
         entries = [dict(e) for e in (row.journal if row else []) if e.get("sys_created_on", "") >= (since or "")]
         return sorted(entries, key=lambda e: (e["sys_created_on"], e["sys_id"]))[:limit]
 
+    def fetch_journal_many(self, table: str, sys_ids: list[str], since: str = "") -> list[dict]:
+        rows = _records().objects.filter(connection=self.connection, sys_id__in=list(sys_ids))
+        entries = [
+            {**e, "element_id": e.get("element_id") or row.sys_id}
+            for row in rows
+            for e in row.journal
+            if e.get("sys_created_on", "") >= (since or "")
+        ]
+        return sorted(entries, key=lambda e: (e["sys_created_on"], e["sys_id"]))
+
+    def list_attachments_many(self, table: str, sys_ids: list[str]) -> list[dict]:
+        rows = _records().objects.filter(connection=self.connection, sys_id__in=list(sys_ids))
+        return [
+            {**{k: v for k, v in meta.items() if k != "data"}, "table_sys_id": row.sys_id}
+            for row in rows
+            for meta in row.attachments
+        ]
+
     def find_by_correlation(self, table: str, correlation_id: str, fields: list[str] | None = None) -> list[dict]:
         rows = _records().objects.filter(connection=self.connection, correlation_id=correlation_id, create_sent=True)
         return [as_record(row) for row in rows]

@@ -1,7 +1,8 @@
 """ServiceNow transport: the Table API over HTTPS, with a per-vendor CA bundle.
 
 It implements :class:`kompass.vendors.transports.base.Transport` (create, update, journal entries,
-attachments, fetch one / changed since / journal since / many by sys_id) on ``httpx``, with:
+attachments, fetch one / changed since / journal since / many by sys_id, and the journal and attachments of many
+records in one query each) on ``httpx``, with:
 
 - timeouts per connection (connect 5 s, the rest ``timeout_seconds``);
 - basic auth, or OAuth client credentials with the token renewed before it expires and fetched again
@@ -375,6 +376,45 @@ class ServiceNowTransport:
         query += "^ORDERBYsys_created_on^ORDERBYsys_id"
         fields = ["sys_id", "element", "element_id", "value", "sys_created_on", "sys_created_by"]
         return self._list("sys_journal_field", query, fields=fields, limit=limit)
+
+    def fetch_journal_many(self, table: str, sys_ids: list[str], since: str = "", *, page: int = 500) -> list[dict]:
+        """The journal rows of several records in one query (``element_idIN…``), oldest first, paged in a stable
+        order (rows written while we page have later ``sys_created_on`` values: they come at the end)."""
+        self._check_names(table, [])
+        ids = sorted({sys_id for sys_id in sys_ids if SYS_ID.match(sys_id)})
+        rows: list[dict] = []
+        for start in range(0, len(ids), 50):
+            query = f"element_idIN{','.join(ids[start : start + 50])}^name={table}^elementINcomments,work_notes"
+            if since:
+                query += f"^sys_created_on>={self._value(since)}"
+            query += "^ORDERBYsys_created_on^ORDERBYsys_id"
+            fields = ["sys_id", "element", "element_id", "value", "sys_created_on", "sys_created_by"]
+            offset = 0
+            while True:
+                found = self._list("sys_journal_field", query, fields=fields, limit=page, offset=offset)
+                rows += found
+                if len(found) < page:
+                    break
+                offset += page
+        return rows
+
+    def list_attachments_many(self, table: str, sys_ids: list[str], *, page: int = 500) -> list[dict]:
+        """The attachments (metadata) of several records in one query (``table_sys_idIN…``), oldest first."""
+        self._check_names(table, [])
+        ids = sorted({sys_id for sys_id in sys_ids if SYS_ID.match(sys_id)})
+        rows: list[dict] = []
+        for start in range(0, len(ids), 50):
+            query = f"table_name={table}^table_sys_idIN{','.join(ids[start : start + 50])}"
+            query += "^ORDERBYsys_created_on^ORDERBYsys_id"
+            offset = 0
+            while True:
+                params = {"sysparm_query": query, "sysparm_limit": str(page), "sysparm_offset": str(offset)}
+                found = self._json(self._send("GET", "/api/now/attachment", params=params))["result"]
+                rows += found
+                if len(found) < page:
+                    break
+                offset += page
+        return rows
 
     def find_by_correlation(self, table: str, correlation_id: str, fields: list[str] | None = None) -> list[dict]:
         self._check_names(table, fields)
