@@ -43,3 +43,24 @@ def test_api_create_queries(clients, cast, service, django_assert_max_num_querie
     # the answer, built from the case in memory, is what a fresh read gives
     fresh = clients("desk", "token").get(f"/api/cases/{case.pk}/").json()
     assert response.json() == fresh
+
+
+def test_case_answer_fields_built_once_and_as_drf_builds_them(cast, service, make_case, monkeypatch):
+    """The API's case answer reuses fields built once per class (``ModelSerializer`` rebuilt its 35 fields for
+    every case), and says exactly what DRF's own per-instance fields say, watchers and dates included."""
+    from rest_framework import serializers as drf
+
+    from kompass.cases.api.serializers import CaseSerializer
+
+    case = make_case(title="Skriveren er tom")
+    case.watchers.set([cast["desk"]])
+    case.assignee = cast["desk"]
+    case.save()
+    CaseSerializer(case).data  # noqa: B018  (warms the class's fields)
+    built = []
+    monkeypatch.setattr(drf.ModelSerializer, "get_fields", lambda self: built.append(self) or {})
+    answers = [CaseSerializer(c).data for c in (case, make_case(title="Andre"))]
+    assert built == [] and answers[0]["watchers"] == [cast["desk"].pk]
+    monkeypatch.undo()
+    plain = drf.ModelSerializer.to_representation(CaseSerializer(case), case)  # DRF's loop over fresh fields
+    assert answers[0] == plain and plain["assignee"] == cast["desk"].pk and plain["created"].endswith(("Z", ":00"))
