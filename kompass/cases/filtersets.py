@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kompass.cases import search
-from kompass.cases.forms import FastSelect, FastSelectMultiple
+from kompass.cases.forms import FastSelect, FastSelectMultiple, ListedChoiceIterator
 from kompass.cases.models import Case
 from kompass.core.models import Agency, Service, System, User
 
@@ -31,11 +31,11 @@ class _IdsInRange:
 
 
 class _ModelChoiceField(_IdsInRange, forms.ModelChoiceField):
-    pass
+    iterator = ListedChoiceIterator
 
 
 class _ModelMultipleChoiceField(_IdsInRange, forms.ModelMultipleChoiceField):
-    pass
+    iterator = ListedChoiceIterator
 
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
