@@ -58,9 +58,9 @@ def _people(request):
     """The assignees one may filter on: the visible people who can work cases (not every agency contact)."""
     if not request:
         return User.objects.none()
-    from kompass.cases.forms import AssignForm
+    from kompass.cases.forms import assignee_candidates
 
-    workers = AssignForm().fields["assignee"].queryset.values("pk")
+    workers = assignee_candidates().values("pk")
     return User.objects.restrict(request.user, "view").filter(pk__in=workers)
 
 

@@ -135,17 +135,21 @@ class TransitionForm(forms.Form):
     )
 
 
+def assignee_candidates():
+    """People holding a role that works cases (the service asks the matrix about the one chosen)."""
+    working_roles = [role for role in Role if access.policy_for(Case).scope("work", role).kind != "none"]
+    return User.objects.filter(
+        is_active=True, role_assignments__role__in=[*working_roles, Role.ADMINISTRATOR]
+    ).distinct()
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Assignee"), required=False)
     team = forms.CharField(max_length=100, label=_("Team"), required=False)
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Candidates: people holding a role that works cases; the service asks the matrix about the one chosen.
-        working_roles = [role for role in Role if access.policy_for(Case).scope("work", role).kind != "none"]
-        self.fields["assignee"].queryset = User.objects.filter(
-            is_active=True, role_assignments__role__in=[*working_roles, Role.ADMINISTRATOR]
-        ).distinct()
+        self.fields["assignee"].queryset = assignee_candidates()
         for field in self.fields.values():
             _styled(field)
 
@@ -184,7 +188,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = AssignForm().fields["assignee"].queryset
+        self.fields["assignee"].queryset = assignee_candidates()
         for field in self.fields.values():
             _styled(field)
 

@@ -264,3 +264,19 @@ def test_a_queue_row_is_written_escaped_with_its_checkbox_only_for_those_who_wor
     assert f'<a class="pkt-link" href="/cases/{case.pk}/">{case.number}</a>' in desk
     rows = views.queue_rows([case])
     assert 'type="checkbox"' not in rows[0].html and rows[0].html.startswith(f'<tr data-case="{case.pk}"><td><a ')
+
+
+def test_the_queue_page_reads_only_what_it_shows(clients, queue):
+    """The page's case query selects the shown columns and joins only agency and assignee (not the description,
+    the SLA JSON columns, the service or the requester)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = clients("desk")
+    client.get("/cases/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/cases/").status_code == 200
+    [page] = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "cases_case"."id"')]
+    assert '"cases_case"."title"' in page and '"core_agency"."name"' in page
+    assert '"cases_case"."description"' not in page and '"cases_case"."sla_history"' not in page
+    assert '"core_service"' not in page and "requester" not in page.split("FROM")[0]
