@@ -139,6 +139,7 @@ def seed(cases: int, entries: float, rng: random.Random) -> dict:
     case_columns = [f.column for f in case_fields]
     entry_columns = ["id", "case_id", "author_id", "author_name", "text", "origin", "created"]
     reply_columns = [*entry_columns, "source_message_id", "full_text"]
+    note_columns = [*entry_columns, "share_with_vendor"]
     search_columns = ["case_id", "heading", "body", "internal"]
 
     def case_rows():
@@ -205,7 +206,7 @@ def seed(cases: int, entries: float, rng: random.Random) -> dict:
                 when = created + timedelta(hours=i + 1)
                 if rng.random() < 0.2:
                     text = f"Internt: {words} notatord{rng.randrange(RARE_WORDS)}"
-                    notes.append((note_id, pk, desk.pk, "", text, "user", when))
+                    notes.append((note_id, pk, desk.pk, "", text, "user", when, False))
                     note_id += 1
                 else:
                     replies.append((reply_id, pk, desk.pk, "", f"{words}.", "user", when, None, ""))
@@ -238,7 +239,7 @@ def seed(cases: int, entries: float, rng: random.Random) -> dict:
                         for _row, replies, _notes, _doc in batch:
                             for reply in replies:
                                 copy.write_row(reply)
-                    with raw.copy(f"COPY cases_note ({','.join(entry_columns)}) FROM STDIN") as copy:
+                    with raw.copy(f"COPY cases_note ({','.join(note_columns)}) FROM STDIN") as copy:
                         for _row, _replies, notes, _doc in batch:
                             for note in notes:
                                 copy.write_row(note)
@@ -283,7 +284,7 @@ def seed(cases: int, entries: float, rng: random.Random) -> dict:
                         [r for _row, replies, _n, _d in batch for r in replies],
                     )
                     cursor.executemany(
-                        f"INSERT INTO cases_note ({','.join(entry_columns)}) VALUES ({placeholders(7)})",
+                        f"INSERT INTO cases_note ({','.join(note_columns)}) VALUES ({placeholders(8)})",
                         [n for _row, _r, notes, _d in batch for n in notes],
                     )
                     cursor.executemany(

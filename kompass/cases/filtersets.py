@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kompass.cases import search
-from kompass.cases.forms import FastSelect, FastSelectMultiple
+from kompass.cases.forms import FastSelect, FastSelectMultiple, ListedChoiceIterator
 from kompass.cases.models import Case
 from kompass.core.models import Agency, Service, System, User
 
@@ -31,11 +31,11 @@ class _IdsInRange:
 
 
 class _ModelChoiceField(_IdsInRange, forms.ModelChoiceField):
-    pass
+    iterator = ListedChoiceIterator
 
 
 class _ModelMultipleChoiceField(_IdsInRange, forms.ModelMultipleChoiceField):
-    pass
+    iterator = ListedChoiceIterator
 
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
@@ -58,9 +58,9 @@ def _people(request):
     """The assignees one may filter on: the visible people who can work cases (not every agency contact)."""
     if not request:
         return User.objects.none()
-    from kompass.cases.forms import AssignForm
+    from kompass.cases.forms import assignee_candidates
 
-    workers = AssignForm().fields["assignee"].queryset.values("pk")
+    workers = assignee_candidates().values("pk")
     return User.objects.restrict(request.user, "view").filter(pk__in=workers)
 
 

@@ -35,8 +35,18 @@ def reply_headers(case, person) -> dict:
     return headers_for(case, person)
 
 
-def send(event: str, *, case, recipients, key: str, context: dict | None = None, headers: dict | None = None) -> bool:
-    """Queue ``event`` about ``case`` for ``recipients`` (users; duplicates and ``None`` dropped)."""
+def send(
+    event: str,
+    *,
+    case,
+    recipients,
+    key: str,
+    context: dict | None = None,
+    headers: dict | None = None,
+    fresh_key: bool = False,
+) -> bool:
+    """Queue ``event`` about ``case`` for ``recipients`` (users; duplicates and ``None`` dropped). ``fresh_key``:
+    ``key`` names a row made in this very transaction (see ``notifications.services.send``)."""
     people = []
     for person in recipients:
         if person is not None and person.is_active and person not in people:
@@ -48,13 +58,14 @@ def send(event: str, *, case, recipients, key: str, context: dict | None = None,
         # Each requester-side recipient gets their own signed reply address (kompass.cases.mail), so the
         # ledger is written one recipient at a time; the key stays the same (it is unique per recipient).
         for person in people:
-            _send(services, event, case, [person], key, context, {**(headers or {}), **reply_headers(case, person)})
+            extra = {**(headers or {}), **reply_headers(case, person)}
+            _send(services, event, case, [person], key, context, extra, fresh_key)
     else:
-        _send(services, event, case, people, key, context, headers or {})
+        _send(services, event, case, people, key, context, headers or {}, fresh_key)
     return True
 
 
-def _send(services, event, case, people, key, context, headers) -> None:
+def _send(services, event, case, people, key, context, headers, fresh_key=False) -> None:
     services.send(
         event=event,
         recipients=people,
@@ -71,6 +82,7 @@ def _send(services, event, case, people, key, context, headers) -> None:
         obj=case,
         agency=case.agency,
         headers=headers,
+        **({"fresh_key": True} if fresh_key else {}),
     )
 
 

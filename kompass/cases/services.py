@@ -291,6 +291,7 @@ def create_case(
             recipients=[requester],
             key=f"case:{case.pk}:received:{change.pk}",
             headers=_reply_headers(case),
+            fresh_key=True,  # the change row was made just above, in this transaction
         )
     return case
 

@@ -238,3 +238,45 @@ def test_the_queue_loads_its_shortcuts_from_a_static_file_and_has_no_inline_scri
     script = (Path(views.__file__).parent / "static" / "cases" / "queue.js").read_text()
     for key in ('"j"', '"k"', '"x"', '"a"', '"/"', '"?"'):
         assert f"case {key}:" in script, key
+
+
+def test_the_queue_lists_its_select_choices_without_streaming_cursors(clients, cast, queue, monkeypatch):
+    """The filter and bulk forms' short lists (agencies, services, systems, agents) are fetched plainly: Django's
+    default ``.iterator()`` is a server-side cursor on PostgreSQL, three round trips per select."""
+    from django.db.models.query import QuerySet
+
+    def streamed(self, *args, **kwargs):
+        raise AssertionError(f"streamed choices of {self.model.__name__}")
+
+    monkeypatch.setattr(QuerySet, "iterator", streamed)
+    page = clients("desk").get("/cases/").content.decode()
+    assert 'id="id_agency"' in page and 'id="bulk_assignee"' in page
+    assert f'<option value="{cast["desk"].pk}">{cast["desk"]}</option>' in page
+
+
+def test_a_queue_row_is_written_escaped_with_its_checkbox_only_for_those_who_work_cases(clients, cast, service):
+    case = services.create_case(
+        requester=cast["requester"], service=service, title="<b>Skriver</b> & co", origin=ChangeOrigin.by_system()
+    )
+    desk = clients("desk").get("/cases/").content.decode()
+    assert "<td>&lt;b&gt;Skriver&lt;/b&gt; &amp; co</td>" in desk and "<b>Skriver</b>" not in desk
+    assert f'id="select-{case.pk}" aria-label="Velg {case.number}"' in desk
+    assert f'<a class="pkt-link" href="/cases/{case.pk}/">{case.number}</a>' in desk
+    rows = views.queue_rows([case])
+    assert 'type="checkbox"' not in rows[0].html and rows[0].html.startswith(f'<tr data-case="{case.pk}"><td><a ')
+
+
+def test_the_queue_page_reads_only_what_it_shows(clients, queue):
+    """The page's case query selects the shown columns and joins only agency and assignee (not the description,
+    the SLA JSON columns, the service or the requester)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = clients("desk")
+    client.get("/cases/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/cases/").status_code == 200
+    [page] = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "cases_case"."id"')]
+    assert '"cases_case"."title"' in page and '"core_agency"."name"' in page
+    assert '"cases_case"."description"' not in page and '"cases_case"."sla_history"' not in page
+    assert '"core_service"' not in page and "requester" not in page.split("FROM")[0]

@@ -32,3 +32,24 @@ def test_lists_do_not_grow_queries_with_rows(clients, cast, run_worker, who, url
     before = count_queries(client, url)
     _grow(cast, run_worker, 5, start=1)
     assert count_queries(client, url) == before
+
+
+def test_a_fresh_key_writes_its_rows_without_a_savepoint_and_a_reused_one_fails(cast):
+    """``fresh_key=True`` (the key names a row made in this very transaction): one insert, no savepoint around
+    it; the same key again is then a programming error the unique constraint refuses, not a silent duplicate."""
+    from django.db import IntegrityError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    people = [cast["admin"], cast["requester"]]
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        rows = notifications.send(
+            event=TEST_EVENT, recipients=people, template=TEST_TEMPLATE, key="fresh:1", fresh_key=True
+        )
+    assert len(rows) >= 2 and all(row.pk for row in rows)
+    assert not [q for q in ctx.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    assert len([q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]) == 1
+    # without fresh_key the same key returns the existing rows; with it, the insert is refused
+    assert {r.pk for r in notifications.send(event=TEST_EVENT, recipients=people, template=TEST_TEMPLATE,
+                                             key="fresh:1")} == {r.pk for r in rows}  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():
+        notifications.send(event=TEST_EVENT, recipients=people, template=TEST_TEMPLATE, key="fresh:1", fresh_key=True)
