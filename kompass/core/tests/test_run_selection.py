@@ -12,6 +12,7 @@ def item(nodeid, *, markers=(), fixtures=()):
         nodeid=nodeid,
         fixturenames=list(fixtures),
         get_closest_marker=lambda name: SimpleNamespace(name=name) if name in markers else None,
+        iter_markers=lambda name: iter([SimpleNamespace(name=name)] if name in markers else []),
     )
 
 
@@ -41,3 +42,11 @@ def test_database_free_tests_split_into_halves_that_hold_each_once():
 def test_database_only_drops_every_database_free_test():
     assert not any(selected(i, only_database=True, database_free_share="all") for i in FREE)
     assert all(selected(i, only_database=False, database_free_share="all") for i in FREE)
+
+
+def test_a_database_free_test_with_a_conditional_skip_goes_to_both_runs():
+    """``@skipif(not SQLite)`` skips on the PostgreSQL run; if the share sent it only there, no run would test it."""
+    tests = [item(f"kompass/core/tests/test_settings.py::test_sqlite_only_{n}", markers=["skipif"]) for n in range(20)]
+    for share in ("1/2", "2/2"):
+        assert all(selected(i, only_database=False, database_free_share=share) for i in tests)
+    assert not any(selected(i, only_database=True, database_free_share="all") for i in tests)
