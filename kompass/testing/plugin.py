@@ -6,6 +6,7 @@ import pytest
 
 from kompass.testing.browser import browser, csp_page, page  # noqa: F401  (fixtures)
 from kompass.testing.cast import make_agencies, make_cast
+from kompass.testing.split import in_share, parse_share
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright beside live_server
 
@@ -129,7 +130,7 @@ def snowsim_instance(tmp_path_factory):
 
 
 # ---------------------------------------------------------------------------------------------
-# CI's second database run: only the tests that can reach a database
+# CI's two runs: the tests that cannot reach a database need only one of them
 # ---------------------------------------------------------------------------------------------
 
 #: Fixtures through which a test reaches Kompass's database (pytest-django blocks every other way in process).
@@ -146,6 +147,19 @@ def reaches_database(item) -> bool:
     )
 
 
+def selected(item, *, only_database: bool, database_free_share: str) -> bool:
+    """Whether this run keeps ``item``: a test that can reach the database always; one that cannot (or is
+    marked ``database_independent``) if the run is not database-only and the item's node id is in the share,
+    or it has a ``skipif`` (it may run on one database only)."""
+    if reaches_database(item):
+        return True
+    if only_database:
+        return False
+    # A conditional skip may hold on one run only (``SQLite only``): such a test goes to both, so the run
+    # where it applies always has it.
+    return any(True for _ in item.iter_markers("skipif")) or in_share(item.nodeid, database_free_share)
+
+
 def pytest_collection_modifyitems(config, items):
     """``KOMPASS_ONLY_DATABASE_TESTS=1`` deselects every test that cannot reach Kompass's database, and those
     marked ``database_independent`` (the meta-tests that remove each access rule in turn and expect a table to
@@ -153,14 +167,21 @@ def pytest_collection_modifyitems(config, items):
 
     CI runs the suite on SQLite and again on PostgreSQL; a test without database access (the pure SLA
     engine, the mail parser, the simulator's own tests, which talk to its own store) gives the same answer
-    on both, so the PostgreSQL run leaves them to the SQLite run. A test that starts Kompass processes
-    against the database always holds ``transactional_db`` or ``live_server`` for them.
+    on both, so one run is enough for it. A test that starts Kompass processes against the database always
+    holds ``transactional_db`` or ``live_server`` for them.
+
+    ``KOMPASS_DATABASE_FREE_TESTS`` (``all``, ``none`` or ``i/n``: ``kompass.testing.split``, over node ids)
+    keeps only that share of those tests, so the two runs can take half each (``1/2`` and ``2/2``: together
+    every one once). Unset: ``all`` (``none`` with ``KOMPASS_ONLY_DATABASE_TESTS=1``).
     """
-    if os.environ.get("KOMPASS_ONLY_DATABASE_TESTS") != "1":
+    only_database = os.environ.get("KOMPASS_ONLY_DATABASE_TESTS") == "1"
+    share = os.environ.get("KOMPASS_DATABASE_FREE_TESTS", "all")
+    parse_share(share)  # a mistyped share is an error, not a silently empty run
+    if not only_database and share == "all":
         return
     keep, dropped = [], []
     for item in items:
-        (keep if reaches_database(item) else dropped).append(item)
+        (keep if selected(item, only_database=only_database, database_free_share=share) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
