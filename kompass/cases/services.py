@@ -20,6 +20,8 @@ vendor outbox) commit or roll back with the change. Refusals raise :class:`CaseE
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +30,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,15 +195,72 @@ def _record(
 
 def _refresh_and_save(case: Case, now: datetime) -> list[str]:
     flags = clocks.refresh(case, now)
-    case.save()
+    before = case.__dict__.get("_kompass_saved")
+    if before is None:
+        case.save()
+    else:
+        _save_held(case, before)
     return flags
 
 
+def _snapshot(case: Case) -> Case:
+    """A detached copy of the case's column values (what the row holds after a save), for the audit diff."""
+    copy = Case.__new__(Case)
+    values = case.__dict__
+    copy.__dict__.update(
+        {f.attname: deepcopy(values[f.attname]) for f in Case._meta.concrete_fields if f.attname in values}
+    )
+    copy._state = ModelState()
+    copy._state.adding, copy._state.db = False, case._state.db
+    return copy
+
+
+def _save_held(case: Case, before: Case) -> None:
+    """Save a held case with the audit entry auditlog's own ``pre_save`` receiver writes, diffed against the
+    copy of the row kept in memory instead of a re-read of it (the row is locked and was last written by us)."""
+    from auditlog.context import auditlog_disabled, disable_auditlog
+    from auditlog.models import LogEntry
+    from auditlog.receivers import _create_log_entry
+
+    if not auditlog_disabled.get(False):  # the caller turned auditing off: as auditlog's receiver would
+        _create_log_entry(
+            action=LogEntry.Action.UPDATE,
+            instance=case,
+            sender=Case,
+            diff_old=before,
+            diff_new=case,
+            use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+        )
+    with disable_auditlog():
+        case.save()
+    case.__dict__["_kompass_saved"] = _snapshot(case)
+
+
 def _locked(case: Case) -> Case:
-    """The case re-read under a row lock (PostgreSQL), so two changes of one case never interleave."""
+    """The case re-read under a row lock (PostgreSQL), so two changes of one case never interleave. Inside
+    :func:`held` the caller already has it fresh and locked: nothing is read again."""
+    if case.__dict__.get("_kompass_held"):
+        return case
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     case.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
     return case
+
+
+@contextmanager
+def held(case: Case):
+    """Several changes of ``case`` in one transaction whose caller has already read ``case`` under a row lock
+    (``select_for_update``, e.g. joined to a locked row of its own): the changes in the block skip their own
+    locked re-read of the case (one query each). ``case`` must be that fresh instance, and the caller's
+    transaction must stay open around the whole block, so the lock is held throughout."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("held() needs the transaction in which the case was locked.")
+    case.__dict__["_kompass_held"] = True
+    case.__dict__["_kompass_saved"] = _snapshot(case)
+    try:
+        yield case
+    finally:
+        case.__dict__.pop("_kompass_held", None)
+        case.__dict__.pop("_kompass_saved", None)
 
 
 def _requester_side(case: Case) -> list:
@@ -413,6 +473,7 @@ def _notify_state(case: Case, to: str, change: CaseChange) -> None:
             key=f"case:{case.pk}:{event.removeprefix('cases.')}:{change.pk}",
             context=_resolution_context(case, change) if to == State.RESOLVED else {},
             headers=_reply_headers(case),
+            fresh_key=True,  # keyed by the change row inserted just now
         )
 
 
@@ -519,6 +580,7 @@ def add_reply(
                 case=case,
                 recipients=[case.assignee],
                 key=f"case:{case.pk}:requester_replied:{reply.pk}",
+                fresh_key=True,  # the reply was inserted just now: no ledger row can hold its key
             )
         else:
             notify.send(
@@ -528,6 +590,7 @@ def add_reply(
                 key=f"case:{case.pk}:replied:{reply.pk}",
                 context={"reply_text": reply.text, "author": reply.author_label},
                 headers=_reply_headers(case),
+                fresh_key=True,
             )
         _notify_flags(case, flags, change)
     return reply
@@ -552,7 +615,8 @@ def add_note(
         )
         origin.require("create", note)
         note.save()
-        Case.objects.filter(pk=case.pk).update(updated=_now())
+        case.updated = _now()  # the instance stays what the row says (a held case is not re-read)
+        Case.objects.filter(pk=case.pk).update(updated=case.updated)
         detail = {"note": note.pk, "shared": True} if note.share_with_vendor else {"note": note.pk}
         _record(case, "note", origin, detail, internal=True)
     return note

@@ -255,6 +255,7 @@ class InboxEvent(DurableWork):
     retry_base_seconds = 2
     retry_cap_seconds = conf.retry_cap_seconds()
     lease_seconds = conf.lease_seconds()
+    complete_fields = ("outcome",)  # written with the completion (one update per event, not two)
 
     max_attempts = models.PositiveIntegerField(default=conf.max_attempts)
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="inbox")

@@ -461,8 +461,23 @@ def process_event(event: InboxEvent) -> str:
             outcome = "gone"
         else:
             outcome = apply_record(link, record, vendor, journal=journal, attachments=attachments)
-    InboxEvent.objects.filter(pk=event.pk).update(outcome=outcome)
+    event.outcome = outcome
+    if not event.claim_token:  # under a claim, durable.complete writes it with the completion
+        InboxEvent.objects.filter(pk=event.pk).update(outcome=outcome)
     return outcome
+
+
+#: The link columns :func:`apply_record` writes besides the audited ``number`` and ``sync_state``.
+_BOOKKEEPING = (
+    "journal_watermark",
+    "seen_journal",
+    "last_mod_count",
+    "last_updated_on",
+    "last_inbound_at",
+    "synced",
+    "last_error",
+    "updated",
+)
 
 
 def apply_record(
@@ -486,22 +501,31 @@ def apply_record(
     rows = journal
     mapping = Mapping.for_connection(link.connection)
     with transaction.atomic():
-        link = VendorLink.objects.select_for_update().select_related("connection", "case").get(pk=link.pk)
+        # The link and its case locked in one read (not the connection: every event of a connection would wait
+        # for the others on PostgreSQL); the case changes below use this locked case (cases.held), not a re-read.
+        link = (
+            VendorLink.objects.select_for_update(of=("self", "case"))
+            .select_related("connection", "case", "case__requester", "case__agency")  # the notifications need both
+            .get(pk=link.pk)
+        )
         case = link.case
+        audited = (link.number, link.sync_state)
         seen = set(link.seen_journal)
         origin = vendor_origin(link)
-        for row in sorted(rows, key=lambda r: (r.get("sys_created_on", ""), r.get("sys_id", ""))):
-            if row["sys_id"] in seen:
-                continue
-            seen.add(row["sys_id"])
-            link.journal_watermark = max(link.journal_watermark, row.get("sys_created_on", ""))
-            _apply_journal(case, row, origin)
         mod = _mod(record)
         outcome = "stale"
-        if mod > link.last_mod_count:
-            outcome = "applied"
-            _apply_state(link, case, record, mapping, origin)
-            _apply_priority(link, case, record, origin)
+        with cases.held(case):
+            for row in sorted(rows, key=lambda r: (r.get("sys_created_on", ""), r.get("sys_id", ""))):
+                if row["sys_id"] in seen:
+                    continue
+                seen.add(row["sys_id"])
+                link.journal_watermark = max(link.journal_watermark, row.get("sys_created_on", ""))
+                _apply_journal(case, row, origin)
+            if mod > link.last_mod_count:
+                outcome = "applied"
+                _apply_state(link, case, record, mapping, origin)
+                _apply_priority(link, case, record, origin)
+        if outcome == "applied":
             link.last_mod_count = mod
             link.last_updated_on = record.get("sys_updated_on", link.last_updated_on)
             link.number = link.number or record.get("number", "")
@@ -510,7 +534,13 @@ def apply_record(
         link.seen_journal = sorted(seen)
         if link.sync_state == VendorLink.SyncState.PENDING and link.sys_id:
             link.sync_state = VendorLink.SyncState.LINKED
-        link.save()
+        if (link.number, link.sync_state) == audited:
+            # Only the sync's bookkeeping moved (no audited field: vendors/audit.py): one UPDATE, without the
+            # audit log's re-read of the row for a diff that would be empty.
+            link.updated = timezone.now()
+            VendorLink.objects.filter(pk=link.pk).update(**{name: getattr(link, name) for name in _BOOKKEEPING})
+        else:
+            link.save()
     if not own_write:
         try:
             pull_attachments(link, vendor, attachments)

@@ -369,3 +369,27 @@ def test_a_processor_on_an_unknown_queue_is_refused_at_import():
 
     with pytest.raises(ImproperlyConfigured, match="'mail' is not one of"):
         durable.processor(Chore, queue="mail")
+
+
+@pytest.mark.django_db
+def test_process_renews_a_lease_only_once_less_than_half_of_it_is_left(monkeypatch):
+    """A fast batch costs no renewal per row (no other worker can take a row whose lease has not run out); a
+    slow one renews each row whose lease is more than half gone before running it."""
+    from django.utils import timezone
+
+    clock = [timezone.now()]
+    monkeypatch.setattr(durable.timezone, "now", lambda: clock[0])
+    renewed, real = [], durable.renew
+    monkeypatch.setattr(durable, "renew", lambda row, **kw: renewed.append(row.pk) or real(row, **kw))
+
+    def slow(row):
+        clock[0] += timedelta(seconds=100)
+
+    first = chores(4)
+    assert process(Chore, lambda row: None, "w", lease_seconds=300, limit=4).done == 4
+    assert renewed == []  # a fast batch: every lease is fresh
+    second = chores(4)
+    assert process(Chore, slow, "w", lease_seconds=300, limit=4).done == 4
+    # rows 1 and 2 start with 300 and 200 s of their lease left, rows 3 and 4 with 100 and 0 s: renewed
+    assert renewed == [second[2].pk, second[3].pk]
+    assert Chore.objects.filter(pk__in=[c.pk for c in first + second], state="done").count() == 8
