@@ -6,11 +6,23 @@ from kompass.vendors.models import ServiceRoute, VendorConnection
 
 
 class VendorConnectionForm(UserAwareModelForm):
+    """A connection's fields depend on its transport (``VendorConnection.TRANSPORT_FIELDS``).
+
+    The page shows one fieldset per transport (``transport_fieldsets``); a small script hides the ones not chosen,
+    and without it all are shown. Whatever the browser sends, only the chosen transport's fields are validated and
+    saved: the others keep their stored values. What each transport needs is asked for by the model's ``clean``
+    (an e-mail connection its vendor's address; a ServiceNow one its URL, user and secret variable)."""
+
     base_url = forms.URLField(
         label=VendorConnection._meta.get_field("base_url").verbose_name,
         help_text=VendorConnection._meta.get_field("base_url").help_text,
         assume_scheme="https",
+        required=False,
     )
+    TRANSPORT_LEGENDS = {
+        VendorConnection.Kind.SERVICENOW: _("ServiceNow (only for ServiceNow connections)"),
+        VendorConnection.Kind.EMAIL: _("E-mail bonding (only for e-mail connections)"),
+    }
 
     class Meta:
         model = VendorConnection
@@ -28,6 +40,32 @@ class VendorConnectionForm(UserAwareModelForm):
             "mapping",
             "active",
         ]
+
+    def transport_fieldsets(self) -> list[tuple[str, str, list]]:
+        """``(kind, legend, bound fields)`` per transport, in the order of the kinds."""
+        return [
+            (kind, self.TRANSPORT_LEGENDS[kind], [self[name] for name in VendorConnection.TRANSPORT_FIELDS[kind]])
+            for kind in VendorConnection.Kind.values
+        ]
+
+    def common_fields(self) -> list:
+        """The fields every transport has, shown before the transport fieldsets."""
+        return [self["name"], self["kind"]]
+
+    def common_fields_after(self) -> list:
+        """The fields every transport has, shown after the transport fieldsets."""
+        return [self["mapping"], self["active"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or self.instance.kind
+        for other, names in VendorConnection.TRANSPORT_FIELDS.items():
+            if other == kind:
+                continue
+            for name in names:  # not this transport's: neither validated nor saved
+                cleaned.pop(name, None)
+                self._errors.pop(name, None)
+        return cleaned
 
 
 class ServiceRouteForm(UserAwareModelForm):

@@ -39,7 +39,8 @@ class VendorConnection(RestrictedModel):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SERVICENOW)
-    base_url = models.URLField(_("instance URL"), help_text=_("For example https://vendor.service-now.com"))
+    # ServiceNow only (blank on an e-mail connection; ``clean`` asks for them per transport):
+    base_url = models.URLField(_("instance URL"), blank=True, help_text=_("For example https://vendor.service-now.com"))
     ca_bundle = models.CharField(
         _("CA bundle"),
         max_length=500,
@@ -49,10 +50,11 @@ class VendorConnection(RestrictedModel):
     auth_method = models.CharField(
         _("authentication"), max_length=30, choices=AuthMethod.choices, default=AuthMethod.BASIC
     )
-    username = models.CharField(_("user name or client id"), max_length=200)
+    username = models.CharField(_("user name or client id"), max_length=200, blank=True)
     secret_env = models.CharField(
         _("secret variable"),
         max_length=100,
+        blank=True,
         validators=[validate_env_name],
         help_text=_("Name of the environment variable that holds the password or client secret."),
     )
@@ -94,13 +96,37 @@ class VendorConnection(RestrictedModel):
     def get_absolute_url(self) -> str:
         return reverse("vendors:connection_detail", args=[self.pk])
 
+    #: The fields each transport uses (the connection form shows and validates only these, besides the common
+    #: ones: name, kind, mapping, active).
+    TRANSPORT_FIELDS = {
+        Kind.SERVICENOW: (
+            "base_url",
+            "ca_bundle",
+            "auth_method",
+            "username",
+            "secret_env",
+            "timeout_seconds",
+            "webhook_secret_env",
+        ),
+        Kind.EMAIL: ("service_desk_email",),
+    }
+
     def clean(self) -> None:
         if self.kind == self.Kind.EMAIL:
             if not self.service_desk_email:
                 raise ValidationError({"service_desk_email": _("E-mail bonding needs the vendor's address.")})
             return
-        if self.base_url and not self.base_url.lower().startswith("https://"):
-            raise ValidationError({"base_url": _("Vendor instances are reached over HTTPS only.")})
+        errors = {}
+        if not self.base_url:
+            errors["base_url"] = _("A ServiceNow connection needs the instance URL.")
+        elif not self.base_url.lower().startswith("https://"):
+            errors["base_url"] = _("Vendor instances are reached over HTTPS only.")
+        if not self.username:
+            errors["username"] = _("A ServiceNow connection needs the user name or client id.")
+        if not self.secret_env:
+            errors["secret_env"] = _("A ServiceNow connection needs the name of the secret's environment variable.")
+        if errors:
+            raise ValidationError(errors)
 
     def secret(self) -> str:
         """The secret from the environment; empty when the variable is not set."""

@@ -33,7 +33,7 @@ class ConnectionDetailView(ObjectDetailView):
 
 
 class ConnectionEditView(ObjectEditView):
-    template_name = "core/object_form.html"
+    template_name = "vendors/connection_form.html"
     queryset = VendorConnection.objects.all()
     form_class = VendorConnectionForm
 

@@ -72,3 +72,21 @@ def test_an_agent_reads_the_integration_health_and_a_link(page, live_server, cas
     expect(panel).to_contain_text("HTTP 503")
     expect(panel.get_by_role("button", name="Send mislykkede meldinger på nytt")).to_be_visible()
     check_a11y(page)
+
+
+def test_the_connection_form_shows_only_the_chosen_transports_fields(page, live_server, cast):
+    """The script hides the other transport's fieldset; an e-mail connection is made with its address only."""
+    log_in(page, live_server.url, cast["admin"].email, PASSWORD)
+    page.goto(f"{live_server.url}/vendors/new/")
+    servicenow, email = page.get_by_test_id("transport-servicenow"), page.get_by_test_id("transport-email")
+    expect(servicenow).to_be_visible()
+    expect(email).to_be_hidden()
+    check_a11y(page)
+    page.locator("select[name=kind]").select_option("email")
+    expect(servicenow).to_be_hidden()
+    expect(email).to_be_visible()
+    page.locator("input[name=name]").fill("Epostleverandør")
+    page.locator("input[name=service_desk_email]").fill("servicedesk@vendor.example")
+    navigate(page, lambda: page.locator("main form button[type=submit]").click())
+    connection = VendorConnection.objects.get(name="Epostleverandør")
+    assert connection.kind == "email" and connection.base_url == ""

@@ -4,10 +4,12 @@ It implements the same :class:`~kompass.vendors.transports.base.Transport` inter
 so the sync logic (``vendors/sync.py``: outbox, inbox, ordering, markers, echo suppression, reconciliation) runs
 unchanged:
 
-- **Out**: every write is a structured mail to the connection's ``service_desk_email`` — subject
-  ``[Kompass KOM-2026-000123] <title>``, headers ``X-Kompass-Correlation`` and ``X-Kompass-Operation``, a body of
-  ``field: value`` lines, then the comment or work note (with its ``[kompass:…]`` marker) — sent with Django's
-  mail backend; a failure to hand the mail over is a retryable :class:`TransportError` (the outbox backs off).
+- **Out**: every write is a structured mail to the connection's ``service_desk_email`` in the format of
+  docs/e-bonding.md ("The mail format"): subject ``[KOMPASS-REF:KOM-2026-000123] [VENDOR-REF:VND-42] <title>``,
+  headers ``X-Kompass-Correlation`` and ``X-Kompass-Operation``, a plain-text body that starts with a block of
+  ``Key: value`` lines (:func:`compose_body`), then the description, comment or work note (with its
+  ``[kompass:…]`` marker) — sent with Django's mail backend; a failure to hand the mail over is a retryable
+  :class:`TransportError` (the outbox backs off).
 - **The record**: a vendor with no API has no record to read, so Kompass keeps its copy (:class:`EmailRecord`):
   ``sys_id``, ``sys_mod_count``, ``sys_updated_on``, the fields, the journal and the attachments. Every read of
   the interface (fetch, fetch many, changed since, journal since, find by correlation, marker) answers from it,
@@ -15,9 +17,10 @@ unchanged:
 - **In**: the vendor answers by e-mail to Kompass's intake address. The cases e-mail intake
   (``kompass.cases.mail``) offers each message to the ``intake_message`` signal first; :func:`handle_vendor_mail`
   (connected in ``vendors/receivers.py``) claims a message from a connection's service desk address that names a
-  bonded case (header or subject tag), applies its ``State:``/``Close notes:``/… lines and its text (a comment, or a
-  work note after ``Work note: yes``) and its attachments to the copy, and puts an event in the vendors inbox —
-  processed like a webhook push (re-read through this transport, applied by ``sync.apply_record``).
+  bonded case (:func:`correlation_of`: header or subject tag), applies the block at the top of its *new* text
+  (:func:`parse_reply`: ``State:``/``Resolution:``/… — never the quoted original), the rest of that text (a
+  comment, or a work note after ``Work note: yes``) and its attachments to the copy, and puts an event in the
+  vendors inbox — processed like a webhook push (re-read through this transport, applied by ``sync.apply_record``).
 """
 
 from __future__ import annotations
@@ -38,25 +41,81 @@ from kompass.vendors.transports.servicenow import CheckResult, TransportError
 logger = logging.getLogger(__name__)
 
 SN_FORMAT = "%Y-%m-%d %H:%M:%S"
-SUBJECT_TAG = re.compile(r"\[Kompass ([A-Z]+-\d{4}-\d{6})\]")
-#: The field lines a vendor may write at the top of a reply (case-insensitive), and the field each sets.
+
+# The mail format (docs/e-bonding.md, "The mail format"): the composer and the parser below follow it exactly.
+#: Subject tags: Kompass's reference (the correlation id) always, the vendor's number once known.
+KOMPASS_TAG = re.compile(r"\[KOMPASS-REF:\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,99})\]", re.IGNORECASE)
+VENDOR_TAG = re.compile(r"\[VENDOR-REF:\s*([A-Za-z0-9][A-Za-z0-9._/-]{0,39})\]", re.IGNORECASE)
+LEGACY_TAG = re.compile(r"\[Kompass ([A-Z]+-\d{4}-\d{6})\]")  # mails sent before the convention
+#: The block's keys as Kompass writes them, and the record field each stands for (in this order).
+BLOCK_KEYS = {
+    "Kompass-Ref": "correlation_id",
+    "Vendor-Ref": "number",
+    "Operation": "_operation",
+    "Title": "short_description",
+    "State": "state",
+    "Hold reason": "hold_reason",
+    "Impact": "impact",
+    "Urgency": "urgency",
+    "Priority": "priority",
+    "Close code": "close_code",
+    "Resolution": "close_notes",
+}
+#: The keys a vendor's reply may set (case-insensitive; aliases included) and the field each sets.
 REPLY_FIELDS = {
+    "vendor-ref": "number",
+    "ticket": "number",
     "state": "state",
     "status": "state",
     "hold reason": "hold_reason",
-    "close code": "close_code",
-    "close notes": "close_notes",
-    "resolution": "close_notes",
-    "ticket": "number",
     "impact": "impact",
     "urgency": "urgency",
+    "priority": "priority",
+    "close code": "close_code",
+    "resolution": "close_notes",
+    "close notes": "close_notes",
     "work note": "_work_note",
 }
-#: State and hold-reason labels a vendor may write instead of the codes (the mapping speaks codes).
-STATE_LABELS = {"new": "1", "in progress": "2", "on hold": "3", "resolved": "6", "closed": "7", "canceled": "8"}
-STATE_LABELS["cancelled"] = "8"
-HOLD_LABELS = {"awaiting caller": "1", "awaiting change": "2", "awaiting problem": "3", "awaiting vendor": "4"}
-FIELD_LINE = re.compile(r"^\s*([A-Za-z ]{2,20}):\s*(.*)$")
+#: Keys a reply may carry that set nothing (Kompass's own, e.g. copied from the mail being answered).
+REPLY_IGNORED = {"kompass-ref", "operation", "title"}
+#: State and hold-reason labels (the mapping speaks codes): Kompass writes the label, a vendor may write either.
+STATES = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
+HOLD_REASONS = {"1": "Awaiting Caller", "2": "Awaiting Change", "3": "Awaiting Problem", "4": "Awaiting Vendor"}
+STATE_LABELS = {label.lower(): code for code, label in STATES.items()} | {"cancelled": "8"}
+HOLD_LABELS = {label.lower(): code for code, label in HOLD_REASONS.items()}
+FIELD_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z -]{0,19}):[ \t]*(.*)$")
+#: Fields that are never block lines: the text after the block, or journal entries.
+NOT_IN_BLOCK = {"description", "comments", "work_notes"}
+FOOTER = "Svar over denne linjen. Nøkkellinjer øverst i svaret (State:, Resolution:, Vendor-Ref: …) leses av Kompass."
+
+
+def subject_for(correlation: str, number: str, title: str) -> str:
+    """``[KOMPASS-REF:<correlation>] [VENDOR-REF:<number>] <title>`` (the vendor tag once the number is known)."""
+    tags = f"[KOMPASS-REF:{correlation}]" + (f" [VENDOR-REF:{number}]" if number else "")
+    return " ".join(f"{tags} {title}".split())
+
+
+def compose_body(correlation: str, number: str, operation: str, fields: dict, text: str = "") -> str:
+    """The plain-text body: the block of ``Key: value`` lines, a blank line, the text, the footer."""
+    values = {"correlation_id": correlation, "number": number, "_operation": operation, **fields}
+    lines = []
+    for key, field in BLOCK_KEYS.items():
+        value = values.get(field)
+        if field == "state":
+            value = STATES.get(str(value), value) if value not in (None, "") else value
+        elif field == "hold_reason":
+            value = HOLD_REASONS.get(str(value), value)
+        if value not in (None, "") or (field == "hold_reason" and field in fields):
+            lines.append(f"{key}: {_one_line(value)}")
+    known = set(BLOCK_KEYS.values()) | NOT_IN_BLOCK
+    lines += [f"{name}: {_one_line(value)}" for name, value in fields.items() if name not in known]
+    if text:
+        lines += ["", text]
+    return "\n".join([*lines, "", "-- ", FOOTER])
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value).split())
 
 
 def _now() -> str:
@@ -90,19 +149,10 @@ class EmailTransport:
     def _mail(self, row, operation: str, lines: dict, text: str = "", attachment=None) -> None:
         if not self.connection.service_desk_email:
             raise TransportError("The e-mail connection has no vendor address.", retryable=False)
-        title = row.fields.get("short_description", "")
-        body = [f"Kompass-Correlation: {row.correlation_id}", f"Operation: {operation}"]
-        body += [f"{name}: {value}" for name, value in lines.items() if name not in ("comments", "work_notes")]
-        if text:
-            body += ["", text]
-        body += [
-            "",
-            "-- ",
-            "Svar over denne linjen. Feltlinjer øverst (State:, Close notes:, Ticket:) leses av Kompass.",
-        ]
+        number = row.fields.get("number", "")
         message = EmailMessage(
-            subject=f"[Kompass {row.correlation_id}] {title}".strip(),
-            body="\n".join(body),
+            subject=subject_for(row.correlation_id, number, row.fields.get("short_description", "")),
+            body=compose_body(row.correlation_id, number, operation, lines, text),
             from_email=settings.KOMPASS_INTAKE_ADDRESS,
             to=[self.connection.service_desk_email],
             headers={"X-Kompass-Correlation": row.correlation_id, "X-Kompass-Operation": operation},
@@ -275,36 +325,58 @@ def _attachment_meta(sys_id: str, file_name: str, content_type: str, data: bytes
 # In: the vendor's reply, offered by the cases e-mail intake (``kompass.cases.signals.intake_message``)
 # ---------------------------------------------------------------------------------------------
 def parse_reply(text: str) -> tuple[dict, str, bool]:
-    """``(fields, comment, is_work_note)`` of a vendor's reply: the ``Name: value`` lines at the top (known names
-    only; state and hold reason by code or label), then the text."""
+    """``(fields, comment, is_work_note)`` of a vendor's reply — give it the reply's *new* text (the quoted
+    original removed): the block is the run of ``Key: value`` lines at the top (blank lines before it skipped)
+    and ends at the first other line; only the keys of :data:`REPLY_FIELDS` set a field (state and hold reason
+    by code or label), those of :data:`REPLY_IGNORED` are skipped; the rest is the comment."""
     fields, lines, work_note = {}, (text or "").splitlines(), False
-    index = 0
+    index, in_block = 0, False
     while index < len(lines):
         line = lines[index]
-        match = FIELD_LINE.match(line)
-        if not line.strip() and not fields:
+        if not line.strip() and not in_block:
             index += 1
             continue
-        if not match or match.group(1).strip().lower() not in REPLY_FIELDS:
+        match = FIELD_LINE.match(line)
+        key = match.group(1).strip().lower() if match else ""
+        if key not in REPLY_FIELDS and key not in REPLY_IGNORED:
             break
-        name, value = REPLY_FIELDS[match.group(1).strip().lower()], match.group(2).strip()
+        in_block, value = True, match.group(2).strip()
+        name = REPLY_FIELDS.get(key)
         if name == "state":
             value = STATE_LABELS.get(value.lower(), value)
         elif name == "hold_reason":
             value = HOLD_LABELS.get(value.lower(), value)
         if name == "_work_note":
             work_note = value.lower() in ("yes", "ja", "true", "1")
-        else:
+        elif name:
             fields[name] = value
         index += 1
     comment = "\n".join(lines[index:]).strip()
     return fields, comment, work_note
 
 
+def correlation_of(message, connection) -> str:
+    """Which bonded case a vendor's mail answers: the ``X-Kompass-Correlation`` header, else the subject's
+    ``[KOMPASS-REF:…]`` tag (or the older ``[Kompass …]``), else its ``[VENDOR-REF:…]`` tag naming a known
+    vendor number. Never the quoted text. ``""``: none."""
+    header = (message.headers.get("x-kompass-correlation", "") or "").strip()
+    if header:
+        return header
+    subject = message.subject or ""
+    found = KOMPASS_TAG.search(subject) or LEGACY_TAG.search(subject)
+    if found:
+        return found.group(1)
+    found = VENDOR_TAG.search(subject)
+    if found:
+        row = _records().objects.filter(connection=connection, fields__number=found.group(1)).first()
+        return row.correlation_id if row else ""
+    return ""
+
+
 def handle_vendor_mail(message) -> str | None:
     """Claim a vendor's reply (``None``: not one): apply it to the copy and queue an inbox event; returns the
-    case number. The sender must be the connection's service desk address; the case is found by the
-    ``X-Kompass-Correlation`` header or the subject's ``[Kompass KOM-…]`` tag."""
+    case number. The sender must be the connection's service desk address; the case is found by
+    :func:`correlation_of`."""
     from kompass.vendors.models import VendorConnection
 
     sender = (getattr(message.sender, "address", "") or "").lower()
@@ -315,15 +387,14 @@ def handle_vendor_mail(message) -> str | None:
     ).first()
     if connection is None:
         return None
-    correlation = (message.headers.get("x-kompass-correlation", "") or "").strip()
-    if not correlation:
-        found = SUBJECT_TAG.search(message.subject or "")
-        correlation = found.group(1) if found else ""
+    correlation = correlation_of(message, connection)
     row = _records().objects.filter(connection=connection, correlation_id=correlation).first() if correlation else None
     if row is None:
         logger.info("E-mail bonding: %s from %s names no bonded case", message.message_id, connection.name)
         return None
-    fields, comment, work_note = parse_reply(message.new_text or message.text)
+    # The new text only (the intake removed the quote, attribution and signature; a forward keeps its text): the
+    # quoted original carries Kompass's own block, which must never be applied again.
+    fields, comment, work_note = parse_reply(message.new_text)
     event_id = f"mail:{message.message_id}"[:100]
     with transaction.atomic():
         row = _records().objects.select_for_update().get(pk=row.pk)
