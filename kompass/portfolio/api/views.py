@@ -263,7 +263,14 @@ class TurtleRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data.encode() if isinstance(data, str) else b""
+        if isinstance(data, str):
+            return data.encode()
+        # An error (401, 403, 429, …) is a dict like every other endpoint's: send it as JSON, not as an empty
+        # Turtle body with no Content-Type.
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return renderers.JSONRenderer().render(data)
 
 
 class CatalogueViewSet(viewsets.ViewSet):

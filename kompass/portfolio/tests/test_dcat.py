@@ -84,4 +84,13 @@ def test_the_export_through_the_api(clients, carried):
     api = clients("agreement", "token").get("/api/portfolio/catalogue/")
     assert api.status_code == 200 and api["Content-Type"].startswith("text/turtle")
     assert len(set(Graph().parse(data=api.content.decode(), format="turtle").subjects(RDF.type, ns.DCAT.Dataset))) == 2
-    assert clients("noroles").get("/api/portfolio/catalogue/").status_code == 403
+    refused = clients("noroles").get("/api/portfolio/catalogue/")
+    assert refused.status_code == 403
+
+
+def test_an_error_is_json_like_every_other_endpoints(client):
+    """A refusal (here: no credentials) says why, as JSON, not as an empty body with no Content-Type."""
+    refused = client.get("/api/portfolio/catalogue/")
+    assert refused.status_code in (401, 403)
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json()["detail"]
