@@ -22,6 +22,7 @@ from kompass.reports.models import (
     MonthlyReport,
     Outage,
     ReportJob,
+    ScorecardFigures,
     Statement,
     StatementLine,
 )
@@ -67,3 +68,4 @@ access.register(
 access.register(Adjustment, rules={"view": _vendor("statement__contract__"), "create": _EDIT})
 access.register(MonthlyReport, rules={"view": _vendor("contract__"), "create": _EDIT})
 access.register_internal(ReportJob)  # the worker's queue of reports to generate; the pages show its state
+access.register_internal(ScorecardFigures)  # the stored scorecard figures and their recompute job (the page reads them)

@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 class ReportsConfig(AppConfig):
     """Vendor performance. Access, audit, navigation and scheduling are autodiscovered; ``ready`` declares the
-    notification event."""
+    notification events and connects the receivers that mark stored scorecard figures out of date."""
 
     name = "kompass.reports"
     label = "reports"
     verbose_name = _("Vendor performance")
 
     def ready(self) -> None:
-        from kompass.reports import events  # noqa: F401
+        from kompass.reports import events, receivers  # noqa: F401
+
+        receivers.connect()

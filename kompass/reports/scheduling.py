@@ -1,8 +1,8 @@
-"""The reports app's scheduled job (``kompass scheduler`` imports this module)."""
+"""The reports app's scheduled jobs (``kompass scheduler`` imports this module)."""
 
-from datetime import time
+from datetime import time, timedelta
 
-from kompass.core.scheduling import FirstWorkingDayOfMonth, scheduled
+from kompass.core.scheduling import Every, FirstWorkingDayOfMonth, scheduled
 
 
 @scheduled(FirstWorkingDayOfMonth(time(6, 30)), name="reports.monthly")
@@ -12,3 +12,12 @@ def monthly() -> None:
     from kompass.reports import report
 
     report.enqueue_due()
+
+
+@scheduled(Every(timedelta(minutes=10)), name="reports.scorecards")
+def scorecards() -> None:
+    """Every ten minutes: ask the worker for new scorecard figures of this and last month where the stored ones
+    are out of date (and for this month's of every contract with service levels), so a page finds them ready."""
+    from kompass.reports import services
+
+    services.refresh_open_scorecards()

@@ -292,28 +292,232 @@ def month_figures(contract, month: dt.date, *, agency_ids=None, with_compensatio
     return figures
 
 
-#: How long the scorecard may show a month's figures computed earlier (seconds). Every audited change (a level,
-#: an outage, an exclusion, a statement, a case's own changes) makes a new key at once, in every process; only
-#: unaudited bulk writes can take this long to show.
-FIGURES_CACHE_SECONDS = 300
+#: How long the scorecard shows an open month's stored figures without asking for new ones even when nothing
+#: audited happened (seconds): what changes with time alone (an outage still running, the backlog) or through
+#: unaudited bulk writes shows within this plus one computation.
+FIGURES_MAX_AGE_SECONDS = 600
 
 
-def _stamp() -> int:
+def audit_watermark() -> int:
+    """The newest audit entry's id: stored figures computed before it may be out of date."""
     from auditlog.models import LogEntry
 
     return LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def cached_month_figures(contract, month: dt.date) -> MonthFigures:
-    """:func:`month_figures` for the pages, cached for :data:`FIGURES_CACHE_SECONDS` (see there)."""
-    from django.core.cache import cache
+@dataclass
+class Scorecard:
+    """The scorecard's figures of a contract and month as the page shows them (see :class:`ScorecardFigures`)."""
 
-    key = f"reports:month:{contract.pk}:{first_of_month(month)}:{_stamp()}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = month_figures(contract, month)
-        cache.set(key, figures, FIGURES_CACHE_SECONDS)
-    return figures
+    contract: object
+    month: dt.date
+    version: LevelVersion | None
+    rows: list
+    compensation: dict | None
+    trend: list
+    computed_at: dt.datetime | None
+    stale: bool = False  # something changed since; the worker is computing them again
+
+
+def _scorecard_rows(figures: MonthFigures) -> list[dict]:
+    """The scorecard's rows as JSON, one per level, without translated text (the page adds the labels)."""
+    lines = {line.key: line for line in figures.compensation.lines} if figures.compensation else {}
+    rows = []
+    for service_id, result in figures.availability.items():
+        line = lines.get(f"availability:{service_id}")
+        rows.append(
+            {
+                "kind": "availability",
+                "service": figures.services.get(service_id),
+                "service_id": service_id,
+                "measured": _json(compute.pct(result.available_pct, 3)),
+                "target": _json(result.target_pct),
+                "missed": result.missed,
+                "down_hours": round(result.downtime_seconds / 3600, 2),
+                "total_hours": round(result.service_seconds / 3600, 2),
+                "amount": _json(line.amount) if line else None,
+            }
+        )
+    for (service_id, priority), result in sorted(figures.attainment.items()):
+        line = lines.get(f"resolution:{service_id}:{priority}")
+        rows.append(
+            {
+                "kind": "resolution",
+                "service": figures.services.get(service_id),
+                "service_id": service_id,
+                "priority": priority,
+                "target_hours": _json(result.resolution_target_hours),
+                "measured": _json(compute.pct(result.attainment_pct, 1)),
+                "vendor_measured": _json(compute.pct(result.vendor_attainment_pct, 1)),
+                "counts": result.counts,
+                "target": _json(result.required_pct),
+                "missed": result.missed,
+                "resolved": result.resolved,
+                "median_hours": result.median_resolution_hours,
+                "p90_hours": result.p90_resolution_hours,
+                "backlog": result.backlog,
+                "amount": _json(line.amount) if line else None,
+            }
+        )
+    return rows
+
+
+def scorecard_data(contract, month: dt.date) -> dict:
+    """Compute what the scorecard shows of ``contract`` in ``month`` (the month, its trend), as JSON."""
+    figures = month_figures(contract, month)
+    comp = figures.compensation
+    return {
+        "version_id": figures.version.pk if figures.version else None,
+        "rows": _scorecard_rows(figures),
+        "compensation": {"total": _json(comp.total), "uncapped": _json(comp.uncapped)} if comp else None,
+        "trend": [{k: _json(v) for k, v in r.items()} for r in trend(contract, month, current_figures=figures)],
+    }
+
+
+def _decimal(value):
+    return Decimal(value) if value is not None else None
+
+
+def _scorecard_of(contract, month: dt.date, row, *, stale: bool) -> Scorecard:
+    data = row.data
+    version = LevelVersion.objects.filter(pk=data["version_id"]).first() if data.get("version_id") else None
+    rows = [
+        {
+            **r,
+            **{k: _decimal(r.get(k)) for k in ("measured", "vendor_measured", "target", "amount")},
+        }
+        for r in data["rows"]
+    ]
+    comp = data.get("compensation")
+    trend_rows = [
+        {
+            **r,
+            "month": dt.date.fromisoformat(r["month"]),
+            "attainment": _decimal(r["attainment"]),
+            "availability": _decimal(r["availability"]),
+        }
+        for r in data["trend"]
+    ]
+    return Scorecard(
+        contract=contract,
+        month=month,
+        version=version,
+        rows=rows,
+        compensation={k: Decimal(v) for k, v in comp.items()} if comp else None,
+        trend=trend_rows,
+        computed_at=row.computed_at,
+        stale=stale,
+    )
+
+
+def refresh_scorecard(contract, month: dt.date):
+    """Compute the scorecard's figures of ``contract`` in ``month`` now and store them (the worker's job, and the
+    page's when nothing usable is stored). Returns the stored row. A store never replaces figures computed from a
+    newer audit watermark or inputs generation."""
+    from kompass.reports.models import ScorecardFigures
+
+    month = first_of_month(month)
+    row, _created = ScorecardFigures.objects.get_or_create(
+        contract=contract, month=month, defaults={"state": ScorecardFigures.State.DONE}
+    )
+    generation = ScorecardFigures.objects.filter(pk=row.pk).values_list("inputs_generation", flat=True).get()
+    watermark = audit_watermark()
+    data = scorecard_data(contract, month)
+    now = timezone.now()
+    ScorecardFigures.objects.filter(pk=row.pk, watermark__lte=watermark, computed_generation__lte=generation).update(
+        data=data, watermark=watermark, computed_generation=generation, computed_at=now, updated=now
+    )
+    row.refresh_from_db()
+    return row
+
+
+def ask_for_scorecard(row) -> bool:
+    """Ask the ``default`` worker to compute ``row``'s figures again, unless it is asked already (one job per
+    contract and month). True if this call asked."""
+    from kompass.core import durable
+    from kompass.reports.models import ScorecardFigures
+
+    now = timezone.now()
+    asked = ScorecardFigures.objects.filter(pk=row.pk, state=ScorecardFigures.State.DONE).update(
+        state=ScorecardFigures.State.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        claimed_by="",
+        claim_token="",
+        lease_expires_at=None,
+        finished=None,
+        updated=now,
+    )
+    if asked:
+        durable.kick(ScorecardFigures)
+    return bool(asked)
+
+
+def _stale(row, watermark: int, now: dt.datetime) -> bool:
+    if row.watermark < watermark:
+        return True
+    _start, end = month_bounds(row.month)
+    return end > row.computed_at and (now - row.computed_at).total_seconds() > FIGURES_MAX_AGE_SECONDS
+
+
+def scorecard(contract, month: dt.date) -> Scorecard:
+    """The scorecard of ``contract`` in ``month`` for the page: the stored figures, with the time they were
+    computed; when something changed since, the worker is asked to compute them again and the page says so
+    (``stale``). Computed here and now only when nothing usable is stored: the month was never shown, this app's
+    own inputs changed since (an exclusion just recorded shows at once), or the worker gave up on it."""
+    from kompass.reports.models import ScorecardFigures
+
+    month = first_of_month(month)
+    row = ScorecardFigures.objects.filter(contract=contract, month=month).first()
+    if (
+        row is None
+        or not row.data
+        or row.computed_at is None
+        or row.computed_generation < row.inputs_generation
+        or row.state == ScorecardFigures.State.DEAD
+    ):
+        return _scorecard_of(contract, month, refresh_scorecard(contract, month), stale=False)
+    stale = _stale(row, audit_watermark(), timezone.now())
+    if stale:
+        ask_for_scorecard(row)
+    return _scorecard_of(contract, month, row, stale=stale)
+
+
+def inputs_changed(contract_id) -> None:
+    """This app's inputs of ``contract_id``'s figures changed (a level, outage, exclusion, statement, adjustment):
+    its stored scorecard figures are not shown again before they are computed anew."""
+    from django.db.models import F
+
+    from kompass.reports.models import ScorecardFigures
+
+    if contract_id is not None:
+        ScorecardFigures.objects.filter(contract_id=contract_id).update(inputs_generation=F("inputs_generation") + 1)
+
+
+def refresh_open_scorecards() -> int:
+    """The schedule's part: ask the worker for new figures of this and last month of every contract that has
+    stored figures out of date, so the first look of the day finds them ready. Returns how many were asked for."""
+    from kompass.reports.models import ScorecardFigures
+
+    now = timezone.now()
+    watermark = audit_watermark()
+    this_month = first_of_month(timezone.localdate())
+    asked = 0
+    for contract in contracts.contracts():
+        if version_for(contract, this_month) is None:
+            continue
+        row, created = ScorecardFigures.objects.get_or_create(contract=contract, month=this_month)
+        if created:  # a new month: pending from the start
+            from kompass.core import durable
+
+            durable.kick(ScorecardFigures)
+            asked += 1
+    for row in ScorecardFigures.objects.filter(
+        month__gte=previous_month(this_month), state=ScorecardFigures.State.DONE
+    ).exclude(computed_at=None):
+        if _stale(row, watermark, now) and ask_for_scorecard(row):
+            asked += 1
+    return asked
 
 
 def compensation_for(contract, month, version, misses, *, statement: Statement | None = None) -> compute.Compensation:

@@ -63,43 +63,20 @@ def _contract(request, queryset=None):
     return (contracts_seen[0] if contracts_seen else None), contracts_seen
 
 
-def _rows(figures: services.MonthFigures) -> list[dict]:
-    """The scorecard's rows: one per level, with what it measured and what it earned."""
-    lines = {line.key: line for line in figures.compensation.lines} if figures.compensation else {}
+def _rows(scorecard: services.Scorecard) -> list[dict]:
+    """The scorecard's rows with their labels in the reader's language (the stored figures carry none)."""
     rows = []
-    for service_id, result in figures.availability.items():
-        line = lines.get(f"availability:{service_id}")
-        rows.append(
-            {
-                "kind": "availability",
-                "service": figures.services.get(service_id),
-                "label": _("Availability"),
-                "measured": compute.pct(result.available_pct, 3),
-                "target": result.target_pct,
-                "missed": result.missed,
-                "detail": _("%(down)s h down of %(total)s h service time")
-                % {"down": round(result.downtime_seconds / 3600, 2), "total": round(result.service_seconds / 3600, 2)},
-                "amount": line.amount if line else None,
+    for row in scorecard.rows:
+        if row["kind"] == "availability":
+            label = _("Availability")
+            detail = _("%(down)s h down of %(total)s h service time") % {
+                "down": row["down_hours"],
+                "total": row["total_hours"],
             }
-        )
-    for (service_id, priority), result in sorted(figures.attainment.items()):
-        line = lines.get(f"resolution:{service_id}:{priority}")
-        rows.append(
-            {
-                "kind": "resolution",
-                "service": figures.services.get(service_id),
-                "service_id": service_id,
-                "priority": priority,
-                "label": _("P%(p)s resolved within %(h)s h") % {"p": priority, "h": result.resolution_target_hours},
-                "measured": compute.pct(result.attainment_pct, 1),
-                "vendor_measured": compute.pct(result.vendor_attainment_pct, 1),
-                "counts": result.counts,
-                "target": result.required_pct,
-                "missed": result.missed,
-                "result": result,
-                "amount": line.amount if line else None,
-            }
-        )
+        else:
+            label = _("P%(p)s resolved within %(h)s h") % {"p": row["priority"], "h": row["target_hours"]}
+            detail = None
+        rows.append({**row, "label": label, "detail": detail})
     return rows
 
 
@@ -117,8 +94,8 @@ class ScorecardView(MatrixRequired, TemplateView):
         context.update(title=_("Vendor scorecard"), month=month, contract=contract, contracts=choices)
         if contract is None:
             return context
-        figures = services.cached_month_figures(contract, month)
-        trend = services.trend(contract, month, current_figures=figures)
+        figures = services.scorecard(contract, month)
+        trend = figures.trend
         context.update(
             figures=figures,
             rows=_rows(figures),
