@@ -192,3 +192,26 @@ def test_the_queue_page_counts_a_common_word_only_up_to_its_cap(clients, cast, w
     response = clients("desk").get("/cases/", {"q": "skriv"})
     assert [c.title for c in response.context["object_list"]] == ["Skrivere på Tromsø-kontoret"]
     assert response.context["count_capped"] == (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test transaction, as a request runs (autocommit)
+def test_the_gin_lookup_gets_more_memory_for_its_transaction_only(cast, world):
+    """Two common words make bitmaps that turn lossy at PostgreSQL's default 4 MB (every row of thousands of pages
+    checked again); the lookup raises ``work_mem`` with ``SET LOCAL``, which ends with its transaction."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kompass.cases import search as fts
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's work_mem")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        before = cursor.fetchone()[0]
+    with CaptureQueriesContext(connection) as seen:
+        fts._narrow(fts._matching(["skriver", "pålogging"], internal=True))
+    sql = [q["sql"] for q in seen.captured_queries]
+    lookup = next(i for i, q in enumerate(sql) if "cases_casesearch" in q)
+    assert f"SET LOCAL work_mem = '{fts.SEARCH_WORK_MEM}'" in sql[lookup - 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == before
