@@ -316,6 +316,7 @@ class Scorecard:
     compensation: dict | None
     trend: list
     computed_at: dt.datetime | None
+    agencies: dict = field(default_factory=dict)  # agency id -> (met, resolved): resolution attainment per agency
     stale: bool = False  # something changed since; the worker is computing them again
 
 
@@ -362,12 +363,18 @@ def _scorecard_rows(figures: MonthFigures) -> list[dict]:
     return rows
 
 
+#: The shape of :func:`scorecard_data`: stored figures of another shape are computed again before they are shown.
+SCORECARD_FORMAT = 2
+
+
 def scorecard_data(contract, month: dt.date) -> dict:
     """Compute what the scorecard shows of ``contract`` in ``month`` (the month, its trend), as JSON."""
     figures = month_figures(contract, month)
     comp = figures.compensation
     return {
+        "format": SCORECARD_FORMAT,
         "version_id": figures.version.pk if figures.version else None,
+        "agencies": {str(agency): list(counts) for agency, counts in figures.agency_attainment.items()},
         "rows": _scorecard_rows(figures),
         "compensation": {"total": _json(comp.total), "uncapped": _json(comp.uncapped)} if comp else None,
         "trend": [{k: _json(v) for k, v in r.items()} for r in trend(contract, month, current_figures=figures)],
@@ -406,6 +413,7 @@ def _scorecard_of(contract, month: dt.date, row, *, stale: bool) -> Scorecard:
         compensation={k: Decimal(v) for k, v in comp.items()} if comp else None,
         trend=trend_rows,
         computed_at=row.computed_at,
+        agencies={int(agency): tuple(counts) for agency, counts in data["agencies"].items()},
         stale=stale,
     )
 
@@ -471,7 +479,7 @@ def scorecard(contract, month: dt.date) -> Scorecard:
     row = ScorecardFigures.objects.filter(contract=contract, month=month).first()
     if (
         row is None
-        or not row.data
+        or row.data.get("format") != SCORECARD_FORMAT
         or row.computed_at is None
         or row.computed_generation < row.inputs_generation
         or row.state == ScorecardFigures.State.DEAD

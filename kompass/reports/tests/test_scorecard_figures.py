@@ -156,3 +156,23 @@ def test_a_worker_that_fails_leaves_the_stored_figures_shown(
     assert row.state == ScorecardFigures.State.PENDING and "computed the month" in row.last_error
     page = _page(client, contract)
     assert "90,0 %" in page and "beregnes på nytt" in page  # still the stored ones, still being computed
+
+
+def test_the_agency_page_reads_the_stored_figures_of_the_agencies_served(
+    client, cast, worked_example, contract, agencies, monkeypatch, kicks
+):
+    services.refresh_scorecard(contract, JUNE)
+    _no_computing(monkeypatch)
+    client.force_login(cast["kam"])  # serves alfa and gamma
+    response = client.get("/reports/agencies/?month=2026-06")
+    page = response.content.decode()
+    assert response.status_code == 200 and "90,0" in page and "Tallene er fra" in page  # alfa's 18 of 20
+    assert agencies["alfa"].name in page and agencies["beta"].name not in page
+
+
+def test_figures_stored_in_an_older_shape_are_computed_again(client, cast, worked_example, contract, kicks):
+    row = services.refresh_scorecard(contract, JUNE)
+    ScorecardFigures.objects.filter(pk=row.pk).update(data={**row.data, "format": 1, "rows": []})
+    client.force_login(cast["agreement"])
+    assert "90,0 %" in _page(client, contract)
+    assert ScorecardFigures.objects.get(pk=row.pk).data["format"] == services.SCORECARD_FORMAT
