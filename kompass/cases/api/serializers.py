@@ -2,7 +2,8 @@
 
 from collections.abc import Mapping
 
-from django.db.models import Subquery
+from django.db.models import BigIntegerField
+from django.db.models.expressions import RawSQL
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -121,6 +122,24 @@ class _ChoiceOf(_LookedUp, serializers.PrimaryKeyRelatedField):
 
 _MAX_PK = 2**63 - 1
 
+#: Per database: the compiled SQL of the create input's active-service query for one key, and where the key goes
+#: among its parameters (compiling that subquery anew for every creation cost more than the query it saves).
+_ACTIVE_SERVICE_PK: dict[str, tuple[str, list, int]] = {}
+_SENTINEL_PK = -20261203  # never a key: only marks the parameter's place
+
+
+def _active_service_pk(services, pk: int) -> RawSQL:
+    """A scalar subquery: ``pk`` if that service is among ``services`` (the service field's fixed queryset, the
+    active services), else NULL."""
+    compiled = _ACTIVE_SERVICE_PK.get(services.db)
+    if compiled is None:
+        inner = services.filter(pk=_SENTINEL_PK).order_by().values("pk")[:1]
+        sql, params = inner.query.get_compiler(services.db).as_sql()
+        compiled = _ACTIVE_SERVICE_PK[services.db] = (sql, list(params), list(params).index(_SENTINEL_PK))
+    sql, params, at = compiled
+    # The SQL is Django's own compilation of the queryset; the key goes in as a parameter.
+    return RawSQL(sql, [*params[:at], pk, *params[at + 1 :]], output_field=BigIntegerField())  # noqa: S611
+
 
 def _plain_pk(value) -> int | None:
     """``value`` as a primary key when it is plainly one (an int, or a string of ASCII digits), else ``None``."""
@@ -172,12 +191,11 @@ class CaseCreateSerializer(serializers.Serializer):
         if service_pk is None or requester_pk is None:
             return {}
         services = self.fields["service"].get_queryset()
-        active = services.filter(pk=service_pk).values("pk")[:1]
         requester = (
             self.fields["requester"]
             .get_queryset()
             .filter(pk=requester_pk)
-            .annotate(_service_pk=Subquery(active))
+            .annotate(_service_pk=_active_service_pk(services, service_pk))
             .first()
         )
         if requester is None:
