@@ -65,3 +65,27 @@ def test_case_answer_fields_built_once_and_as_drf_builds_them(cast, service, mak
     monkeypatch.undo()
     plain = drf.ModelSerializer.to_representation(CaseSerializer(case), case)  # DRF's loop over fresh fields
     assert answers[0] == plain and plain["assignee"] == cast["desk"].pk and plain["created"].endswith(("Z", ":00"))
+
+
+def test_api_create_compiles_no_empty_query(clients, cast, service, monkeypatch):
+    """The creation's answer lists the (no) watchers from a filled result cache: an empty ``none()`` queryset sends
+    nothing but is still compiled, which cost as much Python as a whole statement."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db.models.sql.compiler import SQLCompiler
+
+    client = clients("desk", "token")
+    payload = {"title": "Skriver", "service": service.pk, "requester": cast["requester"].pk}
+    assert client.post("/api/cases/", payload, content_type="application/json").status_code == 201
+    empty, as_sql = [], SQLCompiler.as_sql
+
+    def recording(self, *args, **kwargs):
+        try:
+            return as_sql(self, *args, **kwargs)
+        except EmptyResultSet:
+            empty.append(self.query.model)
+            raise
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", recording)
+    response = client.post("/api/cases/", payload, content_type="application/json")
+    assert response.status_code == 201 and response.json()["watchers"] == []
+    assert empty == []
