@@ -196,8 +196,9 @@ class CaseCreateSerializer(serializers.Serializer):
             .get_queryset()
             .filter(pk=requester_pk)
             .annotate(_service_pk=_active_service_pk(services, service_pk))
-            .first()
+            .order_by()[:1]  # one key: no ordering to compile
         )
+        requester = next(iter(requester), None)
         if requester is None:
             return {}
         found = {"requester": requester}

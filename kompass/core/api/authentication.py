@@ -33,6 +33,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             ApiToken.objects.select_related("user")
             .filter(key_hash=ApiToken.hash_key(key))
             .annotate(_role=F("user__role_assignments__role"), _role_agency=F("user__role_assignments__agency_id"))
+            .order_by()  # one token (the hash is unique): no ordering to compile
         )
         token = rows[0] if rows else None
         if token is None or not token.usable or not token.user.is_active:
