@@ -39,7 +39,7 @@ from kompass.cases.attachments import store_attachments
 from kompass.cases.models import Case, CaseChange, CaseCounter, Note, Origin, Reply
 from kompass.cases.signals import case_changed
 from kompass.cases.sla import OSLO_OFFICE_HOURS, ClockKind
-from kompass.core import access
+from kompass.core import access, audit
 
 __all__ = [
     "TRANSITIONS",
@@ -340,7 +340,7 @@ def create_case(
     clocks.refresh(case, now)
     with transaction.atomic():
         case.number = next_number(now)
-        case.save(force_insert=True)
+        audit.save_created(case, force_insert=True)  # its audit entry built from the case in memory
         if watchers:
             case.watchers.set(watchers)
         store_attachments(case, attachments, uploaded_by=origin.user)

@@ -71,6 +71,7 @@ __all__ = [
     "can",
     "is_administrator",
     "is_integration_account",
+    "remember_roles",
     "own",
     "policies",
     "policy_for",
@@ -229,8 +230,17 @@ def roles_of(user) -> Roles:
     cached = getattr(user, "_kompass_roles", None)
     if cached is not None:
         return cached
+    return remember_roles(user, user.role_assignments.all().values_list("role", "agency_id"))
+
+
+def remember_roles(user, assignments) -> Roles:
+    """Cache on ``user`` the roles of its ``(role, agency_id)`` assignment pairs, read by the caller with the user
+    in the same query (the API's token lookup), so :func:`roles_of` needs no query of its own this request.
+    A pair ``(None, None)`` (an outer join that found no assignment) is no role."""
     by_role: dict[str, set[int]] = {}
-    for role, agency_id in user.role_assignments.all().values_list("role", "agency_id"):
+    for role, agency_id in assignments:
+        if role is None:
+            continue
         by_role.setdefault(role, set())
         if agency_id is not None:
             by_role[role].add(agency_id)

@@ -1,5 +1,9 @@
 """The cases API's serializers. Writes are validated here and performed by ``kompass.cases.services``."""
 
+from collections.abc import Mapping
+
+from django.db.models import BigIntegerField
+from django.db.models.expressions import RawSQL
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -88,7 +92,22 @@ def _restricted(queryset, request, action="view"):
     return queryset.restrict(user, action) if user is not None else queryset.none()
 
 
-class _ChoiceOf(serializers.PrimaryKeyRelatedField):
+class _LookedUp:
+    """A primary-key field that first takes the object its serializer has already read for this input (in
+    ``looked_up``, by field name), and only otherwise asks its own queryset as DRF does (same errors)."""
+
+    def to_internal_value(self, data):
+        found = getattr(self.parent, "looked_up", {}).get(self.field_name)
+        if found is not None and found.pk == _plain_pk(data):
+            return found
+        return super().to_internal_value(data)
+
+
+class _Pk(_LookedUp, serializers.PrimaryKeyRelatedField):
+    pass
+
+
+class _ChoiceOf(_LookedUp, serializers.PrimaryKeyRelatedField):
     """A primary key among ``choices(user)`` (nothing without a user), built only when the input names one:
     most creations name no system or agency, and building restricted querysets cost CPU on every request."""
 
@@ -101,6 +120,38 @@ class _ChoiceOf(serializers.PrimaryKeyRelatedField):
         return self.choices_for(user) if user is not None else self.queryset
 
 
+_MAX_PK = 2**63 - 1
+
+#: Per database: the compiled SQL of the create input's active-service query for one key, and where the key goes
+#: among its parameters (compiling that subquery anew for every creation cost more than the query it saves).
+_ACTIVE_SERVICE_PK: dict[str, tuple[str, list, int]] = {}
+_SENTINEL_PK = -20261203  # never a key: only marks the parameter's place
+
+
+def _active_service_pk(services, pk: int) -> RawSQL:
+    """A scalar subquery: ``pk`` if that service is among ``services`` (the service field's fixed queryset, the
+    active services), else NULL."""
+    compiled = _ACTIVE_SERVICE_PK.get(services.db)
+    if compiled is None:
+        inner = services.filter(pk=_SENTINEL_PK).order_by().values("pk")[:1]
+        sql, params = inner.query.get_compiler(services.db).as_sql()
+        compiled = _ACTIVE_SERVICE_PK[services.db] = (sql, list(params), list(params).index(_SENTINEL_PK))
+    sql, params, at = compiled
+    # The SQL is Django's own compilation of the queryset; the key goes in as a parameter.
+    return RawSQL(sql, [*params[:at], pk, *params[at + 1 :]], output_field=BigIntegerField())  # noqa: S611
+
+
+def _plain_pk(value) -> int | None:
+    """``value`` as a primary key when it is plainly one (an int, or a string of ASCII digits), else ``None``."""
+    if type(value) is int:
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= _MAX_PK else None
+
+
 def _visible(user, model, *related):
     return model._default_manager.select_related(*related).restrict(user, "view")
 
@@ -111,7 +162,7 @@ class CaseCreateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=Case.Type.choices, default=Case.Type.INCIDENT)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(active=True))
+    service = _Pk(queryset=Service.objects.filter(active=True))
     system = _ChoiceOf(System, lambda user: _visible(user, System), required=False, allow_null=True)
     agency = _ChoiceOf(Agency, lambda user: access.agencies_for(user, "create", Case), required=False, allow_null=True)
     requester = _ChoiceOf(User, lambda user: _visible(user, User, "home_agency"), required=False, allow_null=True)
@@ -123,6 +174,38 @@ class CaseCreateSerializer(serializers.Serializer):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value
+
+    def to_internal_value(self, data):
+        self.looked_up = self._look_up(data)
+        return super().to_internal_value(data)
+
+    def _look_up(self, data) -> dict:
+        """The requester and the service in one query, when the input names both plainly (the fields' own
+        querysets: the requester among the users the user may see, the service among the active ones). The
+        service comes with only its key and ``active`` loaded (the rest on first use, as ``.only()`` does): a
+        creation reads no more of it. Anything not found here, each field looks up itself, with DRF's errors."""
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None or not isinstance(data, Mapping):
+            return {}
+        service_pk, requester_pk = _plain_pk(data.get("service")), _plain_pk(data.get("requester"))
+        if service_pk is None or requester_pk is None:
+            return {}
+        services = self.fields["service"].get_queryset()
+        requester = (
+            self.fields["requester"]
+            .get_queryset()
+            .filter(pk=requester_pk)
+            .annotate(_service_pk=_active_service_pk(services, service_pk))
+            .order_by()[:1]  # one key: no ordering to compile
+        )
+        requester = next(iter(requester), None)
+        if requester is None:
+            return {}
+        found = {"requester": requester}
+        service = requester.__dict__.pop("_service_pk")
+        if service is not None:
+            found["service"] = Service.from_db(services.db, ["id", "active"], [service, True])
+        return found
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -67,8 +67,11 @@ class CaseViewSet(RestrictedModelViewSet):
             case = self.queryset.get(pk=case.pk)
         else:
             # Created through the API, which takes no watchers: the (empty) list costs no query. Set on this
-            # response's object only, never in the service, so no long-lived instance keeps a stale list.
-            case._prefetched_objects_cache = {"watchers": case.watchers.model.objects.none()}
+            # response's object only, never in the service, so no long-lived instance keeps a stale list. Filled
+            # as Django's prefetch fills it (a result cache): an empty ``none()`` queryset is still compiled.
+            watchers = case.watchers.model.objects.none()
+            watchers._result_cache, watchers._prefetch_done = [], True
+            case._prefetched_objects_cache = {"watchers": watchers}
         return Response(s.CaseSerializer(case, context=self.get_serializer_context()).data, status=code)
 
     # ---- create and change ------------------------------------------------------------------

@@ -210,3 +210,56 @@ def test_the_list_filters_and_sorts_by_due_time(clients, world):
     assert desk.get("/api/cases/?state=nonsense").status_code == 400
     assert desk.get("/api/cases/?agency=5979646246228355710976").status_code == 400  # not a 500 on SQLite
     assert [c["title"] for c in clients("requester").get("/api/cases/").json()["results"]] == ["A", "C"]
+
+
+def test_create_input_reads_requester_and_service_in_one_query_and_answers_as_the_fields_do(
+    clients, world, cast, agencies, monkeypatch, django_assert_num_queries
+):
+    """The create input reads the requester and the active service in one query; whatever it does not find there,
+    each field looks up itself, so every input gets the answer DRF's own per-field lookups give."""
+    from kompass.cases.api.serializers import CaseCreateSerializer
+    from kompass.core.models import Service
+
+    service, requester = world["service"], cast["requester"].pk
+    beta_user = User.objects.get(email="ansatt.beta@test.example").pk
+    inactive = Service.objects.create(name="Nedlagt", active=False).pk
+    serializer = CaseCreateSerializer(data={"title": "T", "service": service, "requester": requester})
+    serializer.context["request"] = type("R", (), {"user": cast["desk"]})()
+    with django_assert_num_queries(1):
+        assert serializer.is_valid(), serializer.errors
+    assert (serializer.validated_data["service"].pk, serializer.validated_data["requester"]) == (
+        service,
+        cast["requester"],
+    )
+
+    inputs = [
+        {"service": service, "requester": requester},
+        {"service": str(service), "requester": str(requester)},
+        {"service": inactive, "requester": requester},
+        {"service": 10**6, "requester": requester},
+        {"service": service, "requester": 10**6},
+        {"service": service, "requester": beta_user},
+        {"service": True, "requester": requester},
+        {"service": service, "requester": "x"},
+        {"service": service, "requester": 2**70},
+        {"service": [service], "requester": requester},
+        {"service": service},
+    ]
+
+    def answers():
+        seen = []
+        for who in ("desk", "it_contact", "requester"):
+            for payload in inputs:
+                response = clients(who, "token").post(
+                    "/api/cases/", {"title": "Likt svar", **payload}, content_type="application/json"
+                )
+                body = response.json()
+                if response.status_code == 201:  # a new case each time: its own number and times
+                    body = {k: body[k] for k in ("requester", "service", "agency", "title", "state")}
+                seen.append((who, response.status_code, body))
+        return seen
+
+    with_look_up = answers()
+    monkeypatch.setattr(CaseCreateSerializer, "_look_up", lambda self, data: {})
+    assert with_look_up == answers()
+    assert {status for _, status, _ in with_look_up} >= {201, 400}

@@ -4,11 +4,13 @@ A revoked or expired token, or one of an inactive user, is refused (401). What t
 is decided by its scopes in ``kompass.core.api.permissions``.
 """
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from kompass.core import access
 from kompass.core.models import ApiToken
 
 
@@ -25,9 +27,18 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
-        token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+        # One query: the token, its user and the user's role assignments (an outer join: one row per assignment,
+        # one row with no role for a user without any), so the permission check asks no roles query of its own.
+        rows = list(
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=ApiToken.hash_key(key))
+            .annotate(_role=F("user__role_assignments__role"), _role_agency=F("user__role_assignments__agency_id"))
+            .order_by()  # one token (the hash is unique): no ordering to compile
+        )
+        token = rows[0] if rows else None
         if token is None or not token.usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
+        access.remember_roles(token.user, [(row._role, row._role_agency) for row in rows])
         now = timezone.now()
         if token.last_used is None or (now - token.last_used).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used=now)

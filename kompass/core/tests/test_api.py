@@ -94,3 +94,27 @@ def test_huge_limit_or_offset_is_clamped_not_a_server_error(client, cast, query)
     response = client.get(f"/api/services/?{query}")
     assert response.status_code == 200, response.content
     assert len(response.json()["results"]) <= MAX_LIMIT
+
+
+def test_token_lookup_reads_the_roles_in_the_same_query(cast, agencies, django_assert_num_queries):
+    """The token, its user and the user's roles come in one query (an outer join), and the roles cached on the
+    user are those ``roles_of`` reads by itself, for every cast member: with none, one or several roles."""
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    from kompass.core import access
+    from kompass.core.api.authentication import TokenAuthentication
+    from kompass.core.models import RoleAssignment
+    from kompass.core.roles import Role
+
+    RoleAssignment.objects.create(user=cast["desk"], role=Role.SYSTEM_OWNER, agency=agencies["beta"])
+    assert not cast["requester"].role_assignments.exists()
+    for key, user in cast.items():
+        _token, secret = ApiToken.issue(user, f"roles {key}")
+        request = Request(RequestFactory().get("/api/agencies/", HTTP_AUTHORIZATION=f"Token {secret}"))
+        ApiToken.objects.filter(user=user).update(last_used=timezone.now())  # no last_used write in the count
+        with django_assert_num_queries(1):
+            authenticated, _ = TokenAuthentication().authenticate(request)
+            primed = access.roles_of(authenticated)
+        fresh = access.roles_of(type(user).objects.get(pk=user.pk))
+        assert primed == fresh, key

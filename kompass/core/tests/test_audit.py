@@ -129,3 +129,79 @@ def test_every_audited_model_leaves_out_every_reverse_relation():
         for name in set(reverse_relations(model)) - set(options.get("exclude_fields") or ())
     }
     assert recorded == set()
+
+
+def _entry_as_auditlog_writes_it(obj, differ):
+    """The entry of ``obj`` with the values of the fields in ``differ`` (its own key, its unique names) named
+    instead of given, so the entries of two objects that differ only there compare equal."""
+    (entry,) = entries_for(obj)
+    changes = {name: (["None", "<own>"] if name in differ else value) for name, value in entry.changes_dict.items()}
+    return {
+        "changes": changes,
+        "own": {name: entry.changes_dict[name][1] for name in differ if name in entry.changes_dict},
+        "action": entry.action,
+        "actor": entry.actor_id,
+        "object_id": entry.object_id == obj.pk,
+        "object_repr": entry.object_repr == str(obj),
+        "serialized_data": entry.serialized_data,
+        "additional_data": entry.additional_data,
+        "remote_addr": entry.remote_addr,
+        "changes_text": entry.changes_text,
+    }
+
+
+@pytest.mark.parametrize("audited_off", [False, True])
+def test_save_created_writes_the_entry_auditlogs_receiver_writes(cast, agencies, audited_off):
+    """``core.audit.save_created`` (a new row's entry from the row in memory) writes what auditlog's ``post_save``
+    receiver writes for the same row: the same fields from "None", the actor, the signals; and nothing at all
+    when auditing is turned off."""
+    from contextlib import nullcontext
+
+    from auditlog.context import disable_auditlog, set_actor
+    from auditlog.signals import post_log, pre_log
+
+    from kompass.core import audit
+    from kompass.core.models import Service
+
+    heard = []
+
+    def listen(signal_name):
+        return lambda sender, **kw: heard.append((signal_name, sender, kw.get("action"), kw.get("log_created")))
+
+    on_pre, on_post = listen("pre"), listen("post")
+    pre_log.connect(on_pre)
+    post_log.connect(on_post)
+    try:
+        with set_actor(cast["admin"], remote_addr="10.0.0.1"), disable_auditlog() if audited_off else nullcontext():
+            by_receiver = [
+                Agency(name="Etat én", short_code="ETA", kind="department", organisation_number="974760673"),
+                Service(name="Tjeneste én", description="", delivery=Service.Delivery.VENDOR, vendor_name="Lev"),
+            ]
+            by_us = [
+                Agency(name="Etat to", short_code="ETB", kind="department", organisation_number="974760673"),
+                Service(name="Tjeneste to", description="", delivery=Service.Delivery.VENDOR, vendor_name="Lev"),
+            ]
+            for obj in by_receiver:
+                obj.save()
+            heard_by_receiver, heard[:] = list(heard), []
+            for obj in by_us:
+                audit.save_created(obj)
+    finally:
+        pre_log.disconnect(on_pre)
+        post_log.disconnect(on_post)
+    assert heard == heard_by_receiver
+    for theirs, ours in zip(by_receiver, by_us, strict=True):
+        assert type(ours).objects.filter(pk=ours.pk).exists()
+        if audited_off:
+            assert not entries_for(ours).exists() and not entries_for(theirs).exists()
+            continue
+        differ = {"id", "name", "short_code"}
+        expected, got = _entry_as_auditlog_writes_it(theirs, differ), _entry_as_auditlog_writes_it(ours, differ)
+        assert got["own"] == {name: str(getattr(ours, name)) for name in got["own"]}
+        assert {k: v for k, v in got.items() if k != "own"} == {k: v for k, v in expected.items() if k != "own"}
+        assert got["actor"] == cast["admin"].pk and got["changes"]
+    if not audited_off:
+        assert [(name, action, created) for name, _sender, action, created in heard] == [
+            ("pre", LogEntry.Action.CREATE, None),
+            ("post", LogEntry.Action.CREATE, True),
+        ] * 2
