@@ -175,7 +175,14 @@ def _bump_counter(year: int) -> int | None:
 
 
 def _record(
-    case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = None, *, internal=False, new=False
+    case: Case,
+    kind: str,
+    origin: ChangeOrigin,
+    detail: dict | None = None,
+    *,
+    internal=False,
+    new=False,
+    text: str | None = None,
 ) -> CaseChange:
     change = CaseChange.objects.create(
         case=case,
@@ -187,7 +194,7 @@ def _record(
         internal=internal,
     )
     # --- workspace search (issue #8.8): the case's search document follows the change, in its transaction ---
-    search.on_change(case, kind, new=new)
+    search.on_change(case, kind, new=new, text=text)  # text: a new reply's or note's, appended
     # --- end workspace search ---
     case_changed.send(sender=Case, case=case, change=change, origin=origin)
     return change
@@ -573,7 +580,7 @@ def add_reply(
             clocks.update_clock(case, ClockKind.RESPONSE, "stop", now)
             case.responded_at = case.responded_at or now
         flags = _refresh_and_save(case, now)
-        change = _record(case, "reply", origin, {"reply": reply.pk})
+        change = _record(case, "reply", origin, {"reply": reply.pk}, text=reply.text)
         if from_requester:
             notify.send(
                 "cases.requester_replied",
@@ -618,7 +625,7 @@ def add_note(
         case.updated = _now()  # the instance stays what the row says (a held case is not re-read)
         Case.objects.filter(pk=case.pk).update(updated=case.updated)
         detail = {"note": note.pk, "shared": True} if note.share_with_vendor else {"note": note.pk}
-        _record(case, "note", origin, detail, internal=True)
+        _record(case, "note", origin, detail, internal=True, text=note.text)
     return note
 
 
