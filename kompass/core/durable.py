@@ -95,6 +95,8 @@ class DurableWork(models.Model):
     lease_seconds: float = 300
     #: The model's own result columns that :func:`complete` writes with the row's completion.
     complete_fields: tuple[str, ...] = ()
+    #: Relations :func:`claim` reads with the claimed rows (``select_related``), which every handler needs.
+    claim_related: tuple[str, ...] = ()
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Claims so far, including a lost worker's.")
@@ -180,7 +182,8 @@ def claim(
             attempts=F("attempts") + 1,
             updated=now,
         )
-    return list(model._default_manager.filter(pk__in=pks, claim_token=token).order_by("next_attempt_at", "pk"))
+    claimed = model._default_manager.filter(pk__in=pks, claim_token=token).order_by("next_attempt_at", "pk")
+    return list(claimed.select_related(*model.claim_related) if model.claim_related else claimed)
 
 
 def renew(row: DurableWork, *, lease_seconds: float | None = None, now: datetime | None = None) -> bool:
