@@ -202,11 +202,10 @@ def _record(
 
 def _refresh_and_save(case: Case, now: datetime) -> list[str]:
     flags = clocks.refresh(case, now)
-    before = case.__dict__.get("_kompass_saved")
-    if before is None:
+    if case.__dict__.get("_kompass_saved") is None:
         case.save()
     else:
-        _save_held(case, before)
+        case.__dict__["_kompass_unsaved"] = True  # held: saved (and audited) once, when the block ends
     return flags
 
 
@@ -243,10 +242,21 @@ def _save_held(case: Case, before: Case) -> None:
     case.__dict__["_kompass_saved"] = _snapshot(case)
 
 
-def _locked(case: Case) -> Case:
+def _flush_held(case: Case) -> None:
+    """Write the held case's changes not saved yet, with their one audit entry."""
+    if case.__dict__.pop("_kompass_unsaved", False):
+        _save_held(case, case.__dict__["_kompass_saved"])
+
+
+def _locked(case: Case, *, joins: bool = False) -> Case:
     """The case re-read under a row lock (PostgreSQL), so two changes of one case never interleave. Inside
-    :func:`held` the caller already has it fresh and locked: nothing is read again."""
+    :func:`held` the caller already has it fresh and locked: nothing is read again, and a change that ``joins``
+    (it saves through ``_refresh_and_save``) adds its fields to the one save of the block, unless a state change
+    is already waiting there (a second move is audited as its own entry); any other change saves what waits first.
+    """
     if case.__dict__.get("_kompass_held"):
+        if not joins or case.state != case.__dict__["_kompass_saved"].state:
+            _flush_held(case)
         return case
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     case.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
@@ -257,17 +267,22 @@ def _locked(case: Case) -> Case:
 def held(case: Case):
     """Several changes of ``case`` in one transaction whose caller has already read ``case`` under a row lock
     (``select_for_update``, e.g. joined to a locked row of its own): the changes in the block skip their own
-    locked re-read of the case (one query each). ``case`` must be that fresh instance, and the caller's
-    transaction must stay open around the whole block, so the lock is held throughout."""
+    locked re-read of the case (one query each), and a reply, a state change and a priority change made in it
+    are written by one save of the case with one audit entry holding all their fields, when the block ends
+    (each change keeps its own change row; a second state change in the block saves the first one's before it).
+    ``case`` must be that fresh instance, and the caller's transaction must stay open around the whole block, so
+    the lock is held throughout; a block left by an exception saves nothing (its transaction rolls back)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("held() needs the transaction in which the case was locked.")
     case.__dict__["_kompass_held"] = True
     case.__dict__["_kompass_saved"] = _snapshot(case)
     try:
         yield case
+        _flush_held(case)
     finally:
         case.__dict__.pop("_kompass_held", None)
         case.__dict__.pop("_kompass_saved", None)
+        case.__dict__.pop("_kompass_unsaved", None)
 
 
 def _requester_side(case: Case) -> list:
@@ -418,7 +433,7 @@ def transition(case: Case, to: str, *, origin: ChangeOrigin, resolution: str = "
     if to not in State.values:
         raise CaseError(_("Unknown state."), code="unknown_state")
     with transaction.atomic():
-        _locked(case)
+        _locked(case, joins=True)
         before = case.state
         if to == before:
             raise CaseError(_("The case is already in this state."), code="same_state", status=409)
@@ -502,7 +517,7 @@ def _notify_flags(case: Case, flags: list[str], change: CaseChange | None) -> No
 def reopen(case: Case, *, origin: ChangeOrigin, reason: str = "") -> Case:
     """Reopen a resolved case, or a closed one within ``KOMPASS_CASES_REOPEN_DAYS``: a new resolution clock."""
     with transaction.atomic():
-        _locked(case)
+        _locked(case, joins=True)
         origin.require("view", case)
         if not (origin.may("work", case) or origin.may("respond", case)):
             raise PermissionDenied(_("You may not do this."))
@@ -564,7 +579,7 @@ def add_reply(
     if not text:
         raise CaseError(_("Write a reply."), code="text_required")
     with transaction.atomic():
-        _locked(case)
+        _locked(case, joins=True)
         reply = Reply(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
         origin.require("create", reply)
         if case.state in (State.CLOSED, State.CANCELLED):
@@ -661,7 +676,7 @@ def change_priority(case: Case, *, origin: ChangeOrigin, impact: int, urgency: i
     except ValueError:
         raise CaseError(_("Impact and urgency must each be 1, 2 or 3."), code="impact_urgency") from None
     with transaction.atomic():
-        _locked(case)
+        _locked(case, joins=True)
         origin.require("work", case)
         if not case.is_open:
             raise CaseError(_("Only an open case can change priority."), code="not_open", status=409)
