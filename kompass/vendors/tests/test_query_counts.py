@@ -29,7 +29,7 @@ from kompass.vendors.tests.test_sync_units import bonded, connection, push_all, 
 pytestmark = pytest.mark.django_db
 
 EVENTS = 5
-APPLY_QUERIES_PER_EVENT = 22
+APPLY_QUERIES_PER_EVENT = 21
 DELIVERY_QUERIES_PER_EVENT = 10
 
 
@@ -126,3 +126,18 @@ def test_the_outcome_is_written_with_the_completion_or_alone_without_a_claim(bon
     assert sync.process_event(event) == "stale"  # called outside a worker's claim
     assert InboxEvent.objects.get(pk=event.pk).outcome == "stale"
 
+
+def test_a_batch_reads_its_links_once_and_a_record_pushed_twice_reads_its_link_again(bonded, vendor):  # noqa: F811
+    """The batch's links come with its first event (one query, not one per event); a record pushed twice in one
+    batch: the second event sees the link the first one's apply moved on, and is stale without a vendor read."""
+    (case, link), (_other, other_link) = bonded(), bonded()
+    vendor.vendor_write(link.sys_id, comments="Én gang")
+    vendor.vendor_write(other_link.sys_id, comments="Andre")
+    push_all([link, link, other_link], vendor)  # the same change pushed twice (two event ids)
+    vendor.calls.clear()
+    with CaptureQueriesContext(db) as queries:
+        assert durable.process(InboxEvent, sync.process_event, "test", limit=50).done == 3
+    assert len([q for q in queries if q["sql"].startswith('SELECT "vendors_vendorlink"."id"')]) == 1 + 1 + 2
+    outcomes = InboxEvent.objects.filter(sys_id=link.sys_id).order_by("pk").values_list("outcome", flat=True)
+    assert list(outcomes) == ["applied", "stale"]
+    assert "fetch" not in vendor.calls and case.replys.count() == 1
