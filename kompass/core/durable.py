@@ -335,11 +335,17 @@ class Processor:
         return self.model._default_manager.filter(_claimable(now or timezone.now())).exists()
 
     def run(self, worker_id: str, *, budget_seconds: float = 30, lease_seconds: float | None = None) -> ProcessResult:
-        """Process batches until none is due or ``budget_seconds`` have passed; return the totals.
+        """Process batches while they come back full (a backlog), at most ``budget_seconds``; return the totals.
 
         A full batch means a backlog: before working through it, another task is enqueued on the queue (unless one
         is still waiting), so a free worker of the queue claims the next batch beside this one instead of the one
-        task of a burst working it through alone (on PostgreSQL the claims skip each other's locked rows)."""
+        task of a burst working it through alone (on PostgreSQL the claims skip each other's locked rows).
+
+        A batch that is not full ends the run: the backlog is worked off, and rows that keep trickling in were each
+        kicked after their commit (a task enqueued while this one runs picks them up). The worker goes back to its
+        task queue instead of following one model's trickle for the whole budget, so a worker serving several
+        queues (vendors and notifications) does not starve the other: a vendor update's notification waited behind
+        a vendors run that found a few new events on every pass."""
         from kompass.core.tasks import process_durable
 
         total = ProcessResult()
@@ -354,7 +360,7 @@ class Processor:
                 on_claimed=lambda rows: len(rows) >= self.batch_size and _enqueue_once(process_durable, self),
             )
             total += batch
-            if not batch.claimed or time.monotonic() >= deadline:
+            if batch.claimed < self.batch_size or time.monotonic() >= deadline:
                 return total
 
 

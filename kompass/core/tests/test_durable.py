@@ -412,3 +412,21 @@ def test_a_full_batch_asks_for_a_second_worker_and_a_partial_one_does_not():
     chores(2 * entry.batch_size + 1)
     assert entry.run("w1").done == 2 * entry.batch_size + 1  # alone here, it works the whole backlog through
     assert [task["args"] for task in waiting.values_list("args_kwargs", flat=True)] == [["durable_test.chore"]]
+
+
+@pytest.mark.django_db
+def test_a_run_ends_after_a_batch_that_is_not_full():
+    """Rows that trickle in while a run works are left to the task their own kick enqueued: the worker goes back
+    to its task queue (which may hold another queue's task) instead of following the trickle."""
+    durable.autodiscover()
+    entry = durable.PROCESSORS["durable_test.chore"]
+
+    def trickle(chore):
+        handle_chore(chore)
+        if Chore.objects.count() < 12:
+            Chore.objects.create(payload="ok")  # one more row, due now, while the run works
+
+    chores(3)
+    result = durable.Processor(Chore, trickle, entry.queue, entry.batch_size).run("w1")
+    assert result.done == 3
+    assert Chore.objects.filter(state="pending").count() == 3
