@@ -248,15 +248,19 @@ def _flush_held(case: Case) -> None:
         _save_held(case, case.__dict__["_kompass_saved"])
 
 
-def _locked(case: Case, *, joins: bool = False) -> Case:
+def _settle(case: Case, *, joins: bool = False) -> None:
+    """Before a change of a case held by :func:`held` (outside the change's own savepoint, so a refused change
+    cannot roll back the save of the ones before it): a change that ``joins`` (it saves through
+    ``_refresh_and_save``) adds its fields to the one save of the block, unless a state change is already waiting
+    there (a second move is audited as its own entry); any other change saves what waits first."""
+    if case.__dict__.get("_kompass_held") and (not joins or case.state != case.__dict__["_kompass_saved"].state):
+        _flush_held(case)
+
+
+def _locked(case: Case) -> Case:
     """The case re-read under a row lock (PostgreSQL), so two changes of one case never interleave. Inside
-    :func:`held` the caller already has it fresh and locked: nothing is read again, and a change that ``joins``
-    (it saves through ``_refresh_and_save``) adds its fields to the one save of the block, unless a state change
-    is already waiting there (a second move is audited as its own entry); any other change saves what waits first.
-    """
+    :func:`held` the caller already has it fresh and locked: nothing is read again."""
     if case.__dict__.get("_kompass_held"):
-        if not joins or case.state != case.__dict__["_kompass_saved"].state:
-            _flush_held(case)
         return case
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     case.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
@@ -397,6 +401,7 @@ def update_details(case: Case, *, origin: ChangeOrigin, **fields) -> Case:
         )
     if "title" in fields and not (fields["title"] or "").strip():
         raise CaseError(_("A case needs a title."), code="title_required")
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("change", case)
@@ -432,8 +437,9 @@ def transition(case: Case, to: str, *, origin: ChangeOrigin, resolution: str = "
     """Move ``case`` to state ``to``; illegal moves raise :class:`CaseError` (409) and change nothing."""
     if to not in State.values:
         raise CaseError(_("Unknown state."), code="unknown_state")
+    _settle(case, joins=True)
     with transaction.atomic():
-        _locked(case, joins=True)
+        _locked(case)
         before = case.state
         if to == before:
             raise CaseError(_("The case is already in this state."), code="same_state", status=409)
@@ -516,8 +522,9 @@ def _notify_flags(case: Case, flags: list[str], change: CaseChange | None) -> No
 
 def reopen(case: Case, *, origin: ChangeOrigin, reason: str = "") -> Case:
     """Reopen a resolved case, or a closed one within ``KOMPASS_CASES_REOPEN_DAYS``: a new resolution clock."""
+    _settle(case, joins=True)
     with transaction.atomic():
-        _locked(case, joins=True)
+        _locked(case)
         origin.require("view", case)
         if not (origin.may("work", case) or origin.may("respond", case)):
             raise PermissionDenied(_("You may not do this."))
@@ -578,8 +585,9 @@ def add_reply(
     text = (text or "").strip()
     if not text:
         raise CaseError(_("Write a reply."), code="text_required")
+    _settle(case, joins=True)
     with transaction.atomic():
-        _locked(case, joins=True)
+        _locked(case)
         reply = Reply(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
         origin.require("create", reply)
         if case.state in (State.CLOSED, State.CANCELLED):
@@ -651,6 +659,7 @@ def add_note(
 
 def assign(case: Case, *, origin: ChangeOrigin, assignee=None, team: str | None = None) -> Case:
     """Give the case to a person (who must be able to work it) and/or a team; ``assignee=None`` unassigns."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -675,8 +684,9 @@ def change_priority(case: Case, *, origin: ChangeOrigin, impact: int, urgency: i
         priority = clocks.compute_priority(impact, urgency)
     except ValueError:
         raise CaseError(_("Impact and urgency must each be 1, 2 or 3."), code="impact_urgency") from None
+    _settle(case, joins=True)
     with transaction.atomic():
-        _locked(case, joins=True)
+        _locked(case)
         origin.require("work", case)
         if not case.is_open:
             raise CaseError(_("Only an open case can change priority."), code="not_open", status=409)
@@ -697,6 +707,7 @@ def change_priority(case: Case, *, origin: ChangeOrigin, impact: int, urgency: i
 
 def link_parent(case: Case, parent: Case | None, *, origin: ChangeOrigin) -> Case:
     """Attach ``case`` to a major incident (``parent``), or detach it with ``None``. One level only."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -717,6 +728,7 @@ def link_parent(case: Case, parent: Case | None, *, origin: ChangeOrigin) -> Cas
 
 def mark_duplicate(case: Case, original: Case, *, origin: ChangeOrigin) -> Case:
     """Mark ``case`` a duplicate of ``original`` and cancel it (its clocks stop without a verdict)."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -744,6 +756,7 @@ def rate(case: Case, rating: int, comment: str = "", *, origin: ChangeOrigin) ->
         rating = 0
     if not 1 <= rating <= 5:
         raise CaseError(_("Give a rating from 1 to 5."), code="rating_range")
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("rate", case)
@@ -964,6 +977,7 @@ def add_attachments(case: Case, files, *, origin: ChangeOrigin, author_name: str
     """Attach ``files`` (``Upload``s, uploaded files or e-mail parts) to the case itself, checked like every
     upload (size, type on the content, scan hook; one bad file refuses them all: ``CaseError``). Records one
     ``attachment`` change carrying the new attachments' pks, so other apps (the vendor sync) see them."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("create", Reply(case=case))
