@@ -75,6 +75,7 @@ def _send(services, event, case, people, key, context, headers, fresh_key=False)
             "case_number": case.number,
             "case_title": case.title,
             "case_url": case.get_absolute_url(),
+            "url": case.get_absolute_url(),  # the portal notification's link (no read of the case to find it)
             "site_url": settings.KOMPASS_CASES_SITE_URL.rstrip("/"),
             **(context or {}),
         },

@@ -2,8 +2,10 @@
 
 One search document per case (:class:`~kompass.cases.models.CaseSearch`): ``heading`` (number and title),
 ``body`` (description and public replies) and ``internal`` (internal notes). :func:`index_case` rewrites it from
-the case's rows; ``services._record`` calls :func:`on_change` for every change, so the document is rewritten
-inside the transaction of the change that made it stale (a rolled-back reply leaves no words behind).
+the case's rows; ``services._record`` calls :func:`on_change` for every change, so the document follows the change
+inside its transaction (a rolled-back reply leaves no words behind). A new reply or note is appended to the
+document (:func:`append`: one UPDATE, no read of the conversation), which gives the text a rewrite would; an edit
+of the title or description rewrites it.
 
 The indexes, made by migration 0002:
 
@@ -35,6 +37,7 @@ from kompass.core import access
 __all__ = [
     "INDEXED_KINDS",
     "MAX_WORDS",
+    "append",
     "heading",
     "index_case",
     "index_cases",
@@ -135,11 +138,41 @@ def index_new_case(case: Case) -> None:
     _write([doc], new=True)
 
 
-def on_change(case: Case, kind: str, *, new: bool = False) -> None:
+def append(case_id: int, *, body: str = "", internal: str = "") -> bool:
+    """Add the text of a reply (``body``) or a note (``internal``) just inserted, the newest of its case, to the
+    end of the case's document: what :func:`index_case` would write, with one UPDATE instead of reading the case
+    and its whole conversation (on SQLite, plus the FTS5 row's update). The case row is locked by the change, so
+    the newest row is the last one. ``False`` (nothing written) if the case has no document yet."""
+    table = CaseSearch._meta.db_table
+    # As _documents joins them: the body starts with the description, so every reply follows a newline; the
+    # notes start empty, so the first note has none. Both cut at MAX_TEXT characters (substr counts characters).
+    sql = (
+        f"UPDATE {table} SET "  # noqa: S608  (fixed SQL; the texts are parameters)
+        "body = substr(body || %s, 1, %s), "
+        "internal = substr(internal || CASE WHEN internal = '' THEN '' ELSE %s END || %s, 1, %s) "
+        "WHERE case_id = %s"
+    )
+    params = [f"\n{body}" if body else "", MAX_TEXT, "\n" if internal else "", internal, MAX_TEXT, case_id]
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            cursor.execute(sql, params)
+            return cursor.rowcount > 0
+        cursor.execute(f"{sql} RETURNING body, internal", params)
+        row = cursor.fetchone()
+        if row is None:
+            return False
+        cursor.execute(f"UPDATE {FTS_TABLE} SET body = %s, internal = %s WHERE rowid = %s", [*row, case_id])  # noqa: S608
+    return True
+
+
+def on_change(case: Case, kind: str, *, new: bool = False, text: str | None = None) -> None:
     """Called by ``services._record`` for every change, inside its transaction (``new``: a case just created
-    without conversation rows, indexed from memory)."""
+    without conversation rows, indexed from memory; ``text``: the reply's or note's text, appended)."""
     if kind == "created" and new:
         index_new_case(case)
+    elif kind in ("reply", "note") and text is not None:
+        if not append(case.pk, **{"body" if kind == "reply" else "internal": text}):
+            index_case(case.pk)  # no document yet (rows loaded in bulk, not indexed): write it whole
     elif kind in INDEXED_KINDS:
         index_case(case.pk)
 

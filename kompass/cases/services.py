@@ -175,7 +175,14 @@ def _bump_counter(year: int) -> int | None:
 
 
 def _record(
-    case: Case, kind: str, origin: ChangeOrigin, detail: dict | None = None, *, internal=False, new=False
+    case: Case,
+    kind: str,
+    origin: ChangeOrigin,
+    detail: dict | None = None,
+    *,
+    internal=False,
+    new=False,
+    text: str | None = None,
 ) -> CaseChange:
     change = CaseChange.objects.create(
         case=case,
@@ -187,7 +194,7 @@ def _record(
         internal=internal,
     )
     # --- workspace search (issue #8.8): the case's search document follows the change, in its transaction ---
-    search.on_change(case, kind, new=new)
+    search.on_change(case, kind, new=new, text=text)  # text: a new reply's or note's, appended
     # --- end workspace search ---
     case_changed.send(sender=Case, case=case, change=change, origin=origin)
     return change
@@ -195,11 +202,10 @@ def _record(
 
 def _refresh_and_save(case: Case, now: datetime) -> list[str]:
     flags = clocks.refresh(case, now)
-    before = case.__dict__.get("_kompass_saved")
-    if before is None:
+    if case.__dict__.get("_kompass_saved") is None:
         case.save()
     else:
-        _save_held(case, before)
+        case.__dict__["_kompass_unsaved"] = True  # held: saved (and audited) once, when the block ends
     return flags
 
 
@@ -236,6 +242,21 @@ def _save_held(case: Case, before: Case) -> None:
     case.__dict__["_kompass_saved"] = _snapshot(case)
 
 
+def _flush_held(case: Case) -> None:
+    """Write the held case's changes not saved yet, with their one audit entry."""
+    if case.__dict__.pop("_kompass_unsaved", False):
+        _save_held(case, case.__dict__["_kompass_saved"])
+
+
+def _settle(case: Case, *, joins: bool = False) -> None:
+    """Before a change of a case held by :func:`held` (outside the change's own savepoint, so a refused change
+    cannot roll back the save of the ones before it): a change that ``joins`` (it saves through
+    ``_refresh_and_save``) adds its fields to the one save of the block, unless a state change is already waiting
+    there (a second move is audited as its own entry); any other change saves what waits first."""
+    if case.__dict__.get("_kompass_held") and (not joins or case.state != case.__dict__["_kompass_saved"].state):
+        _flush_held(case)
+
+
 def _locked(case: Case) -> Case:
     """The case re-read under a row lock (PostgreSQL), so two changes of one case never interleave. Inside
     :func:`held` the caller already has it fresh and locked: nothing is read again."""
@@ -250,17 +271,22 @@ def _locked(case: Case) -> Case:
 def held(case: Case):
     """Several changes of ``case`` in one transaction whose caller has already read ``case`` under a row lock
     (``select_for_update``, e.g. joined to a locked row of its own): the changes in the block skip their own
-    locked re-read of the case (one query each). ``case`` must be that fresh instance, and the caller's
-    transaction must stay open around the whole block, so the lock is held throughout."""
+    locked re-read of the case (one query each), and a reply, a state change and a priority change made in it
+    are written by one save of the case with one audit entry holding all their fields, when the block ends
+    (each change keeps its own change row; a second state change in the block saves the first one's before it).
+    ``case`` must be that fresh instance, and the caller's transaction must stay open around the whole block, so
+    the lock is held throughout; a block left by an exception saves nothing (its transaction rolls back)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("held() needs the transaction in which the case was locked.")
     case.__dict__["_kompass_held"] = True
     case.__dict__["_kompass_saved"] = _snapshot(case)
     try:
         yield case
+        _flush_held(case)
     finally:
         case.__dict__.pop("_kompass_held", None)
         case.__dict__.pop("_kompass_saved", None)
+        case.__dict__.pop("_kompass_unsaved", None)
 
 
 def _requester_side(case: Case) -> list:
@@ -375,6 +401,7 @@ def update_details(case: Case, *, origin: ChangeOrigin, **fields) -> Case:
         )
     if "title" in fields and not (fields["title"] or "").strip():
         raise CaseError(_("A case needs a title."), code="title_required")
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("change", case)
@@ -410,6 +437,7 @@ def transition(case: Case, to: str, *, origin: ChangeOrigin, resolution: str = "
     """Move ``case`` to state ``to``; illegal moves raise :class:`CaseError` (409) and change nothing."""
     if to not in State.values:
         raise CaseError(_("Unknown state."), code="unknown_state")
+    _settle(case, joins=True)
     with transaction.atomic():
         _locked(case)
         before = case.state
@@ -494,6 +522,7 @@ def _notify_flags(case: Case, flags: list[str], change: CaseChange | None) -> No
 
 def reopen(case: Case, *, origin: ChangeOrigin, reason: str = "") -> Case:
     """Reopen a resolved case, or a closed one within ``KOMPASS_CASES_REOPEN_DAYS``: a new resolution clock."""
+    _settle(case, joins=True)
     with transaction.atomic():
         _locked(case)
         origin.require("view", case)
@@ -556,6 +585,7 @@ def add_reply(
     text = (text or "").strip()
     if not text:
         raise CaseError(_("Write a reply."), code="text_required")
+    _settle(case, joins=True)
     with transaction.atomic():
         _locked(case)
         reply = Reply(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
@@ -573,7 +603,7 @@ def add_reply(
             clocks.update_clock(case, ClockKind.RESPONSE, "stop", now)
             case.responded_at = case.responded_at or now
         flags = _refresh_and_save(case, now)
-        change = _record(case, "reply", origin, {"reply": reply.pk})
+        change = _record(case, "reply", origin, {"reply": reply.pk}, text=reply.text)
         if from_requester:
             notify.send(
                 "cases.requester_replied",
@@ -618,7 +648,7 @@ def add_note(
         case.updated = _now()  # the instance stays what the row says (a held case is not re-read)
         Case.objects.filter(pk=case.pk).update(updated=case.updated)
         detail = {"note": note.pk, "shared": True} if note.share_with_vendor else {"note": note.pk}
-        _record(case, "note", origin, detail, internal=True)
+        _record(case, "note", origin, detail, internal=True, text=note.text)
     return note
 
 
@@ -629,6 +659,7 @@ def add_note(
 
 def assign(case: Case, *, origin: ChangeOrigin, assignee=None, team: str | None = None) -> Case:
     """Give the case to a person (who must be able to work it) and/or a team; ``assignee=None`` unassigns."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -653,6 +684,7 @@ def change_priority(case: Case, *, origin: ChangeOrigin, impact: int, urgency: i
         priority = clocks.compute_priority(impact, urgency)
     except ValueError:
         raise CaseError(_("Impact and urgency must each be 1, 2 or 3."), code="impact_urgency") from None
+    _settle(case, joins=True)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -675,6 +707,7 @@ def change_priority(case: Case, *, origin: ChangeOrigin, impact: int, urgency: i
 
 def link_parent(case: Case, parent: Case | None, *, origin: ChangeOrigin) -> Case:
     """Attach ``case`` to a major incident (``parent``), or detach it with ``None``. One level only."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -695,6 +728,7 @@ def link_parent(case: Case, parent: Case | None, *, origin: ChangeOrigin) -> Cas
 
 def mark_duplicate(case: Case, original: Case, *, origin: ChangeOrigin) -> Case:
     """Mark ``case`` a duplicate of ``original`` and cancel it (its clocks stop without a verdict)."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("work", case)
@@ -722,6 +756,7 @@ def rate(case: Case, rating: int, comment: str = "", *, origin: ChangeOrigin) ->
         rating = 0
     if not 1 <= rating <= 5:
         raise CaseError(_("Give a rating from 1 to 5."), code="rating_range")
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("rate", case)
@@ -942,6 +977,7 @@ def add_attachments(case: Case, files, *, origin: ChangeOrigin, author_name: str
     """Attach ``files`` (``Upload``s, uploaded files or e-mail parts) to the case itself, checked like every
     upload (size, type on the content, scan hook; one bad file refuses them all: ``CaseError``). Records one
     ``attachment`` change carrying the new attachments' pks, so other apps (the vendor sync) see them."""
+    _settle(case)
     with transaction.atomic():
         _locked(case)
         origin.require("create", Reply(case=case))

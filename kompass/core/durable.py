@@ -95,6 +95,8 @@ class DurableWork(models.Model):
     lease_seconds: float = 300
     #: The model's own result columns that :func:`complete` writes with the row's completion.
     complete_fields: tuple[str, ...] = ()
+    #: Relations :func:`claim` reads with the claimed rows (``select_related``), which every handler needs.
+    claim_related: tuple[str, ...] = ()
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Claims so far, including a lost worker's.")
@@ -180,7 +182,8 @@ def claim(
             attempts=F("attempts") + 1,
             updated=now,
         )
-    return list(model._default_manager.filter(pk__in=pks, claim_token=token).order_by("next_attempt_at", "pk"))
+    claimed = model._default_manager.filter(pk__in=pks, claim_token=token).order_by("next_attempt_at", "pk")
+    return list(claimed.select_related(*model.claim_related) if model.claim_related else claimed)
 
 
 def renew(row: DurableWork, *, lease_seconds: float | None = None, now: datetime | None = None) -> bool:
@@ -276,8 +279,10 @@ def process(
     *,
     limit: int = 10,
     lease_seconds: float | None = None,
+    on_claimed: Callable[[list[DurableWork]], object] | None = None,
 ) -> ProcessResult:
     """Claim one batch and run ``handler`` on each row: complete it, or fail it with the exception's text.
+    ``on_claimed`` is called with the claimed rows before the first is handled.
 
     The handler runs outside a transaction (it may call a vendor: holding a transaction open for that would
     lock SQLite); wrap its own database writes in ``transaction.atomic()`` where they belong together.
@@ -288,7 +293,10 @@ def process(
     per row.
     """
     result = ProcessResult()
-    for row in claim(model_or_qs, worker_id, limit=limit, lease_seconds=lease_seconds):
+    rows = claim(model_or_qs, worker_id, limit=limit, lease_seconds=lease_seconds)
+    if rows and on_claimed is not None:
+        on_claimed(rows)
+    for row in rows:
         if _lease_running_out(row, lease_seconds) and not renew(row, lease_seconds=lease_seconds):
             result.lost += 1
             continue
@@ -327,13 +335,32 @@ class Processor:
         return self.model._default_manager.filter(_claimable(now or timezone.now())).exists()
 
     def run(self, worker_id: str, *, budget_seconds: float = 30, lease_seconds: float | None = None) -> ProcessResult:
-        """Process batches until none is due or ``budget_seconds`` have passed; return the totals."""
+        """Process batches while they come back full (a backlog), at most ``budget_seconds``; return the totals.
+
+        A full batch means a backlog: before working through it, another task is enqueued on the queue (unless one
+        is still waiting), so a free worker of the queue claims the next batch beside this one instead of the one
+        task of a burst working it through alone (on PostgreSQL the claims skip each other's locked rows).
+
+        A batch that is not full ends the run: the backlog is worked off, and rows that keep trickling in were each
+        kicked after their commit (a task enqueued while this one runs picks them up). The worker goes back to its
+        task queue instead of following one model's trickle for the whole budget, so a worker serving several
+        queues (vendors and notifications) does not starve the other: a vendor update's notification waited behind
+        a vendors run that found a few new events on every pass."""
+        from kompass.core.tasks import process_durable
+
         total = ProcessResult()
         deadline = time.monotonic() + budget_seconds
         while True:
-            batch = process(self.model, self.handler, worker_id, limit=self.batch_size, lease_seconds=lease_seconds)
+            batch = process(
+                self.model,
+                self.handler,
+                worker_id,
+                limit=self.batch_size,
+                lease_seconds=lease_seconds,
+                on_claimed=lambda rows: len(rows) >= self.batch_size and _enqueue_once(process_durable, self),
+            )
             total += batch
-            if not batch.claimed or time.monotonic() >= deadline:
+            if batch.claimed < self.batch_size or time.monotonic() >= deadline:
                 return total
 
 

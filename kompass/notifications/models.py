@@ -31,6 +31,8 @@ class Delivery(DurableWork, RestrictedModel):
     # A few e-mail attempts over about an hour, then dead (an operator retries from the ledger).
     retry_base_seconds = 30
     retry_cap_seconds = 1800
+    #: Every delivery renders for its recipient: read with the claimed batch, not one query per row.
+    claim_related = ("recipient",)
 
     event = models.CharField(_("event"), max_length=100, db_index=True)
     recipient = models.ForeignKey(

@@ -357,17 +357,25 @@ def _deliver_email(delivery: Delivery, subject: str, text: str, html: str) -> No
 
 
 def _deliver_portal(delivery: Delivery, subject: str, text: str) -> None:
-    with transaction.atomic():
-        Notification.objects.get_or_create(
-            delivery=delivery,
-            defaults={
-                "recipient": delivery.recipient,
-                "event": delivery.event,
-                "subject": subject,
-                "body": text.strip(),
-                "url": _url_of(delivery),
-            },
-        )
+    """The in-app notification and ``sent_at`` in one transaction. A row whose ``sent_at`` was not set when it was
+    claimed has no notification yet, unless an earlier holder of the row (its lease expired) commits one meanwhile:
+    then the one-to-one key refuses ours, and the row is marked sent (a no-op) instead of getting a second one. One
+    insert, without the read and the savepoint of a get-or-create."""
+    url = _url_of(delivery)
+    try:
+        with transaction.atomic():
+            Notification.objects.create(
+                delivery=delivery,
+                recipient=delivery.recipient,
+                event=delivery.event,
+                subject=subject,
+                body=text.strip(),
+                url=url,
+            )
+            _mark_sent(delivery, subject)
+    except IntegrityError:
+        if not Notification.objects.filter(delivery=delivery).exists():
+            raise  # another constraint: a real failure of this attempt
         _mark_sent(delivery, subject)
 
 

@@ -431,17 +431,43 @@ def _prefetch(event: InboxEvent, link: VendorLink, vendor) -> _Prefetch | None:
     return _local.prefetch
 
 
+@dataclass
+class _BatchLinks:
+    """The links of one claimed batch's events, read with one query (with their connections) for the staleness
+    check; each is handed out once: a second event of the same record reads its link afresh (the first one's
+    apply has moved it on). :func:`apply_record` re-reads the link locked in any case."""
+
+    token: str
+    links: dict[tuple[int, str], VendorLink]
+    used: set[tuple[int, str]]
+
+
+def _link_of(event: InboxEvent) -> VendorLink | None:
+    key = (event.connection_id, event.sys_id)
+    batch = getattr(_local, "links", None)
+    if event.claim_token and (batch is None or batch.token != event.claim_token):
+        mates = InboxEvent.objects.filter(claim_token=event.claim_token, state=InboxEvent.State.CLAIMED)
+        found = VendorLink.objects.select_related("connection").filter(sys_id__in=mates.values("sys_id"))
+        batch = _local.links = _BatchLinks(
+            event.claim_token, {(link.connection_id, link.sys_id): link for link in found if link.sys_id}, set()
+        )
+    if event.claim_token and key not in batch.used:
+        batch.used.add(key)
+        return batch.links.get(key)
+    return (
+        VendorLink.objects.select_related("connection")
+        .filter(connection_id=event.connection_id, sys_id=event.sys_id)
+        .first()
+    )
+
+
 def process_event(event: InboxEvent) -> str:
     """Apply one inbox event: re-read the record (the push is only a hint), then :func:`apply_record`.
 
     The events of one claimed batch share their reads (:class:`_Prefetch`); each is applied in its own
     transaction, so one that fails is retried alone and the others stay applied.
     """
-    link = (
-        VendorLink.objects.select_related("connection")
-        .filter(connection_id=event.connection_id, sys_id=event.sys_id)
-        .first()
-    )
+    link = _link_of(event)
     if link is None:
         outcome = "not linked"
     elif not _needs_read(event.mod_count, event.source, link.last_mod_count):

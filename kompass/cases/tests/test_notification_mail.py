@@ -55,3 +55,18 @@ def test_without_the_intake_there_is_no_reply_address(make_case, settings):
     assert "Reply-To" not in received.extra_headers
     assert received.extra_headers["X-Kompass-Case"] == case.number
     assert received.extra_headers["References"].startswith(f"<kompass.case.{case.number}.")
+
+
+def test_the_portal_notification_links_to_the_case_without_reading_it_again(make_case, cast):
+    from django.apps import apps
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = make_case()
+    deliver()
+    services.add_reply(case, "Vi ser på det.", origin=ChangeOrigin.by_user(cast["desk"]))
+    with CaptureQueriesContext(connection) as ctx:
+        assert deliver().done == 2  # the e-mail and the portal notification of the reply
+    assert not [q for q in ctx.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    notification = apps.get_model("notifications", "Notification").objects.get(event="cases.replied")
+    assert notification.url == case.get_absolute_url()

@@ -128,6 +128,54 @@ def test_a_rolled_back_change_leaves_no_words_behind(cast, world):
     assert not Reply.objects.filter(text__contains="Utlånsautomaten").exists()
 
 
+def _document(case_id):
+    row = CaseSearch.objects.values("heading", "body", "internal").get(case_id=case_id)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT heading, body, internal FROM cases_casesearch_fts WHERE rowid = %s", [case_id])
+            assert cursor.fetchall() == [(row["heading"], row["body"], row["internal"])]  # the FTS5 row follows
+    return row
+
+
+@pytest.mark.parametrize("description", ["", "Papirstopp."])
+def test_a_new_reply_or_note_is_appended_to_the_document_as_a_rewrite_would_write_it(cast, service, description):
+    desk = ChangeOrigin.by_user(cast["desk"])
+    case = services.create_case(
+        requester=cast["requester"], service=service, title="Skanneren", description=description, origin=desk
+    )
+    services.add_note(case, "Første notat.", origin=desk)  # the first note: no newline before it
+    services.add_reply(case, "Vi ser på det.", origin=desk)
+    services.add_reply(case, "Ny driver lagt inn.", origin=desk)
+    services.add_note(case, "Andre notat.", origin=desk)
+    appended = _document(case.pk)
+    search.index_case(case.pk)
+    assert appended == _document(case.pk)
+    assert appended["internal"] == "Første notat.\nAndre notat."
+    assert found(cast["requester"], "driver") == ["Skanneren"]
+
+
+def test_an_appended_document_is_cut_where_a_rewrite_cuts_it(cast, service, monkeypatch):
+    monkeypatch.setattr(search, "MAX_TEXT", 30)
+    desk = ChangeOrigin.by_user(cast["desk"])
+    case = services.create_case(requester=cast["requester"], service=service, title="Lang", origin=desk)
+    for n in range(4):
+        services.add_reply(case, f"Svar nummer {n} æøå", origin=desk)
+    appended = _document(case.pk)
+    search.index_case(case.pk)
+    assert appended == _document(case.pk) and len(appended["body"]) == 30
+
+
+def test_a_reply_to_a_case_without_a_document_writes_the_whole_document(cast, world):
+    desk = ChangeOrigin.by_user(cast["desk"])
+    other = world["other"]
+    CaseSearch.objects.filter(case=other).delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM cases_casesearch_fts WHERE rowid = %s", [other.pk])
+    services.add_reply(other, "Lånekortet er sperret.", origin=desk)
+    assert found(cast["requester"], "bøkene lånekort") == ["Bøkene i biblioteket"]
+
+
 def test_cases_inserted_in_bulk_are_found_after_index_cases(cast, world, service):
     rows = Case.objects.bulk_create(
         [

@@ -310,3 +310,23 @@ def test_a_watcher_sees_and_replies_but_does_not_answer_for_the_requester(make_c
     assert services.allowed_transitions(case, colleague) == []  # withdrawing is the requester's
     with pytest.raises(PermissionDenied):
         services.add_reply(other, "x", origin=by(colleague))
+
+
+def test_a_change_refused_inside_held_keeps_the_held_changes_before_it(make_case):
+    """held(): the move waiting for the block's one save is written before the next move's own savepoint, so a
+    refused second move (rolled back to its savepoint) cannot take the first one's save with it."""
+    from auditlog.models import LogEntry
+
+    case = make_case()
+    system = ChangeOrigin.by_system()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        with services.held(locked):
+            services.transition(locked, Case.State.IN_PROGRESS, origin=system)
+            with pytest.raises(CaseError):
+                services.transition(locked, Case.State.RESOLVED, origin=system)  # no resolution: refused
+    case.refresh_from_db()
+    assert case.state == Case.State.IN_PROGRESS
+    assert list(case.changes.filter(kind="state").values_list("detail__to", flat=True)) == ["in_progress"]
+    entries = LogEntry.objects.get_for_object(case).filter(action=LogEntry.Action.UPDATE).order_by("-pk")
+    assert entries[0].changes_dict["state"] == ["new", "in_progress"]

@@ -393,3 +393,40 @@ def test_process_renews_a_lease_only_once_less_than_half_of_it_is_left(monkeypat
     # rows 1 and 2 start with 300 and 200 s of their lease left, rows 3 and 4 with 100 and 0 s: renewed
     assert renewed == [second[2].pk, second[3].pk]
     assert Chore.objects.filter(pk__in=[c.pk for c in first + second], state="done").count() == 8
+
+
+@pytest.mark.django_db
+def test_a_full_batch_asks_for_a_second_worker_and_a_partial_one_does_not():
+    """A backlog (a full batch claimed) enqueues one more processing task, so a free worker of the queue claims
+    the next batch beside this one; the last, partial batch of the burst asks for nobody."""
+    from django_tasks_db.models import DBTaskResult
+
+    from kompass.core.tasks import process_durable
+
+    durable.autodiscover()
+    entry = durable.PROCESSORS["durable_test.chore"]
+    waiting = DBTaskResult.objects.filter(task_path=process_durable.module_path, status="READY")
+    chores(entry.batch_size - 1)
+    assert entry.run("w1").done == entry.batch_size - 1
+    assert waiting.count() == 0
+    chores(2 * entry.batch_size + 1)
+    assert entry.run("w1").done == 2 * entry.batch_size + 1  # alone here, it works the whole backlog through
+    assert [task["args"] for task in waiting.values_list("args_kwargs", flat=True)] == [["durable_test.chore"]]
+
+
+@pytest.mark.django_db
+def test_a_run_ends_after_a_batch_that_is_not_full():
+    """Rows that trickle in while a run works are left to the task their own kick enqueued: the worker goes back
+    to its task queue (which may hold another queue's task) instead of following the trickle."""
+    durable.autodiscover()
+    entry = durable.PROCESSORS["durable_test.chore"]
+
+    def trickle(chore):
+        handle_chore(chore)
+        if Chore.objects.count() < 12:
+            Chore.objects.create(payload="ok")  # one more row, due now, while the run works
+
+    chores(3)
+    result = durable.Processor(Chore, trickle, entry.queue, entry.batch_size).run("w1")
+    assert result.done == 3
+    assert Chore.objects.filter(state="pending").count() == 3

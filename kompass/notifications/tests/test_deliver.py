@@ -178,3 +178,17 @@ def test_a_refused_address_stays_out_of_the_logs_and_the_error(cast, run_worker,
     assert cast["requester"].email not in email.last_error
     assert cast["requester"].email not in caplog.text
     assert "SMTPRecipientsRefused" in caplog.text
+
+
+def test_an_earlier_holder_that_finishes_late_leaves_one_portal_notification(cast, run_worker):
+    """A worker whose lease ran out still delivers its (stale) copy of the row after the new holder delivered it:
+    the notification's one-to-one key refuses the second one and the attempt ends without an error."""
+    (portal,) = _send([cast["requester"]], channels=["portal"])
+    (stale,) = durable.claim(Delivery, "slow-worker", lease_seconds=60)
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert run_worker().done == 1
+    assert stale.sent_at is None
+    notifications.deliver(stale)  # no IntegrityError escapes
+    assert Notification.objects.filter(delivery=portal).count() == 1
+    portal.refresh_from_db()
+    assert portal.sent_at is not None
