@@ -242,14 +242,15 @@ def fail(row: DurableWork, error: str, *, now: datetime | None = None, rng: rand
     return bool(changed)
 
 
-def retry(model_or_qs, pks=None, *, now: datetime | None = None) -> int:
+def retry(model_or_qs, pks=None, *, now: datetime | None = None, states=(DurableWork.State.DEAD,)) -> int:
     """Give dead rows a new life: pending now, with a fresh set of ``max_attempts`` attempts.
 
     ``last_error`` is kept until the next failure replaces it. Returns how many rows were revived; rows
-    that are not dead are left alone.
+    in other states are left alone. ``states``: which rows to revive (e.g. ``(DONE,)`` for a row that is a
+    job done again on request, like the reports' stored figures; a pending or claimed row is never reset).
     """
     now = now or timezone.now()
-    qs = _queryset(model_or_qs).filter(state=DurableWork.State.DEAD)
+    qs = _queryset(model_or_qs).filter(state__in=list(states))
     if pks is not None:
         qs = qs.filter(pk__in=list(pks))
     return qs.update(

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kompass.cases import services as cases
 from kompass.contract import services as contracts
-from kompass.core import access
+from kompass.core import access, durable
 from kompass.core.roles import Role
 from kompass.reports import compute
 from kompass.reports.models import (
@@ -32,6 +32,7 @@ from kompass.reports.models import (
     Exclusion,
     LevelVersion,
     Outage,
+    ScorecardFigures,
     Statement,
     StatementLine,
 )
@@ -422,13 +423,11 @@ def refresh_scorecard(contract, month: dt.date):
     """Compute the scorecard's figures of ``contract`` in ``month`` now and store them (the worker's job, and the
     page's when nothing usable is stored). Returns the stored row. A store never replaces figures computed from a
     newer audit watermark or inputs generation."""
-    from kompass.reports.models import ScorecardFigures
-
     month = first_of_month(month)
     row, _created = ScorecardFigures.objects.get_or_create(
         contract=contract, month=month, defaults={"state": ScorecardFigures.State.DONE}
     )
-    generation = ScorecardFigures.objects.filter(pk=row.pk).values_list("inputs_generation", flat=True).get()
+    generation = row.inputs_generation  # read (or made) just now, before the month is computed
     watermark = audit_watermark()
     data = scorecard_data(contract, month)
     now = timezone.now()
@@ -442,20 +441,7 @@ def refresh_scorecard(contract, month: dt.date):
 def ask_for_scorecard(row) -> bool:
     """Ask the ``default`` worker to compute ``row``'s figures again, unless it is asked already (one job per
     contract and month). True if this call asked."""
-    from kompass.core import durable
-    from kompass.reports.models import ScorecardFigures
-
-    now = timezone.now()
-    asked = ScorecardFigures.objects.filter(pk=row.pk, state=ScorecardFigures.State.DONE).update(
-        state=ScorecardFigures.State.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        claimed_by="",
-        claim_token="",
-        lease_expires_at=None,
-        finished=None,
-        updated=now,
-    )
+    asked = durable.retry(ScorecardFigures, [row.pk], states=(ScorecardFigures.State.DONE,))
     if asked:
         durable.kick(ScorecardFigures)
     return bool(asked)
@@ -473,8 +459,6 @@ def scorecard(contract, month: dt.date) -> Scorecard:
     computed; when something changed since, the worker is asked to compute them again and the page says so
     (``stale``). Computed here and now only when nothing usable is stored: the month was never shown, this app's
     own inputs changed since (an exclusion just recorded shows at once), or the worker gave up on it."""
-    from kompass.reports.models import ScorecardFigures
-
     month = first_of_month(month)
     row = ScorecardFigures.objects.filter(contract=contract, month=month).first()
     if (
@@ -494,10 +478,6 @@ def scorecard(contract, month: dt.date) -> Scorecard:
 def inputs_changed(contract_id) -> None:
     """This app's inputs of ``contract_id``'s figures changed (a level, outage, exclusion, statement, adjustment):
     its stored scorecard figures are not shown again before they are computed anew."""
-    from django.db.models import F
-
-    from kompass.reports.models import ScorecardFigures
-
     if contract_id is not None:
         ScorecardFigures.objects.filter(contract_id=contract_id).update(inputs_generation=F("inputs_generation") + 1)
 
@@ -505,21 +485,16 @@ def inputs_changed(contract_id) -> None:
 def refresh_open_scorecards() -> int:
     """The schedule's part: ask the worker for new figures of this and last month of every contract that has
     stored figures out of date, so the first look of the day finds them ready. Returns how many were asked for."""
-    from kompass.reports.models import ScorecardFigures
-
     now = timezone.now()
     watermark = audit_watermark()
     this_month = first_of_month(timezone.localdate())
     asked = 0
     for contract in contracts.contracts():
-        if version_for(contract, this_month) is None:
-            continue
-        row, created = ScorecardFigures.objects.get_or_create(contract=contract, month=this_month)
-        if created:  # a new month: pending from the start
-            from kompass.core import durable
-
-            durable.kick(ScorecardFigures)
-            asked += 1
+        if version_for(contract, this_month) is not None:
+            # a new month's row is pending from the start
+            asked += ScorecardFigures.objects.get_or_create(contract=contract, month=this_month)[1]
+    if asked:
+        durable.kick(ScorecardFigures)
     for row in ScorecardFigures.objects.filter(
         month__gte=previous_month(this_month), state=ScorecardFigures.State.DONE
     ).exclude(computed_at=None):

@@ -196,6 +196,20 @@ def test_a_row_is_dead_after_max_attempts_keeping_the_last_error_until_retried()
 
 
 @pytest.mark.django_db
+def test_retry_with_states_asks_done_rows_again_and_never_resets_pending_or_claimed_ones():
+    done, pending, claimed = chores(3)
+    (row,) = claim(Chore.objects.filter(pk=done.pk), "w1", now=T0)
+    complete(row, now=later(1))
+    claim(Chore.objects.filter(pk=claimed.pk), "w2", now=T0)
+    states = (DurableWork.State.DONE,)
+    assert retry(Chore, [done.pk, pending.pk, claimed.pk], now=later(5), states=states) == 1
+    again = Chore.objects.get(pk=done.pk)
+    assert (again.state, again.attempts, again.next_attempt_at, again.finished) == ("pending", 0, later(5), None)
+    assert Chore.objects.get(pk=claimed.pk).state == "claimed"
+    assert retry(Chore, [done.pk], states=states) == 0  # pending now: asking again does nothing
+
+
+@pytest.mark.django_db
 def test_a_row_whose_worker_dies_on_the_last_attempt_goes_dead_not_round_again():
     chores(1, max_attempts=2)
     claim(Chore, "killed-1", now=T0, lease_seconds=10)
