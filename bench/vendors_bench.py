@@ -236,6 +236,53 @@ class Bench:
         emit(phase=phase, updates=len(links), offered_rate=rate, achieved_rate=round(sent_rate, 1),
              informed=len(latencies), p50_ms=_ms(pct(latencies, 0.5)), p95_ms=_ms(pct(latencies, 0.95)),
              max_ms=_ms(max(latencies) if latencies else None), poll_seconds=self.args.poll_seconds)  # fmt: skip
+        self.stages(phase, marks, {link.case_id: link.sys_id for link in links})
+        if phase.startswith("webhook"):
+            log = self.snow.get("/snowsim/admin/webhooks", params={"limit": str(len(links))}).json()["log"]
+            took = [row["duration_ms"] / 1000 for row in log if row.get("duration_ms") is not None]
+            emit(phase=phase, stage="snowsim POST to Kompass (its dispatcher is one thread)",
+                 p50_ms=_ms(pct(took, 0.5)), p95_ms=_ms(pct(took, 0.95)),
+                 max_ms=_ms(max(took) if took else None))  # fmt: skip
+
+    def stages(self, phase, marks, sys_ids):
+        """Where the time goes, per case, from the rows' own timestamps: the vendor's PATCH → the inbox row
+        (the push or the poll arrived) → the event applied → the ledger row written → the notification sent."""
+        from django.apps import apps
+        from django.contrib.contenttypes.models import ContentType
+
+        from kompass.vendors.models import InboxEvent
+
+        delivery = apps.get_model("notifications", "Delivery")
+        case_type = ContentType.objects.get(app_label="cases", model="case")
+        inbox = collections.defaultdict(list)
+        for sys_id, created, finished in (
+            InboxEvent.objects.filter(sys_id__in=sys_ids.values())
+            .order_by("created")
+            .values_list("sys_id", "created", "finished")
+        ):
+            inbox[sys_id].append((created, finished))
+        ledger = {
+            int(object_id): (created, sent)
+            for object_id, created, sent in delivery.objects.filter(
+                content_type=case_type,
+                object_id__in=[str(pk) for pk in marks],
+                event="cases.resolved",
+                channel="email",
+            ).values_list("object_id", "created", "sent_at")  # fmt: skip
+        }
+        spans = collections.defaultdict(list)
+        for case_id, mark in marks.items():
+            event = next((e for e in inbox.get(sys_ids[case_id], ()) if e[0] >= mark), None)  # after the PATCH
+            row = ledger.get(case_id)
+            if not event or not row or not event[1] or not row[1]:
+                continue
+            spans["vendor PATCH -> inbox row"].append((event[0] - mark).total_seconds())
+            spans["inbox row -> applied"].append((event[1] - event[0]).total_seconds())
+            spans["applied -> ledger row"].append((row[0] - event[1]).total_seconds())
+            spans["ledger row -> sent"].append((row[1] - row[0]).total_seconds())
+        for stage, values in spans.items():
+            emit(phase=phase, stage=stage, p50_ms=_ms(pct(values, 0.5)), p95_ms=_ms(pct(values, 0.95)),
+                 max_ms=_ms(max(values)))  # fmt: skip
 
     def wait_for_resolved(self, marks, timeout):
         from django.apps import apps
@@ -376,6 +423,9 @@ class Bench:
             self.outbound(total)
             if "webhook" in phases:
                 self.subscribe()
+                if self.args.warmup:  # the first pushes meet processes that have served none yet: shown apart
+                    self.resolve_latency("webhook-first", self.args.warmup, self.args.rate)
+                    time.sleep(1)
                 self.resolve_latency("webhook", self.args.updates, self.args.rate)
                 self.unsubscribe()
             if "poll" in phases:
@@ -403,12 +453,19 @@ def main():
     parser.add_argument("--rate", type=float, default=50.0, help="vendor updates per second (webhook phase)")
     parser.add_argument("--poll-seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=20,
+        help="webhook phase: this many resolutions first, on processes that have served none yet, reported "
+        "apart as phase webhook-first (0: none; the measured phase is then the first)",
+    )
     parser.add_argument("--notifications-workers", type=int, default=0)
     parser.add_argument("--interval", type=float, default=0.1, help="the workers' idle poll interval (s)")
     parser.add_argument("--flush", action="store_true", help="empty a database that has data first (PostgreSQL)")
     parser.add_argument("--profile", action="store_true", help="apply phase in this process under cProfile")
     args = parser.parse_args()
-    args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50)
+    args.cases = max(args.cases, args.updates * (2 if "apply" in args.phases else 1) + 50 + args.warmup)
     Bench(args).run()
 
 

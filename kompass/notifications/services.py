@@ -51,6 +51,7 @@ __all__ = [
     "NotificationError",
     "deliver",
     "deliveries_for",
+    "delivered_keys",
     "health",
     "mark_all_read",
     "mark_read",
@@ -222,6 +223,21 @@ def deliveries_for(obj):
         .select_related("recipient")
         .order_by("-created", "-pk")
     )
+
+
+def delivered_keys(keys) -> set[str]:
+    """The idempotency keys among ``keys`` that have a ledger row sent (or done) to somebody: "was anyone told
+    about this?" for many events at once, in one query per 500 keys."""
+    keys = list(dict.fromkeys(keys))
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(
+            Delivery.objects.filter(key__in=keys[start : start + 500])
+            .filter(Q(sent_at__isnull=False) | Q(state=Delivery.State.DONE))
+            .values_list("key", flat=True)
+            .distinct()
+        )
+    return found
 
 
 def health(*, now=None) -> dict:

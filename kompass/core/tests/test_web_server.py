@@ -80,3 +80,18 @@ def test_the_procfile_web_command_serves_pages_and_css_with_debug_off(tmp_path):
     output = log.read_text()
     assert "Starting gunicorn" in output
     assert "development server" not in output
+
+
+def test_a_web_process_loads_the_urlconf_as_it_boots_not_in_its_first_request():
+    """gunicorn imports kompass.wsgi in each worker: after that import the URL resolver is populated and the
+    views' modules are loaded, so the first request (a vendor's webhook after a restart) pays nothing for it."""
+    probe = (
+        "import sys, kompass.wsgi; from django.urls import get_resolver; "
+        "print(get_resolver()._populated, 'kompass.vendors.api.views' in sys.modules)"
+    )
+    environment = {**os.environ, "DATABASE_URL": database_url(), "KOMPASS_ENV": "test"}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]

@@ -597,6 +597,31 @@ def push_all(links, vendor):
         )
 
 
+def test_requesters_not_informed_lists_the_vendor_resolutions_nobody_was_told_of_in_a_few_queries(
+    bonded, vendor, django_assert_max_num_queries
+):
+    from django.apps import apps
+
+    from kompass.core import durable
+    from kompass.vendors import health
+
+    bonds = [bonded() for _ in range(3)]
+    for _case, link in bonds:
+        vendor.vendor_write(link.sys_id, state="6", close_code="Solved (Permanently)", close_notes="Løst.")
+        apply_remote(link, vendor)
+    assert len(health.requesters_not_informed(minutes=0)) == 3  # resolved, the notifications not yet sent
+    durable.PROCESSORS["notifications.delivery"].run("test")
+    assert health.requesters_not_informed(minutes=0) == []  # every requester was told
+    untold = bonds[1][0]
+    apps.get_model("notifications", "Delivery").objects.filter(key__startswith=f"case:{untold.pk}:resolved:").update(
+        sent_at=None, state="pending"
+    )
+    with django_assert_max_num_queries(2):  # not a query per bonded case or per resolution
+        missing = health.requesters_not_informed(minutes=0)
+    assert [row["case"] for row in missing] == [untold.number]
+    assert health.requesters_not_informed() == []  # within the grace minutes it is not counted yet
+
+
 def test_a_batch_of_events_reads_records_journal_and_attachments_once_each(bonded, vendor):
     pairs = [bonded() for _ in range(4)]
     for n, (_case, link) in enumerate(pairs):
