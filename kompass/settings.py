@@ -71,10 +71,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "auditlog",
     "axes",
+    "kompass.core",  # before django_tasks_db: its db_worker command (woken by NOTIFY) takes that name
     "django_tasks",
     "django_tasks_db",
     "mozilla_django_oidc",
-    "kompass.core",
     "kompass.vendors",
     "kompass.cases",
     "kompass.notifications",

@@ -16,6 +16,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from kompass.core import audit, navigation, policies  # noqa: F401  (core's own registrations)
+        from kompass.core import audit, navigation, policies, wakeup  # noqa: F401  (core's own registrations)
 
         autodiscover_modules(*DISCOVERED_MODULES)
