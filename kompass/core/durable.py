@@ -207,19 +207,31 @@ def _lease_running_out(row: DurableWork, lease_seconds: float | None, now: datet
     return row.lease_expires_at - (now or timezone.now()) < timedelta(seconds=seconds / 2)
 
 
-def complete(row: DurableWork, *, now: datetime | None = None) -> bool:
+def complete(row: DurableWork, *, now: datetime | None = None, **values) -> bool:
     """Mark ``row`` done, if our claim still holds. False: the row was taken over, and nothing changed.
 
     The row's ``complete_fields`` (a model's own result columns, e.g. an inbox event's outcome) are written in
-    the same update, from the values the handler set on the instance."""
+    the same update, from the values the handler set on the instance; so are ``values`` (columns by name), which
+    are also set on the instance when the row is done.
+
+    A handler may complete its own row (in its own transaction, with the result it writes there: one UPDATE
+    instead of its own and then the completion's); :func:`process` then counts the row done without completing it
+    again. A handler that calls this must restore the row's claim (``state``, ``claim_token``) if its transaction
+    then rolls back, so that the attempt can still be failed."""
     now = now or timezone.now()
-    extra = {name: getattr(row, name) for name in row.complete_fields}
+    extra = {name: getattr(row, name) for name in row.complete_fields} | values
     changed = row._mine().update(
         state=DurableWork.State.DONE, finished=now, updated=now, lease_expires_at=None, claim_token="", **extra
     )
     if changed:
         row.state, row.finished, row.lease_expires_at, row.claim_token = row.State.DONE, now, None, ""
+        for name, value in values.items():
+            setattr(row, name, value)
     return bool(changed)
+
+
+def _completed_by_handler(row: DurableWork) -> bool:
+    return row.state == DurableWork.State.DONE and not row.claim_token
 
 
 def fail(row: DurableWork, error: str, *, now: datetime | None = None, rng: random.Random | None = None) -> bool:
@@ -310,7 +322,7 @@ def process(
             else:
                 result.lost += 1
         else:
-            if complete(row):
+            if _completed_by_handler(row) or complete(row):
                 result.done += 1
             else:
                 logger.warning("Durable %s %s finished after its claim was taken over", row._meta.label, row.pk)

@@ -253,6 +253,32 @@ def test_process_completes_good_rows_and_fails_bad_ones():
 
 
 @pytest.mark.django_db
+def test_a_handler_that_completes_its_own_row_writes_its_result_with_the_completion_and_is_counted_once():
+    """``complete(row, **values)`` inside the handler (its own transaction, its result columns with it): one UPDATE,
+    and ``process`` counts the row done without a second completion; a handler whose completion found the claim
+    lost leaves the row to its new holder, and ``process`` counts it lost."""
+    from django.test.utils import CaptureQueriesContext
+
+    mine, taken = chores(2)
+
+    def handler(row):
+        if row.pk == taken.pk:  # another worker took this one over meanwhile
+            Chore.objects.filter(pk=row.pk).update(claim_token="someone-else")
+        assert complete(row, payload="done by handler") is (row.pk == mine.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = process(Chore, handler, "w1", limit=10)
+    assert (result.done, result.failed, result.lost) == (1, 0, 1)
+    completions = [q for q in queries if q["sql"].startswith("UPDATE") and "'done'" in q["sql"]]
+    # the handler's two, and process()'s own try for the row taken over only: none again for the one done
+    assert len(completions) == 2 + 1
+    mine.refresh_from_db()
+    assert (mine.state, mine.payload, mine.claim_token) == ("done", "done by handler", "")
+    taken.refresh_from_db()
+    assert (taken.state, taken.payload, taken.claim_token) == ("claimed", "ok", "someone-else")
+
+
+@pytest.mark.django_db
 def test_status_command_lists_registered_models():
     chores(2)
     out = io.StringIO()
