@@ -8,7 +8,8 @@ locked re-read each, their audit diffs against the copy in memory, the ledger ro
 bookkeeping in one UPDATE without the audit re-read, no lease renewal while the lease is fresh, the outcome
 written with the completion), 20.8 after branch ``vendors-apply`` (the reply appended to the search document
 instead of rewriting it from the conversation; the reply and the transition written by one save of the case with
-one audit entry; the batch's links read once for the staleness check). PostgreSQL: 19.8 (no FTS5 row).
+one audit entry; the batch's links read once for the staleness check). PostgreSQL: 19.8 (no FTS5 row). 18.8 after
+``vendors-cpu`` (the reply in a held case without its own savepoint: its refusals all come before its first write).
 
 Delivering the two notifications of each event (the requester's e-mail and portal notification), the claim spread
 over the batch's 10 rows: 16.0 queries per event before ``vendors-apply``, 10.0 after (the recipients read with
@@ -30,7 +31,7 @@ from kompass.vendors.tests.test_sync_units import bonded, connection, push_all, 
 pytestmark = pytest.mark.django_db
 
 EVENTS = 5
-APPLY_QUERIES_PER_EVENT = 21
+APPLY_QUERIES_PER_EVENT = 19
 DELIVERY_QUERIES_PER_EVENT = 7.5
 
 
