@@ -44,9 +44,11 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -309,6 +311,12 @@ def process(
     rows = claim(model_or_qs, worker_id, limit=limit, lease_seconds=lease_seconds)
     if rows and on_claimed is not None:
         on_claimed(rows)
+    with _kicks_after_batch():
+        _handle(rows, handler, lease_seconds, result)
+    return result
+
+
+def _handle(rows: list[DurableWork], handler, lease_seconds: float | None, result: ProcessResult) -> None:
     for row in rows:
         if _lease_running_out(row, lease_seconds) and not renew(row, lease_seconds=lease_seconds):
             result.lost += 1
@@ -327,7 +335,30 @@ def process(
             else:
                 logger.warning("Durable %s %s finished after its claim was taken over", row._meta.label, row.pk)
                 result.lost += 1
-    return result
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def _kicks_after_batch():
+    """The kicks that a batch's handlers make after their commits (a vendor update's notifications: one per event)
+    are made once per model when the batch is done: each kick's check for a waiting task is a query, and one check
+    after the batch's last commit covers every row committed before it (a task waiting then sees them all; else
+    one is enqueued). The rows committed early in the batch wait for the rest of it (milliseconds per row) before
+    a task is asked for; a worker killed mid-batch leaves them to the scheduler's drain."""
+    if getattr(_batch, "kicks", None) is not None:  # a batch inside a batch: the outer one kicks
+        yield
+        return
+    _batch.kicks = {}
+    try:
+        yield
+    finally:
+        kicks, _batch.kicks = _batch.kicks, None
+        from kompass.core.tasks import process_durable
+
+        for entry in kicks.values():
+            _enqueue_once(process_durable, entry)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,13 +436,22 @@ def worker_id() -> str:
 
 
 def kick(model: type[DurableWork]) -> None:
-    """Ask a worker to process ``model``'s rows soon after the current transaction commits."""
+    """Ask a worker to process ``model``'s rows soon after the current transaction commits (in a handler of a
+    batch that :func:`process` works: once per model after the batch, see ``_kicks_after_batch``)."""
     from kompass.core.tasks import process_durable
 
     if model._meta.label_lower not in PROCESSORS:
         autodiscover()  # a web process may not have imported the app's durable module yet
     entry = PROCESSORS[model._meta.label_lower]
-    transaction.on_commit(lambda: _enqueue_once(process_durable, entry))
+    transaction.on_commit(lambda: _kicked(process_durable, entry))
+
+
+def _kicked(task, entry: Processor) -> None:
+    kicks = getattr(_batch, "kicks", None)
+    if kicks is None:
+        _enqueue_once(task, entry)
+    else:  # committed by a handler of a batch being processed: once for the batch, after it (_kicks_after_batch)
+        kicks[entry.label] = entry
 
 
 def _enqueue_once(task, entry: Processor) -> None:

@@ -143,3 +143,22 @@ def test_a_batch_reads_its_links_once_and_a_record_pushed_twice_reads_its_link_a
     outcomes = InboxEvent.objects.filter(sys_id=link.sys_id).order_by("pk").values_list("outcome", flat=True)
     assert list(outcomes) == ["applied", "stale"]
     assert "fetch" not in vendor.calls and case.replys.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_vendor_updates_asks_once_for_the_task_that_delivers_their_notifications(bonded, vendor):  # noqa: F811
+    """Committed for real (the kicks run after each event's commit): the batch's events each kick the ledger, and
+    one check for a waiting notifications task is made after the batch instead of one per event."""
+    from django_tasks_db.models import DBTaskResult
+
+    pairs = [bonded() for _ in range(EVENTS)]
+    for n, (_case, link) in enumerate(pairs):
+        vendor.vendor_write(link.sys_id, comments=f"Svar {n}")
+    DBTaskResult.objects.all().delete()
+    push_all([link for _case, link in pairs], vendor)
+    with CaptureQueriesContext(db) as queries:
+        assert durable.process(InboxEvent, sync.process_event, "test", limit=50).done == EVENTS
+    checks = [q for q in queries if q["sql"].startswith('SELECT "django_tasks_database_dbtaskresult"."args_kwargs"')]
+    assert len(checks) == 1
+    waiting = DBTaskResult.objects.filter(status="READY").values_list("args_kwargs", flat=True)
+    assert "notifications.delivery" in {task["args"][0] for task in waiting}
