@@ -23,7 +23,9 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -209,12 +211,21 @@ def _refresh_and_save(case: Case, now: datetime) -> list[str]:
     return flags
 
 
+#: Column values a later change of the case cannot alter in place (a JSON value can: it is copied).
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta, Decimal, UUID})
+
+
 def _snapshot(case: Case) -> Case:
     """A detached copy of the case's column values (what the row holds after a save), for the audit diff."""
     copy = Case.__new__(Case)
     values = case.__dict__
     copy.__dict__.update(
-        {f.attname: deepcopy(values[f.attname]) for f in Case._meta.concrete_fields if f.attname in values}
+        {
+            f.attname: value if type(value) in _IMMUTABLE else deepcopy(value)  # deepcopy only what can change
+            for f in Case._meta.concrete_fields
+            if f.attname in values
+            for value in (values[f.attname],)
+        }
     )
     copy._state = ModelState()
     copy._state.adding, copy._state.db = False, case._state.db
