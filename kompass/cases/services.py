@@ -249,8 +249,21 @@ def _save_held(case: Case, before: Case) -> None:
             use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
         )
     with disable_auditlog():
-        case.save()
+        case.save(update_fields=_changed_fields(case, before))
     case.__dict__["_kompass_saved"] = _snapshot(case)
+
+
+def _changed_fields(case: Case, before: Case) -> list[str]:
+    """The columns of ``case`` that differ from the copy of its row, and ``updated`` (``auto_now``): the held case's
+    save writes only these (the row is locked and was last written by us, so the others hold what the copy holds)."""
+    now, then = case.__dict__, before.__dict__
+    return [
+        f.attname
+        for f in Case._meta.concrete_fields
+        if not f.primary_key
+        and f.attname in now
+        and (getattr(f, "auto_now", False) or f.attname not in then or now[f.attname] != then[f.attname])
+    ]
 
 
 def _flush_held(case: Case) -> None:
