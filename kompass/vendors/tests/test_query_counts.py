@@ -82,8 +82,13 @@ def test_a_held_case_is_audited_as_auditlog_itself_would(bonded, vendor):  # noq
     entries = LogEntry.objects.get_for_object(case).filter(action=LogEntry.Action.UPDATE)
     before = entries.count()
     vendor.vendor_write(link.sys_id, comments="Vi ser på det", state="2")
-    sync.apply_record(link, dict(vendor.records[link.sys_id]), vendor)
+    with CaptureQueriesContext(db) as queries:
+        sync.apply_record(link, dict(vendor.records[link.sys_id]), vendor)
     assert entries.count() == before + 1
+    (saved,) = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "cases_case"')]
+    assert '"state"' in saved and '"updated"' in saved and '"title"' not in saved  # only what moved is written
+    fresh = type(case).objects.get(pk=case.pk)
+    assert (fresh.state, fresh.responded_at is not None) == ("in_progress", True)
     (change,) = [entry.changes_dict for entry in entries.order_by("-pk")[:1]]
     assert change["state"] == ["new", "in_progress"] and "responded_at" in change
     kinds = list(case.changes.order_by("pk").values_list("kind", flat=True))
