@@ -20,10 +20,12 @@ vendor outbox) commit or roll back with the change. Refusals raise :class:`CaseE
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -209,12 +211,21 @@ def _refresh_and_save(case: Case, now: datetime) -> list[str]:
     return flags
 
 
+#: Column values a later change of the case cannot alter in place (a JSON value can: it is copied).
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta, Decimal, UUID})
+
+
 def _snapshot(case: Case) -> Case:
     """A detached copy of the case's column values (what the row holds after a save), for the audit diff."""
     copy = Case.__new__(Case)
     values = case.__dict__
     copy.__dict__.update(
-        {f.attname: deepcopy(values[f.attname]) for f in Case._meta.concrete_fields if f.attname in values}
+        {
+            f.attname: value if type(value) in _IMMUTABLE else deepcopy(value)  # deepcopy only what can change
+            for f in Case._meta.concrete_fields
+            if f.attname in values
+            for value in (values[f.attname],)
+        }
     )
     copy._state = ModelState()
     copy._state.adding, copy._state.db = False, case._state.db
@@ -238,8 +249,21 @@ def _save_held(case: Case, before: Case) -> None:
             use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
         )
     with disable_auditlog():
-        case.save()
+        case.save(update_fields=_changed_fields(case, before))
     case.__dict__["_kompass_saved"] = _snapshot(case)
+
+
+def _changed_fields(case: Case, before: Case) -> list[str]:
+    """The columns of ``case`` that differ from the copy of its row, and ``updated`` (``auto_now``): the held case's
+    save writes only these (the row is locked and was last written by us, so the others hold what the copy holds)."""
+    now, then = case.__dict__, before.__dict__
+    return [
+        f.attname
+        for f in Case._meta.concrete_fields
+        if not f.primary_key
+        and f.attname in now
+        and (getattr(f, "auto_now", False) or f.attname not in then or now[f.attname] != then[f.attname])
+    ]
 
 
 def _flush_held(case: Case) -> None:
@@ -265,6 +289,17 @@ def _locked(case: Case) -> Case:
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     case.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
     return case
+
+
+def _change_block(case: Case, *, files=()):
+    """The transaction of one change (a savepoint inside the caller's, so a refused change leaves it as it was).
+    Inside :func:`held` a change without files needs none of its own (two round trips less): the caller's
+    transaction is open, the case is locked and read, and every refusal of such a change (its permission, a closed
+    case) comes before its first write, so a refusal has nothing to roll back (the caller may go on, e.g. with a
+    note instead). A file can be refused after the reply is written: with files, the savepoint stays."""
+    if case.__dict__.get("_kompass_held") and not files:
+        return nullcontext()
+    return transaction.atomic()
 
 
 @contextmanager
@@ -586,7 +621,7 @@ def add_reply(
     if not text:
         raise CaseError(_("Write a reply."), code="text_required")
     _settle(case, joins=True)
-    with transaction.atomic():
+    with _change_block(case, files=attachments):
         _locked(case)
         reply = Reply(case=case, author=origin.user, author_name=author_name[:200], text=text, origin=origin.kind)
         origin.require("create", reply)

@@ -44,9 +44,11 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -207,19 +209,31 @@ def _lease_running_out(row: DurableWork, lease_seconds: float | None, now: datet
     return row.lease_expires_at - (now or timezone.now()) < timedelta(seconds=seconds / 2)
 
 
-def complete(row: DurableWork, *, now: datetime | None = None) -> bool:
+def complete(row: DurableWork, *, now: datetime | None = None, **values) -> bool:
     """Mark ``row`` done, if our claim still holds. False: the row was taken over, and nothing changed.
 
     The row's ``complete_fields`` (a model's own result columns, e.g. an inbox event's outcome) are written in
-    the same update, from the values the handler set on the instance."""
+    the same update, from the values the handler set on the instance; so are ``values`` (columns by name), which
+    are also set on the instance when the row is done.
+
+    A handler may complete its own row (in its own transaction, with the result it writes there: one UPDATE
+    instead of its own and then the completion's); :func:`process` then counts the row done without completing it
+    again. A handler that calls this must restore the row's claim (``state``, ``claim_token``) if its transaction
+    then rolls back, so that the attempt can still be failed."""
     now = now or timezone.now()
-    extra = {name: getattr(row, name) for name in row.complete_fields}
+    extra = {name: getattr(row, name) for name in row.complete_fields} | values
     changed = row._mine().update(
         state=DurableWork.State.DONE, finished=now, updated=now, lease_expires_at=None, claim_token="", **extra
     )
     if changed:
         row.state, row.finished, row.lease_expires_at, row.claim_token = row.State.DONE, now, None, ""
+        for name, value in values.items():
+            setattr(row, name, value)
     return bool(changed)
+
+
+def _completed_by_handler(row: DurableWork) -> bool:
+    return row.state == DurableWork.State.DONE and not row.claim_token
 
 
 def fail(row: DurableWork, error: str, *, now: datetime | None = None, rng: random.Random | None = None) -> bool:
@@ -297,6 +311,12 @@ def process(
     rows = claim(model_or_qs, worker_id, limit=limit, lease_seconds=lease_seconds)
     if rows and on_claimed is not None:
         on_claimed(rows)
+    with _kicks_after_batch():
+        _handle(rows, handler, lease_seconds, result)
+    return result
+
+
+def _handle(rows: list[DurableWork], handler, lease_seconds: float | None, result: ProcessResult) -> None:
     for row in rows:
         if _lease_running_out(row, lease_seconds) and not renew(row, lease_seconds=lease_seconds):
             result.lost += 1
@@ -310,12 +330,35 @@ def process(
             else:
                 result.lost += 1
         else:
-            if complete(row):
+            if _completed_by_handler(row) or complete(row):
                 result.done += 1
             else:
                 logger.warning("Durable %s %s finished after its claim was taken over", row._meta.label, row.pk)
                 result.lost += 1
-    return result
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def _kicks_after_batch():
+    """The kicks that a batch's handlers make after their commits (a vendor update's notifications: one per event)
+    are made once per model when the batch is done: each kick's check for a waiting task is a query, and one check
+    after the batch's last commit covers every row committed before it (a task waiting then sees them all; else
+    one is enqueued). The rows committed early in the batch wait for the rest of it (milliseconds per row) before
+    a task is asked for; a worker killed mid-batch leaves them to the scheduler's drain."""
+    if getattr(_batch, "kicks", None) is not None:  # a batch inside a batch: the outer one kicks
+        yield
+        return
+    _batch.kicks = {}
+    try:
+        yield
+    finally:
+        kicks, _batch.kicks = _batch.kicks, None
+        from kompass.core.tasks import process_durable
+
+        for entry in kicks.values():
+            _enqueue_once(process_durable, entry)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,13 +436,22 @@ def worker_id() -> str:
 
 
 def kick(model: type[DurableWork]) -> None:
-    """Ask a worker to process ``model``'s rows soon after the current transaction commits."""
+    """Ask a worker to process ``model``'s rows soon after the current transaction commits (in a handler of a
+    batch that :func:`process` works: once per model after the batch, see ``_kicks_after_batch``)."""
     from kompass.core.tasks import process_durable
 
     if model._meta.label_lower not in PROCESSORS:
         autodiscover()  # a web process may not have imported the app's durable module yet
     entry = PROCESSORS[model._meta.label_lower]
-    transaction.on_commit(lambda: _enqueue_once(process_durable, entry))
+    transaction.on_commit(lambda: _kicked(process_durable, entry))
+
+
+def _kicked(task, entry: Processor) -> None:
+    kicks = getattr(_batch, "kicks", None)
+    if kicks is None:
+        _enqueue_once(task, entry)
+    else:  # committed by a handler of a batch being processed: once for the batch, after it (_kicks_after_batch)
+        kicks[entry.label] = entry
 
 
 def _enqueue_once(task, entry: Processor) -> None:

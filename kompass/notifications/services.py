@@ -33,7 +33,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import DateTimeField, F, Min, Q, Value
+from django.db.models.functions import Coalesce
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
@@ -378,6 +379,7 @@ def _deliver_portal(delivery: Delivery, subject: str, text: str) -> None:
     then the one-to-one key refuses ours, and the row is marked sent (a no-op) instead of getting a second one. One
     insert, without the read and the savepoint of a get-or-create."""
     url = _url_of(delivery)
+    state, token = delivery.state, delivery.claim_token
     try:
         with transaction.atomic():
             Notification.objects.create(
@@ -390,9 +392,13 @@ def _deliver_portal(delivery: Delivery, subject: str, text: str) -> None:
             )
             _mark_sent(delivery, subject)
     except IntegrityError:
+        delivery.state, delivery.claim_token = state, token  # rolled back: the row is still claimed by us
         if not Notification.objects.filter(delivery=delivery).exists():
             raise  # another constraint: a real failure of this attempt
         _mark_sent(delivery, subject)
+    except BaseException:
+        delivery.state, delivery.claim_token = state, token  # rolled back (the commit failed): ours to fail
+        raise
 
 
 def _url_of(delivery: Delivery) -> str:
@@ -405,9 +411,17 @@ def _url_of(delivery: Delivery) -> str:
 
 
 def _mark_sent(delivery: Delivery, subject: str) -> None:
-    # Not fenced on the claim: once the channel accepted the message, that is a fact worth recording even
-    # if our lease ran out meanwhile (it keeps the next holder from sending again).
+    """Record that the channel accepted the message: ``sent_at`` and the subject written with the row's completion
+    (one UPDATE, fenced on our claim; the worker then counts the row done). If our claim was taken over meanwhile,
+    ``sent_at`` is written anyway, unfenced: once the channel accepted the message, that is a fact worth recording
+    even if our lease ran out (it keeps the next holder from sending again); the row is then the new holder's to
+    complete (the worker counts ours lost)."""
     now = timezone.now()
+    # An earlier holder's sent_at (it sent too, after our claim) stays the row's: the first acceptance is the fact.
+    first = Coalesce(F("sent_at"), Value(now), output_field=DateTimeField())
+    if delivery.claim_token and durable.complete(delivery, now=now, sent_at=first, subject=subject):
+        delivery.sent_at = now
+        return
     Delivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(sent_at=now, subject=subject, updated=now)
     delivery.sent_at, delivery.subject = now, subject
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from kompass.core import durable
 from kompass.core.durable import DurableWork, backoff_delay, claim, complete, fail, process, renew, retry
@@ -253,6 +253,32 @@ def test_process_completes_good_rows_and_fails_bad_ones():
 
 
 @pytest.mark.django_db
+def test_a_handler_that_completes_its_own_row_writes_its_result_with_the_completion_and_is_counted_once():
+    """``complete(row, **values)`` inside the handler (its own transaction, its result columns with it): one UPDATE,
+    and ``process`` counts the row done without a second completion; a handler whose completion found the claim
+    lost leaves the row to its new holder, and ``process`` counts it lost."""
+    from django.test.utils import CaptureQueriesContext
+
+    mine, taken = chores(2)
+
+    def handler(row):
+        if row.pk == taken.pk:  # another worker took this one over meanwhile
+            Chore.objects.filter(pk=row.pk).update(claim_token="someone-else")
+        assert complete(row, payload="done by handler") is (row.pk == mine.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = process(Chore, handler, "w1", limit=10)
+    assert (result.done, result.failed, result.lost) == (1, 0, 1)
+    completions = [q for q in queries if q["sql"].startswith("UPDATE") and "'done'" in q["sql"]]
+    # the handler's two, and process()'s own try for the row taken over only: none again for the one done
+    assert len(completions) == 2 + 1
+    mine.refresh_from_db()
+    assert (mine.state, mine.payload, mine.claim_token) == ("done", "done by handler", "")
+    taken.refresh_from_db()
+    assert (taken.state, taken.payload, taken.claim_token) == ("claimed", "ok", "someone-else")
+
+
+@pytest.mark.django_db
 def test_status_command_lists_registered_models():
     chores(2)
     out = io.StringIO()
@@ -376,6 +402,36 @@ def test_a_kick_adds_no_task_while_one_is_still_waiting(django_capture_on_commit
         chores(1)
         durable.kick(Chore)
     assert waiting.filter(status="READY").count() == 1 and waiting.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch():
+    """Each handler commits a row of another model and kicks it (a vendor update's notifications): one check for a
+    waiting task when the batch is done, not one per commit, and the task is there for the rows of every commit."""
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from kompass.core.tasks import process_durable
+
+    tasks = DBTaskResult.objects.filter(task_path=process_durable.module_path, status="READY")
+    chores(3)
+    during = []
+
+    def handler(row):
+        with transaction.atomic():
+            Chore.objects.create(payload="follow-up", next_attempt_at=later(3600 * 24 * 3650))
+            durable.kick(Chore)
+        during.append(tasks.count())
+
+    with CaptureQueriesContext(connection) as queries:
+        assert process(Chore.objects.filter(payload="ok"), handler, "w1", limit=10).done == 3
+    checks = [q for q in queries if q["sql"].startswith('SELECT "django_tasks_database_dbtaskresult"."args_kwargs"')]
+    assert during == [0, 0, 0]  # no task asked for while the batch ran ...
+    assert len(checks) == 1  # ... one check after it ...
+    assert [task.args_kwargs["args"] for task in tasks] == [["durable_test.chore"]]  # ... one task, for all 3
+    with transaction.atomic():  # outside a batch, a kick still asks right after its commit
+        durable.kick(Chore)
+    assert tasks.count() == 1
 
 
 def test_a_processor_on_an_unknown_queue_is_refused_at_import():

@@ -110,11 +110,16 @@ def test_a_crash_after_sending_but_before_recording_resends_with_the_same_messag
     assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {first_id}  # ... as the same message
 
 
-def test_a_crash_after_recording_before_completing_does_not_resend(cast, run_worker):
+def test_a_crash_after_recording_before_completing_does_not_resend(cast, run_worker, monkeypatch):
     (email,) = _send([cast["requester"]], channels=["email"])
-    # A worker claims the row, sends, records sent_at, and is killed before complete().
+    # A worker claims the row, sends, records sent_at, and the row is not completed (sent_at is written with the
+    # completion; here the completion does not take, as for a worker whose claim was lost: sent_at alone).
     (claimed,) = durable.claim(Delivery, "doomed-worker", lease_seconds=60)
+    monkeypatch.setattr(durable, "complete", lambda row, **values: False)
     notifications.deliver(claimed)
+    monkeypatch.undo()
+    email.refresh_from_db()
+    assert email.sent_at is not None and email.state == Delivery.State.CLAIMED
     assert len(mail.outbox) == 1
     Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert run_worker().done == 1  # the lease expired: another worker takes the row over ...
@@ -192,3 +197,32 @@ def test_an_earlier_holder_that_finishes_late_leaves_one_portal_notification(cas
     assert Notification.objects.filter(delivery=portal).count() == 1
     portal.refresh_from_db()
     assert portal.sent_at is not None
+
+
+def test_sent_at_comes_with_the_completion_and_alone_when_the_claim_was_lost_meanwhile(cast, run_worker):
+    """One UPDATE records the acceptance and completes the row; a worker whose claim was taken over while it sent
+    still records ``sent_at`` (the new holder then finds the row sent), but leaves the row to the new holder."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    (email, portal) = _send([cast["requester"]])
+    with CaptureQueriesContext(connection) as queries:
+        assert run_worker().done == 2
+    marked = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and '"sent_at"' in q["sql"]]
+    assert len(marked) == 2 and all("'done'" in sql for sql in marked)
+    for row in (email, portal):
+        row.refresh_from_db()
+        assert row.state == Delivery.State.DONE and row.sent_at is not None and row.subject
+
+    (late,) = _send([cast["requester"]], channels=["email"], key="late")
+    Delivery.objects.filter(pk=late.pk).update(message_id="<kompass.delivery.late@example.org>")  # fixed earlier
+    (stale,) = durable.claim(Delivery, "slow-worker", lease_seconds=60)
+    Delivery.objects.filter(pk=late.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    (taken,) = durable.claim(Delivery, "new-holder", lease_seconds=60)
+    notifications.deliver(stale)  # the slow worker sends after all
+    late.refresh_from_db()
+    assert late.sent_at is not None
+    assert (late.state, late.claim_token, late.claimed_by) == ("claimed", taken.claim_token, "new-holder")
+    assert stale.state == Delivery.State.CLAIMED  # not done: process() counts it lost
+    notifications.deliver(Delivery.objects.get(pk=late.pk))  # the new holder finds it sent: no second e-mail
+    assert len(mail.outbox) == 2

@@ -304,6 +304,21 @@ def test_a_resolution_redone_between_two_reads_reaches_the_requester(bonded, ven
     assert len(resolutions) == 2
 
 
+def test_a_vendor_comment_on_a_closed_case_becomes_an_internal_note(bonded, vendor):
+    """The reply is refused (the case is closed) inside the sync's held case, where a reply has no savepoint of its
+    own: the refusal comes before any write, so the note that replaces it goes into the same transaction."""
+    case, link = bonded()
+    vendor.vendor_write(link.sys_id, state="7", close_code="Solved (Permanently)", close_notes="Ferdig.")
+    apply_remote(link, vendor)
+    case.refresh_from_db()
+    assert case.state == "closed"
+    vendor.vendor_write(link.sys_id, comments="Et etterord")
+    apply_remote(link, vendor)
+    assert not case.replys.filter(text="Et etterord").exists()
+    assert case.notes.filter(text="Kommentar fra leverandøren etter lukking: Et etterord").count() == 1
+    assert InboxEvent.objects.filter(sys_id=link.sys_id).order_by("-pk").first().outcome == "applied"
+
+
 # -- ordering -------------------------------------------------------------------------------------
 
 
