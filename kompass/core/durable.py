@@ -339,14 +339,18 @@ def _handle(rows: list[DurableWork], handler, lease_seconds: float | None, resul
 
 _batch = threading.local()
 
+#: How long a kick made inside a batch may wait for the batch's end (seconds): a batch of 50 vendor updates takes
+#: about half a second, and the first update's notification should not wait for the other 49.
+KICK_DEFER_SECONDS = 0.05
+
 
 @contextmanager
 def _kicks_after_batch():
     """The kicks that a batch's handlers make after their commits (a vendor update's notifications: one per event)
     are made once per model when the batch is done: each kick's check for a waiting task is a query, and one check
     after the batch's last commit covers every row committed before it (a task waiting then sees them all; else
-    one is enqueued). The rows committed early in the batch wait for the rest of it (milliseconds per row) before
-    a task is asked for; a worker killed mid-batch leaves them to the scheduler's drain."""
+    one is enqueued). A row committed early in the batch waits at most :data:`KICK_DEFER_SECONDS` (and the handler
+    then running) before a task is asked for; a worker killed mid-batch leaves them to the scheduler's drain."""
     if getattr(_batch, "kicks", None) is not None:  # a batch inside a batch: the outer one kicks
         yield
         return
@@ -357,7 +361,7 @@ def _kicks_after_batch():
         kicks, _batch.kicks = _batch.kicks, None
         from kompass.core.tasks import process_durable
 
-        for entry in kicks.values():
+        for entry, _first in kicks.values():
             _enqueue_once(process_durable, entry)
 
 
@@ -450,8 +454,12 @@ def _kicked(task, entry: Processor) -> None:
     kicks = getattr(_batch, "kicks", None)
     if kicks is None:
         _enqueue_once(task, entry)
-    else:  # committed by a handler of a batch being processed: once for the batch, after it (_kicks_after_batch)
-        kicks[entry.label] = entry
+    else:  # committed by a handler of a batch being processed: once for the batch, after it (_kicks_after_batch),
+        # or now if the first kick it holds back has waited KICK_DEFER_SECONDS
+        first = kicks.setdefault(entry.label, (entry, time.monotonic()))[1]
+        if time.monotonic() - first >= KICK_DEFER_SECONDS:
+            del kicks[entry.label]
+            _enqueue_once(task, entry)
 
 
 def _enqueue_once(task, entry: Processor) -> None:

@@ -405,7 +405,7 @@ def test_a_kick_adds_no_task_while_one_is_still_waiting(django_capture_on_commit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch():
+def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch(monkeypatch):
     """Each handler commits a row of another model and kicks it (a vendor update's notifications): one check for a
     waiting task when the batch is done, not one per commit, and the task is there for the rows of every commit."""
     from django.test.utils import CaptureQueriesContext
@@ -413,6 +413,7 @@ def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch():
 
     from kompass.core.tasks import process_durable
 
+    monkeypatch.setattr(durable, "KICK_DEFER_SECONDS", 3600)  # however slow the machine: the batch's end first
     tasks = DBTaskResult.objects.filter(task_path=process_durable.module_path, status="READY")
     chores(3)
     during = []
@@ -431,6 +432,30 @@ def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch():
     assert [task.args_kwargs["args"] for task in tasks] == [["durable_test.chore"]]  # ... one task, for all 3
     with transaction.atomic():  # outside a batch, a kick still asks right after its commit
         durable.kick(Chore)
+    assert tasks.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kick_held_back_in_a_long_batch_is_made_once_it_has_waited_its_time(monkeypatch):
+    """A batch's first rows do not wait for all of it: once the first held-back kick has waited KICK_DEFER_SECONDS
+    (here: at once), the next commit asks for a task."""
+    from django_tasks_db.models import DBTaskResult
+
+    from kompass.core.tasks import process_durable
+
+    monkeypatch.setattr(durable, "KICK_DEFER_SECONDS", 0)
+    tasks = DBTaskResult.objects.filter(task_path=process_durable.module_path, status="READY")
+    chores(3)
+    during = []
+
+    def handler(row):
+        with transaction.atomic():
+            Chore.objects.create(payload="follow-up", next_attempt_at=later(3600 * 24 * 3650))
+            durable.kick(Chore)
+        during.append(tasks.count())
+
+    assert process(Chore.objects.filter(payload="ok"), handler, "w1", limit=10).done == 3
+    assert during == [1, 1, 1]  # asked for after the first commit, and not piled up after the others
     assert tasks.count() == 1
 
 
