@@ -59,6 +59,32 @@ def pct(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else None
 
 
+def cpu_by_role(roles):
+    """CPU seconds (user + system) so far of every process under ``roles`` ({name: pid}, children included: the
+    gunicorn workers) and of all PostgreSQL server processes, read from /proc (Linux only; {} elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    procs = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        procs[int(entry.name)] = (int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / ticks)
+    out = collections.Counter()
+    for _pid, (_ppid, comm, cpu) in procs.items():
+        if comm.startswith("postgres"):
+            out["postgresql"] += cpu
+    for name, root in roles.items():
+        for pid, (ppid, _comm, cpu) in procs.items():
+            if pid == root or (ppid == root and name != "bench"):  # the bench's children are the others
+                out[name] += cpu
+    return out
+
+
 def emit(**row):
     print(json.dumps(row), flush=True)
 
@@ -68,9 +94,13 @@ class Bench:
         self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="vendors-bench-"))
         self.procs: list[subprocess.Popen] = []
+        self.roles: dict[str, int] = {}
         if not os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"] = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kompass.settings")
+        # As in production: with DEBUG on, every process records every SQL query it runs (and wraps each cursor
+        # to time it), which the figures before 2026-12-04 paid for. --debug keeps it on.
+        os.environ["KOMPASS_DEBUG"] = "true" if args.debug else "false"
         os.environ["KOMPASS_EMAIL_URL"] = "dummymail://"
         os.environ["BENCH_SNOW_SECRET"] = "kompass"
         os.environ["BENCH_WEBHOOK_SECRET"] = "bench-hook"
@@ -96,7 +126,11 @@ class Bench:
         log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
         self.procs.append(process)
+        self.roles[name] = process.pid
         return process
+
+    def cpu(self):
+        return cpu_by_role({**self.roles, "bench": os.getpid()})
 
     def stop(self, process):
         if process.poll() is None:
@@ -222,6 +256,7 @@ class Bench:
         )
         marks = {}
         interval = 1.0 / rate
+        cpu_before = self.cpu()
         started = time.perf_counter()
         for i, link in enumerate(links):
             due = started + i * interval
@@ -234,6 +269,13 @@ class Bench:
             ).raise_for_status()
         sent_rate = len(links) / (time.perf_counter() - started)
         latencies = self.wait_for_resolved(marks, timeout=120 + n / rate)
+        wall = time.perf_counter() - started
+        used = self.cpu() - cpu_before
+        workers = sum(v for k, v in used.items() if k.startswith(("worker", "notifications")))
+        emit(phase=phase, cpu_ms_per_update={"workers": round(workers * 1000 / max(1, len(links)), 1),
+             **{k: round(v * 1000 / max(1, len(links)), 1) for k, v in sorted(used.items())
+                if not k.startswith(("worker", "notifications"))}},
+             cores_busy=round(sum(used.values()) / wall, 2), seconds=round(wall, 1))  # fmt: skip
         emit(phase=phase, updates=len(links), offered_rate=rate, achieved_rate=round(sent_rate, 1),
              informed=len(latencies), p50_ms=_ms(pct(latencies, 0.5)), p95_ms=_ms(pct(latencies, 0.95)),
              max_ms=_ms(max(latencies) if latencies else None), poll_seconds=self.args.poll_seconds)  # fmt: skip
@@ -469,6 +511,8 @@ def main():
         "apart as phase webhook-first (0: none; the measured phase is then the first)",
     )
     parser.add_argument("--notifications-workers", type=int, default=0)
+    parser.add_argument("--debug", action="store_true", help="run Kompass with DEBUG on (as the figures before "
+                        "2026-12-04 did: every query recorded)")  # fmt: skip
     parser.add_argument("--interval", type=float, default=0.1, help="the workers' idle poll interval (s)")
     parser.add_argument("--flush", action="store_true", help="empty a database that has data first (PostgreSQL)")
     parser.add_argument("--profile", action="store_true", help="apply phase in this process under cProfile")
