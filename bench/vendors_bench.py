@@ -168,7 +168,8 @@ class Bench:
         self.spawn(
             "web",
             [str(BIN / "gunicorn"), "kompass.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}"]
-            + ["--workers", "2", "--no-control-socket", "--graceful-timeout", "4"],
+            + ["--workers", "2", "--no-control-socket", "--graceful-timeout", "4"]
+            + (["--threads", str(self.args.web_threads), "--keep-alive", "5"] if self.args.web_threads else []),
         )
         # --notifications-workers 0 (the default, as in the first figures): the --workers serve both queues;
         # N > 0: the --workers serve the vendors queue and N more the notifications queue, as in the Procfile.
@@ -511,6 +512,9 @@ def main():
         "apart as phase webhook-first (0: none; the measured phase is then the first)",
     )
     parser.add_argument("--notifications-workers", type=int, default=0)
+    parser.add_argument("--web-threads", type=int, default=0,
+                        help="gunicorn gthread workers with this many threads and keep-alive (0: sync workers, "
+                        "as in the Procfile)")  # fmt: skip
     parser.add_argument("--debug", action="store_true", help="run Kompass with DEBUG on (as the figures before "
                         "2026-12-04 did: every query recorded)")  # fmt: skip
     parser.add_argument("--interval", type=float, default=0.1, help="the workers' idle poll interval (s)")
