@@ -45,6 +45,17 @@ def _notify_workers(sender, task_result, **kwargs) -> None:
         cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, task_result.task.queue_name])
 
 
+def _notes(listening, timeout: float, stop_after: int) -> list:
+    """The notifications ``listening`` receives within ``timeout`` seconds (up to ``stop_after``, or a few more
+    that came in the same packet). The generator is closed here: it holds the connection's lock until it is.
+    (``timeout=0`` would mean no timeout to psycopg: a thousandth of a second is "what is there now".)"""
+    notes = listening.notifies(timeout=timeout, stop_after=stop_after)
+    try:
+        return list(notes)
+    finally:
+        notes.close()
+
+
 class Listener:
     """A connection of its own that ``LISTEN``s on :data:`CHANNEL`; :meth:`sleep` waits for a notification about
     one of ``queues`` (``None``: any) or for the time given, whichever comes first. On a database other than
@@ -89,29 +100,14 @@ class Listener:
         try:
             woken = False
             while not woken and (left := deadline - time.monotonic()) > 0:
-                notes = listening.notifies(timeout=left, stop_after=1)
-                try:
-                    woken = any(self.queues is None or note.payload in self.queues for note in notes)
-                finally:
-                    notes.close()  # the generator holds the connection's lock until it is closed
+                woken = any(self.queues is None or note.payload in self.queues for note in _notes(listening, left, 1))
             if woken:
-                self._drain(listening)
+                _notes(listening, 0.001, 1000)  # the ones already waiting: one look for tasks serves them all
         except Exception:  # noqa: BLE001 - e.g. the server restarted: fall back to sleeping, listen again later
             logger.warning("Task wake-up: the listening connection failed", exc_info=True)
             self.close()
             self._retry_at = time.monotonic() + self.RETRY_SECONDS
             time.sleep(max(0.0, deadline - time.monotonic()))
-
-    @staticmethod
-    def _drain(listening) -> None:
-        """Read the notifications already waiting: one look for tasks serves them all. (``timeout=0`` would
-        mean no timeout to psycopg: a thousandth of a second is "what is there now".)"""
-        notes = listening.notifies(timeout=0.001, stop_after=1000)
-        try:
-            for _note in notes:
-                pass
-        finally:
-            notes.close()
 
     def close(self) -> None:
         if self._connection is not None:

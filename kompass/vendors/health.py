@@ -28,7 +28,7 @@ def requesters_not_informed(*, now=None, minutes: int | None = None) -> list[dic
     now = now or timezone.now()
     limit = now - timedelta(minutes=minutes if minutes is not None else conf.not_informed_minutes())
     resolutions = [
-        (case_id, number, change_id, created)
+        (f"case:{case_id}:resolved:{change_id}", number, change_id, created)  # the ledger key of its notification
         for case_id, number, change_id, detail, created in VendorLink.objects.filter(
             case__state__in=["resolved", "closed"],
             case__changes__origin="vendor",
@@ -39,13 +39,11 @@ def requesters_not_informed(*, now=None, minutes: int | None = None) -> list[dic
         .values_list("case_id", "case__number", "case__changes__pk", "case__changes__detail", "case__changes__created")
         if (detail or {}).get("to") == "resolved"
     ]
-    told = notifications.delivered_keys(
-        f"case:{case_id}:resolved:{change_id}" for case_id, _, change_id, _ in resolutions
-    )
+    told = notifications.delivered_keys(key for key, _, _, _ in resolutions)
     return [
         {"case": number, "change": change_id, "resolved": created.isoformat()}
-        for case_id, number, change_id, created in resolutions
-        if f"case:{case_id}:resolved:{change_id}" not in told
+        for key, number, change_id, created in resolutions
+        if key not in told
     ]
 
 

@@ -404,6 +404,20 @@ def test_a_kick_adds_no_task_while_one_is_still_waiting(django_capture_on_commit
     assert waiting.filter(status="READY").count() == 1 and waiting.count() == 2
 
 
+def kicking_handler(tasks):
+    """A handler that commits a row of another kind and kicks it (as a vendor update does its notifications), and
+    the number of waiting ``tasks`` it saw after each commit."""
+    during = []
+
+    def handler(row):
+        with transaction.atomic():
+            Chore.objects.create(payload="follow-up", next_attempt_at=later(3600 * 24 * 3650))
+            durable.kick(Chore)
+        during.append(tasks.count())
+
+    return handler, during
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch(monkeypatch):
     """Each handler commits a row of another model and kicks it (a vendor update's notifications): one check for a
@@ -416,13 +430,7 @@ def test_the_kicks_of_a_batchs_handlers_ask_for_one_task_after_the_batch(monkeyp
     monkeypatch.setattr(durable, "KICK_DEFER_SECONDS", 3600)  # however slow the machine: the batch's end first
     tasks = DBTaskResult.objects.filter(task_path=process_durable.module_path, status="READY")
     chores(3)
-    during = []
-
-    def handler(row):
-        with transaction.atomic():
-            Chore.objects.create(payload="follow-up", next_attempt_at=later(3600 * 24 * 3650))
-            durable.kick(Chore)
-        during.append(tasks.count())
+    handler, during = kicking_handler(tasks)
 
     with CaptureQueriesContext(connection) as queries:
         assert process(Chore.objects.filter(payload="ok"), handler, "w1", limit=10).done == 3
@@ -446,13 +454,7 @@ def test_a_kick_held_back_in_a_long_batch_is_made_once_it_has_waited_its_time(mo
     monkeypatch.setattr(durable, "KICK_DEFER_SECONDS", 0)
     tasks = DBTaskResult.objects.filter(task_path=process_durable.module_path, status="READY")
     chores(3)
-    during = []
-
-    def handler(row):
-        with transaction.atomic():
-            Chore.objects.create(payload="follow-up", next_attempt_at=later(3600 * 24 * 3650))
-            durable.kick(Chore)
-        during.append(tasks.count())
+    handler, during = kicking_handler(tasks)
 
     assert process(Chore.objects.filter(payload="ok"), handler, "w1", limit=10).done == 3
     assert during == [1, 1, 1]  # asked for after the first commit, and not piled up after the others
